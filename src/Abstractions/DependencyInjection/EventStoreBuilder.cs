@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventStore.Providers;
+
+/// <summary>
+/// Configures the event store in <c>services.AddEventStore(o =&gt; o.UseXxx(...))</c>. Provider packages add
+/// <c>UseXxx</c> extension methods that call <see cref="UseProvider"/>.
+/// </summary>
+public sealed class EventStoreBuilder
+{
+    internal EventStoreBuilder(IServiceCollection services, IConfiguration? configuration)
+    {
+        Services = services;
+        Configuration = configuration;
+    }
+
+    /// <summary>The application's services.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>The <c>EventStore</c> configuration section when configured from configuration; otherwise null.</summary>
+    public IConfiguration? Configuration { get; }
+
+    /// <summary>The chosen provider's name, once one was chosen.</summary>
+    public string? ProviderName { get; private set; }
+
+    /// <summary>Snapshot after this many events by default (0 = never). Bound from <c>EventStore:SnapshotEvery</c>.</summary>
+    public int SnapshotEvery { get; set; }
+
+    /// <summary>
+    /// Chooses the provider. A provider registers <see cref="IEventStore"/>, <see cref="ISnapshotStore"/>,
+    /// <see cref="ICheckpointStore"/>, optionally <see cref="IEventStoreInitializer"/>, and its health check, in
+    /// <paramref name="register"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A provider was already chosen.</exception>
+    public EventStoreBuilder UseProvider(string providerName, Action<IServiceCollection> register)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(providerName);
+        ArgumentNullException.ThrowIfNull(register);
+        if (ProviderName is not null)
+            throw new InvalidOperationException($"The event store provider is already set to '{ProviderName}'; cannot also use '{providerName}'.");
+        ProviderName = providerName;
+        register(Services);
+        return this;
+    }
+}
+
+/// <summary>
+/// Marks a provider assembly so <c>AddEventStore(configuration)</c> can find it by the <c>Provider</c> key. The
+/// assembly must be named <c>EventStore.Providers.{Name}</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Assembly, AllowMultiple = false)]
+public sealed class EventStoreProviderAttribute(string name, Type configuratorType) : Attribute
+{
+    /// <summary>The value of <c>EventStore:Provider</c> that selects this provider.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>A type implementing <see cref="IEventStoreProviderConfigurator"/> with a public parameterless constructor.</summary>
+    public Type ConfiguratorType { get; } = configuratorType;
+}
+
+/// <summary>Configures a provider from its configuration section (<c>EventStore:{Provider}</c>).</summary>
+public interface IEventStoreProviderConfigurator
+{
+    /// <summary>Binds and validates the provider's options from <paramref name="section"/> and registers the provider.</summary>
+    void Configure(EventStoreBuilder builder, IConfigurationSection section);
+}

@@ -1,0 +1,74 @@
+using System.Reflection;
+using EventStore.Providers;
+using Microsoft.Extensions.Configuration;
+
+// In this namespace so `services.AddEventStore` is found without an extra using, as Microsoft.Extensions does.
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the event store.</summary>
+public static class EventStoreServiceCollectionExtensions
+{
+    /// <summary>The provider names this library ships, for error messages.</summary>
+    private static readonly string[] KnownProviders = ["InMemory", "Postgres", "EventStoreDB", "DynamoDB", "Kafka"];
+
+    /// <summary>Registers the event store with the provider chosen in <paramref name="configure"/>.</summary>
+    /// <exception cref="InvalidOperationException">No provider was chosen.</exception>
+    public static IServiceCollection AddEventStore(this IServiceCollection services, Action<EventStoreBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        var builder = new EventStoreBuilder(services, null);
+        configure(builder);
+        if (builder.ProviderName is null)
+            throw new InvalidOperationException("AddEventStore: no provider was chosen; call o.UseInMemory(), o.UsePostgres(...), o.UseEventStoreDB(...), o.UseDynamoDB(...) or o.UseKafka(...).");
+        return services;
+    }
+
+    /// <summary>
+    /// Registers the event store from configuration: <c>Provider</c> names the provider (InMemory, Postgres,
+    /// EventStoreDB, DynamoDB, Kafka) and the section of that name holds its options, for example
+    /// <c>EventStore:Provider = Postgres</c> and <c>EventStore:Postgres:ConnectionString</c>. The provider's package
+    /// must be referenced by the application.
+    /// </summary>
+    /// <exception cref="EventStoreConfigurationException">A key is missing or invalid; the message names it.</exception>
+    public static IServiceCollection AddEventStore(this IServiceCollection services, IConfiguration section, Action<EventStoreBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(section);
+        var prefix = section is IConfigurationSection s ? s.Path + ":" : "";
+        var builder = new EventStoreBuilder(services, section);
+        var provider = section["Provider"];
+        if (string.IsNullOrWhiteSpace(provider))
+            throw new EventStoreConfigurationException($"{prefix}Provider", $"is missing; set it to one of {string.Join(", ", KnownProviders)}.");
+        var snapshotEvery = section["SnapshotEvery"];
+        if (snapshotEvery is not null)
+        {
+            if (!int.TryParse(snapshotEvery, out var n) || n < 0)
+                throw new EventStoreConfigurationException($"{prefix}SnapshotEvery", $"is '{snapshotEvery}'; it must be a whole number, 0 or more.");
+            builder.SnapshotEvery = n;
+        }
+        var configurator = FindConfigurator(provider, $"{prefix}Provider");
+        configurator.Configure(builder, section.GetSection(provider));
+        configure?.Invoke(builder);
+        return services;
+    }
+
+    private static IEventStoreProviderConfigurator FindConfigurator(string provider, string key)
+    {
+        var name = KnownProviders.FirstOrDefault(p => string.Equals(p, provider, StringComparison.OrdinalIgnoreCase)) ?? provider;
+        Assembly assembly;
+        try
+        {
+            assembly = Assembly.Load(new AssemblyName($"EventStore.Providers.{name}"));
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+        {
+            throw new EventStoreConfigurationException(key,
+                $"is '{provider}', but the package EventStore.Providers.{name} is not referenced by the application (known providers: {string.Join(", ", KnownProviders)}).", e);
+        }
+        var attribute = assembly.GetCustomAttribute<EventStoreProviderAttribute>()
+            ?? throw new EventStoreConfigurationException(key, $"is '{provider}', but assembly {assembly.GetName().Name} declares no [EventStoreProvider].");
+        return Activator.CreateInstance(attribute.ConfiguratorType) as IEventStoreProviderConfigurator
+            ?? throw new EventStoreConfigurationException(key, $"is '{provider}', but {attribute.ConfiguratorType} is not an IEventStoreProviderConfigurator.");
+    }
+}

@@ -1,0 +1,22 @@
+namespace EventStore.Providers;
+
+/// <summary>What a store knows about one stream.</summary>
+/// <param name="Stream">The stream.</param>
+/// <param name="Exists">True when the stream has events that can be read.</param>
+/// <param name="LastVersion">The version of the last event, or -1 when the stream has none.</param>
+/// <param name="IsDeleted">True when the stream was deleted (soft or tombstone).</param>
+public sealed record StreamInfo(StreamName Stream, bool Exists, long LastVersion, bool IsDeleted = false)
+{
+    /// <summary>The info of a stream that does not exist.</summary>
+    public static StreamInfo NotFound(StreamName stream) => new(stream, false, -1);
+}
+
+/// <summary>The result of a successful append.</summary>
+/// <param name="LastVersion">The version of the stream's last event after the append (the next expected version).</param>
+/// <param name="Position">The position of the last event written (or of the stream head for an empty append).</param>
+/// <param name="WroteEvents">False when nothing was written: an empty batch, or an idempotent re-send of a batch already stored.</param>
+public sealed record AppendResult(long LastVersion, Position Position, bool WroteEvents = true)
+{
+    /// <summary>The expected version to pass to the next append on this stream.</summary>
+    public ExpectedVersion NextExpectedVersion => ExpectedVersion.FromLastSeen(LastVersion);
+}
