@@ -14,7 +14,7 @@ public sealed class MemoryMeasurementCollection;
 [Collection(typeof(MemoryMeasurementCollection))]
 public abstract class LargeReadTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
-    private const int Samples = 6;
+    private const int Samples = 4;
 
     [Fact]
     public async Task Reading_a_very_large_stream_and_all_holds_memory_flat()
