@@ -124,10 +124,10 @@ public sealed class EventStoreDBConnectionString
             {
                 var eq = pair.IndexOf('=', StringComparison.Ordinal);
                 if (eq <= 0)
-                    throw new EventStoreConfigurationException(key, $"has the setting '{Shorten(pair)}' without a value (expected name=value).");
+                    throw new EventStoreConfigurationException(key, $"has the setting '{(mayHoldSecret ? "(not shown: the connection string contains '@')" : Shorten(pair))}' without a value (expected name=value).");
                 var name = pair[..eq];
                 var value = Uri.UnescapeDataString(pair[(eq + 1)..]);
-                ApplySetting(result, name, value, key);
+                ApplySetting(result, name, value, key, mayHoldSecret);
             }
         }
         return result.Build();
@@ -164,7 +164,7 @@ public sealed class EventStoreDBConnectionString
         return new EventStoreDBEndpoint(host, port);
     }
 
-    private static void ApplySetting(Builder b, string name, string value, string key)
+    private static void ApplySetting(Builder b, string name, string value, string key, bool mayHoldSecret)
     {
         switch (name.ToLowerInvariant())
         {
@@ -196,7 +196,7 @@ public sealed class EventStoreDBConnectionString
             // Discovery settings of other clients are harmless with a static node list.
             case "maxdiscoverattempts" or "discoveryinterval" or "gossiptimeout" or "throwondeadlineexceeded": break;
             default:
-                throw new EventStoreConfigurationException(key, $"has the unknown setting '{Shorten(name)}' (known: tls, tlsVerifyCert, tlsCaFile, keepAliveInterval, keepAliveTimeout, defaultDeadline, connectionName, nodePreference, maxRetries).");
+                throw new EventStoreConfigurationException(key, $"has the unknown setting '{(mayHoldSecret ? "(not shown: the connection string contains '@')" : Shorten(name))}' (known: tls, tlsVerifyCert, tlsCaFile, keepAliveInterval, keepAliveTimeout, defaultDeadline, connectionName, nodePreference, maxRetries).");
         }
     }
 

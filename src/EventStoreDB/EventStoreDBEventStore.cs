@@ -375,8 +375,9 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
             return new StreamInfo(stream, false, -1, IsDeleted: true);
         }
         var metadata = await ReadStreamMetadataAsync(Names.ToServer(stream), cancellationToken).ConfigureAwait(false);
-        if (metadata?["$tb"] is JsonValue tb && tb.TryGetValue<long>(out var truncateBefore))
-            return new StreamInfo(stream, false, truncateBefore == long.MaxValue ? -1 : truncateBefore - 1, IsDeleted: true);
+        // Soft deletion is the truncate-before marker the server wrote; like every provider, report it with no version.
+        if (metadata?["$tb"] is JsonValue tb && tb.TryGetValue<long>(out _))
+            return new StreamInfo(stream, false, -1, IsDeleted: true);
         return StreamInfo.NotFound(stream);
     }
 
@@ -456,13 +457,14 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
                     break;
                 case ReadResp.ContentOneofCase.Checkpoint:
                     var checkpoint = EsdbProtocol.ToPosition(response.Checkpoint.CommitPosition, response.Checkpoint.PreparePosition);
-                    if (checkpoint <= last) continue;
+                    // Only filtered subscriptions checkpoint, as on every provider.
+                    if (options.Filter.IsEmpty || checkpoint <= last) continue;
                     last = checkpoint;
                     yield return SubscriptionMessage.ForCheckpoint(checkpoint);
                     break;
                 case ReadResp.ContentOneofCase.CaughtUp when !caughtUp:
                     caughtUp = true;
-                    if (headBefore > last)
+                    if (!options.Filter.IsEmpty && headBefore > last)
                     {
                         last = headBefore;
                         yield return SubscriptionMessage.ForCheckpoint(headBefore);
