@@ -245,7 +245,7 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
     /// Streams the answers of one Read call without buffering. A transient failure before the first answer is
     /// retried; after it, the reader gets <see cref="TransientEventStoreException"/> and resumes from what it has.
     /// </summary>
-    internal async IAsyncEnumerable<ReadResp> ReadAsync(ReadReq request, StreamName? stream, [EnumeratorCancellation] CancellationToken cancellationToken, bool subscription = false)
+    internal async IAsyncEnumerable<ReadResp> ReadAsync(ReadReq request, StreamName? stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -445,7 +445,7 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
         };
         var last = options.From ?? Position.Start;
         var caughtUp = false;
-        await foreach (var response in ReadAsync(request, null, cancellationToken, subscription: true).ConfigureAwait(false))
+        await foreach (var response in ReadAsync(request, null, cancellationToken).ConfigureAwait(false))
         {
             switch (response.ContentCase)
             {
@@ -503,7 +503,7 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
         var lastVersion = afterVersion ?? -1;
         var lastPosition = Position.Start;
         var caughtUp = false;
-        await foreach (var response in ReadAsync(request, stream, cancellationToken, subscription: true).ConfigureAwait(false))
+        await foreach (var response in ReadAsync(request, stream, cancellationToken).ConfigureAwait(false))
         {
             switch (response.ContentCase)
             {
