@@ -2,6 +2,7 @@ using EventStore.Providers;
 using EventStore.Providers.EventStoreDB;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 [assembly: EventStoreProvider("EventStoreDB", typeof(EventStoreDBProviderConfigurator))]
@@ -40,6 +41,8 @@ namespace Microsoft.Extensions.DependencyInjection
                 services.TryAddSingleton<IEventSubscriber>(sp => sp.GetRequiredService<EventStoreDBEventStore>());
                 services.TryAddSingleton<ISnapshotStore>(sp => new EventStoreDBSnapshotStore(sp.GetRequiredService<EventStoreDBEventStore>()));
                 services.TryAddSingleton<ICheckpointStore>(sp => new EventStoreDBCheckpointStore(sp.GetRequiredService<EventStoreDBEventStore>()));
+                services.AddHealthChecks().Add(new HealthCheckRegistration("eventstore-eventstoredb",
+                    sp => new EventStoreDBHealthCheck(sp.GetRequiredService<EventStoreDBEventStore>()), failureStatus: null, tags: ["eventstore"]));
             });
         }
     }

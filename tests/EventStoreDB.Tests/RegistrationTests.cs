@@ -33,6 +33,7 @@ public sealed class RegistrationTests
         Assert.Contains(services, d => d.ServiceType == typeof(IEventStore));
         Assert.Contains(services, d => d.ServiceType == typeof(ISnapshotStore));
         Assert.Contains(services, d => d.ServiceType == typeof(ICheckpointStore));
+        Assert.Contains(services, d => d.ServiceType == typeof(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService));
     }
 
     [Fact]
