@@ -31,7 +31,8 @@ public sealed class EventStoreDBSnapshotStore : ISnapshotStore
     {
         var e = await _store.ReadLastAsync(_store.Names.Snapshots(stream), cancellationToken).ConfigureAwait(false);
         if (e is null) return (null, -1);
-        var header = JsonDocument.Parse(e.CustomMetadata.Memory).RootElement;
+        using var document = JsonDocument.Parse(e.CustomMetadata.Memory);
+        var header = document.RootElement;
         e.Metadata.TryGetValue(EsdbProtocol.CreatedKey, out var ticksText);
         DateTimeOffset? created = long.TryParse(ticksText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ticks) ? DateTimeOffset.UnixEpoch.AddTicks(ticks) : null;
         var snapshot = new Snapshot(stream, header.GetProperty("version").GetInt64(), header.GetProperty("snapshotType").GetString() ?? "",
