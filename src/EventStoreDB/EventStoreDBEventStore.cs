@@ -118,7 +118,7 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
             request.ProposedMessages.AddRange(proposed);
             try
             {
-                var response = await _batch.AppendAsync(request, correlationId, cancellationToken).ConfigureAwait(false);
+                var response = await _batch.AppendAsync(request, correlationId, _connection.Settings.DefaultDeadline + TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
                 return EsdbProtocol.FromBatchAppendResponse(response, stream, events);
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)

@@ -27,7 +27,12 @@ internal sealed class BatchAppender : IAsyncDisposable
         _logger = logger;
     }
 
-    public async Task<BatchAppendResp> AppendAsync(BatchAppendReq request, Guid correlationId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one batch and waits for its answer. The server drops a re-send whose original is not yet replicated
+    /// without answering, so an answer that does not come within <paramref name="timeout"/> is a DeadlineExceeded the
+    /// caller retries.
+    /// </summary>
+    public async Task<BatchAppendResp> AppendAsync(BatchAppendReq request, Guid correlationId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var session = GetSession();
         var answer = new TaskCompletionSource<BatchAppendResp>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,7 +41,11 @@ internal sealed class BatchAppender : IAsyncDisposable
         {
             if (!session.Outgoing.Writer.TryWrite(request))
                 throw session.Failure ?? new RpcException(new Status(StatusCode.Unavailable, "The BatchAppend call is closed."));
-            return await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await answer.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, "EventStoreDB did not answer the batch append in time.", e));
         }
         finally
         {
