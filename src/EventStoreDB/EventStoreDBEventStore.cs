@@ -425,27 +425,30 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
         // The log head before subscribing has certainly been scanned once the server says "caught up": a filtered
         // subscription checkpoints there, since the server's caught-up message carries no position.
         var headBefore = await GetLogHeadAsync(cancellationToken).ConfigureAwait(false);
-        var allOptions = new ReadReq.Types.Options.Types.AllOptions();
-        if (options.From is { IsStart: false } from)
-        {
-            var (commit, prepare) = EsdbProtocol.FromPosition(from);
-            allOptions.Position = new ReadReq.Types.Options.Types.Position { CommitPosition = commit, PreparePosition = prepare };
-        }
-        else allOptions.Start = new ProtoEmpty();
-        var request = new ReadReq
-        {
-            Options = new ReadReq.Types.Options
-            {
-                All = allOptions,
-                ReadDirection = ReadReq.Types.Options.Types.ReadDirection.Forwards,
-                Subscription = new ReadReq.Types.Options.Types.SubscriptionOptions(),
-                Filter = EsdbProtocol.BuildFilter(Names.Prefix, options.Filter, (uint)options.CheckpointInterval),
-                UuidOption = new ReadReq.Types.Options.Types.UUIDOption { Structured = new ProtoEmpty() },
-            },
-        };
         var last = options.From ?? Position.Start;
+        ReadReq Request()
+        {
+            var allOptions = new ReadReq.Types.Options.Types.AllOptions();
+            if (!last.IsStart)
+            {
+                var (commit, prepare) = EsdbProtocol.FromPosition(last);
+                allOptions.Position = new ReadReq.Types.Options.Types.Position { CommitPosition = commit, PreparePosition = prepare };
+            }
+            else allOptions.Start = new ProtoEmpty();
+            return new ReadReq
+            {
+                Options = new ReadReq.Types.Options
+                {
+                    All = allOptions,
+                    ReadDirection = ReadReq.Types.Options.Types.ReadDirection.Forwards,
+                    Subscription = new ReadReq.Types.Options.Types.SubscriptionOptions(),
+                    Filter = EsdbProtocol.BuildFilter(Names.Prefix, options.Filter, (uint)options.CheckpointInterval),
+                    UuidOption = new ReadReq.Types.Options.Types.UUIDOption { Structured = new ProtoEmpty() },
+                },
+            };
+        }
         var caughtUp = false;
-        await foreach (var response in ReadAsync(request, null, cancellationToken).ConfigureAwait(false))
+        await foreach (var response in ResilientSubscriptionAsync(Request, null, cancellationToken).ConfigureAwait(false))
         {
             switch (response.ContentCase)
             {
@@ -485,25 +488,28 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
 
     private async IAsyncEnumerable<SubscriptionMessage> SubscribeToStreamCoreAsync(StreamName stream, long? afterVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var streamOptions = new ReadReq.Types.Options.Types.StreamOptions { StreamIdentifier = EsdbProtocol.StreamId(Names.ToServer(stream)) };
-        // The server's subscription revision is exclusive: it delivers the events after it.
-        if (afterVersion is { } v) streamOptions.Revision = (ulong)v;
-        else streamOptions.Start = new ProtoEmpty();
-        var request = new ReadReq
-        {
-            Options = new ReadReq.Types.Options
-            {
-                Stream = streamOptions,
-                ReadDirection = ReadReq.Types.Options.Types.ReadDirection.Forwards,
-                Subscription = new ReadReq.Types.Options.Types.SubscriptionOptions(),
-                NoFilter = new ProtoEmpty(),
-                UuidOption = new ReadReq.Types.Options.Types.UUIDOption { Structured = new ProtoEmpty() },
-            },
-        };
         var lastVersion = afterVersion ?? -1;
         var lastPosition = Position.Start;
         var caughtUp = false;
-        await foreach (var response in ReadAsync(request, stream, cancellationToken).ConfigureAwait(false))
+        ReadReq Request()
+        {
+            var streamOptions = new ReadReq.Types.Options.Types.StreamOptions { StreamIdentifier = EsdbProtocol.StreamId(Names.ToServer(stream)) };
+            // The server's subscription revision is exclusive: it delivers the events after it.
+            if (lastVersion >= 0) streamOptions.Revision = (ulong)lastVersion;
+            else streamOptions.Start = new ProtoEmpty();
+            return new ReadReq
+            {
+                Options = new ReadReq.Types.Options
+                {
+                    Stream = streamOptions,
+                    ReadDirection = ReadReq.Types.Options.Types.ReadDirection.Forwards,
+                    Subscription = new ReadReq.Types.Options.Types.SubscriptionOptions(),
+                    NoFilter = new ProtoEmpty(),
+                    UuidOption = new ReadReq.Types.Options.Types.UUIDOption { Structured = new ProtoEmpty() },
+                },
+            };
+        }
+        await foreach (var response in ResilientSubscriptionAsync(Request, stream, cancellationToken).ConfigureAwait(false))
         {
             switch (response.ContentCase)
             {
@@ -519,6 +525,50 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
                     yield return SubscriptionMessage.ForCaughtUp(lastPosition);
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// A subscription call that survives transient failures: it resubscribes after the last position the consumer
+    /// saw (<paramref name="request"/> is rebuilt each time), up to <c>maxRetries</c> failures in a row.
+    /// </summary>
+    private async IAsyncEnumerable<ReadResp> ResilientSubscriptionAsync(Func<ReadReq> request, StreamName? stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        while (true)
+        {
+            var responses = ReadAsync(request(), stream, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                while (true)
+                {
+                    bool hasNext;
+                    try
+                    {
+                        hasNext = await responses.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    catch (TransientEventStoreException e) when (failures < _connection.Settings.MaxRetries && !cancellationToken.IsCancellationRequested)
+                    {
+                        _logger.LogInformation("EventStoreDB subscription dropped ({Reason}); resubscribing", e.Message);
+                        break;
+                    }
+                    if (!hasNext)
+                    {
+                        // A subscription only ends by cancellation or error; an ended call is a dropped connection.
+                        if (failures >= _connection.Settings.MaxRetries)
+                            throw new TransientEventStoreException("EventStoreDB ended the subscription repeatedly; resume from the last checkpoint.");
+                        break;
+                    }
+                    failures = 0;
+                    yield return responses.Current;
+                }
+            }
+            finally
+            {
+                await responses.DisposeAsync().ConfigureAwait(false);
+            }
+            failures++;
+            await Task.Delay(TimeSpan.FromMilliseconds(100 * (1 << Math.Min(failures, 6))), cancellationToken).ConfigureAwait(false);
         }
     }
 
