@@ -21,4 +21,9 @@ public sealed class EventStoreDBLifecycleTests(EventStoreDBFixture f) : Lifecycl
 public sealed class EventStoreDBBadInputTests(EventStoreDBFixture f) : BadInputTests(f), IClassFixture<EventStoreDBFixture>;
 public sealed class EventStoreDBCancellationTests(EventStoreDBFixture f) : CancellationTests(f), IClassFixture<EventStoreDBFixture>;
 public sealed class EventStoreDBMetacharacterTests(EventStoreDBFixture f) : MetacharacterTests(f), IClassFixture<EventStoreDBFixture>;
+[Collection(nameof(MemoryMeasurement))]
 public sealed class EventStoreDBLargeReadTests(EventStoreDBFixture f) : LargeReadTests(f), IClassFixture<EventStoreDBFixture>;
+
+/// <summary>Live-memory measurements run alone, so other tests' allocations do not blur them.</summary>
+[CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
+public sealed class MemoryMeasurement;
