@@ -1,17 +1,23 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace EventStore.Providers.Hosting;
 
 /// <summary>
 /// Runs every registered <see cref="IEventStoreInitializer"/> (schema, tables, topics) when the host starts, before
-/// subscriptions and projections, which are registered after it. A failing initializer fails the start.
+/// subscriptions and projections, which are registered after it. A failing initializer fails the start. Turned off by
+/// <see cref="EventStoreOptions.InitializeOnStartup"/> = false.
 /// </summary>
-public sealed partial class EventStoreInitializerHostedService(IEnumerable<IEventStoreInitializer> initializers, ILogger<EventStoreInitializerHostedService> logger) : IHostedService
+public sealed partial class EventStoreInitializerHostedService(
+    IEnumerable<IEventStoreInitializer> initializers,
+    ILogger<EventStoreInitializerHostedService> logger,
+    IOptions<EventStoreOptions>? options = null) : IHostedService
 {
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (options?.Value.InitializeOnStartup == false) return;
         foreach (var initializer in initializers)
         {
             var name = initializer.GetType().Name;
