@@ -217,6 +217,40 @@ public class SubscriptionRunnerTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task A_transient_store_failure_resubscribes_from_the_last_handled_event_without_losing_or_repeating_any()
+    {
+        var f = new Fixture();
+        var stream = Streams.NewOrder();
+        var last = Position.Start;
+        for (var i = 0; i < 6; i++) last = await f.AppendAsync(stream, new OrderPlaced("o", i));
+        var flaky = new FlakySubscriptionStore(f.Store, failures: 2, messagesBeforeFailure: 2);
+        var handler = new RecordingHandler();
+        await using var runner = new SubscriptionRunner("test", flaky, f.Checkpoints, handler,
+            new SubscriptionOptions { BatchSize = 1, ResubscribeDelay = TimeSpan.Zero, CheckpointAfterTime = Never }, f.Serializer, TimeProvider.System);
+
+        await runner.StartAsync(Ct);
+        await runner.WaitForPositionAsync(last, Ct);
+
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => (long)i), handler.Events.Select(e => e.Version));
+        Assert.Equal(3, flaky.Subscriptions);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_store_that_keeps_failing_stops_the_subscription_after_the_allowed_attempts()
+    {
+        var f = new Fixture();
+        await f.AppendAsync(Streams.NewOrder(), new OrderPlaced("o", 1));
+        var flaky = new FlakySubscriptionStore(f.Store, failures: int.MaxValue, messagesBeforeFailure: 0);
+        var runner = new SubscriptionRunner("test", flaky, f.Checkpoints, new RecordingHandler(),
+            new SubscriptionOptions { ResubscribeAttempts = 2, ResubscribeDelay = TimeSpan.Zero }, f.Serializer, TimeProvider.System);
+
+        await Assert.ThrowsAsync<TransientEventStoreException>(() => runner.RunAsync(Ct));
+
+        Assert.Equal(SubscriptionStatus.Faulted, runner.Status);
+        Assert.Equal(3, flaky.Subscriptions);
+    }
+
+    [Fact(Timeout = 30_000)]
     public void Options_out_of_range_are_rejected_naming_the_option()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new Fixture().Runner(new RecordingHandler(), new SubscriptionOptions { BatchSize = 0 }));
