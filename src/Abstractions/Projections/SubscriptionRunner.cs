@@ -147,7 +147,9 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     /// <summary>
     /// Waits until the subscription has handled (or passed) <paramref name="position"/>, for example the position of an
     /// append whose effect a caller wants to read back. Positions must be totally ordered
-    /// (<see cref="GlobalOrdering.Total"/>).
+    /// (<see cref="GlobalOrdering.Total"/>). A filtered subscription passes filtered-out events only when the store sends
+    /// a checkpoint message (when caught up, then every <see cref="SubscriptionOptions.FilteredCheckpointInterval"/>
+    /// filtered events), so wait for the position of an event the subscription receives.
     /// </summary>
     /// <exception cref="SubscriptionStoppedException">The subscription failed or stopped first.</exception>
     public async Task WaitForPositionAsync(Position position, CancellationToken cancellationToken = default)
