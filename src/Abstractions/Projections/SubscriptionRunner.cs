@@ -92,6 +92,9 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
             if (_run is { IsCompleted: false }) throw new InvalidOperationException($"Subscription '{SubscriptionId}' is already running.");
             _runCts = new CancellationTokenSource();
             var token = _runCts.Token;
+            // Set before the loop runs so a waiter right after StartAsync does not see the previous run's Stopped.
+            _error = null;
+            _status = SubscriptionStatus.CatchingUp;
             _run = Task.Run(async () =>
             {
                 try
