@@ -8,8 +8,8 @@ public sealed class DynamoDBFixture(DynaliteServer server) : IEventStoreFixture
 {
     public DynaliteServer Server { get; } = server;
 
-    // dynalite writes about a megabyte of items per second here; 200,000 events keep the lazy-read test well under a minute.
-    public int LargeReadEventCount => 200_000;
+    // dynalite on a shared 2-core machine: the contract's minimum keeps the lazy-read test to about half a minute.
+    public int LargeReadEventCount => 100_000;
 
     // Flat, not proportional to the count: DynamoDB hands out query pages of up to 1 MB, and $all merges its four
     // index partitions, each holding one page while the merge runs (plus the SDK's copy of the page being parsed).
