@@ -1,0 +1,49 @@
+using Amazon.DynamoDBv2;
+using EventStore.Providers.Conformance;
+
+namespace EventStore.Providers.DynamoDB.Tests;
+
+/// <summary>Makes a fresh store per test: its own table on the shared dynalite, dropped when the test ends.</summary>
+public sealed class DynamoDBFixture(DynaliteServer server) : IEventStoreFixture
+{
+    public DynaliteServer Server { get; } = server;
+
+    // dynalite on a shared 2-core machine: the contract's minimum keeps the lazy-read test to about half a minute.
+    public int LargeReadEventCount => 100_000;
+
+    // Flat, not proportional to the count: DynamoDB hands out query pages of up to 1 MB, and $all merges its four
+    // index partitions, each holding one page while the merge runs (plus the SDK's copy of the page being parsed).
+    public long LargeReadMemoryBudgetBytes => 8L * 1024 * 1024;
+
+    public DynamoDBEventStoreOptions NewOptions() => new()
+    {
+        TableName = "es-" + Guid.NewGuid().ToString("N")[..16],
+        ServiceUrl = Server.Url,
+        Region = "us-east-1",
+        AccessKeyId = "test",
+        SecretAccessKey = "test",
+        PollInterval = TimeSpan.FromMilliseconds(25),
+    };
+
+    public async Task<StoreUnderTest> CreateStoreAsync(CancellationToken cancellationToken = default)
+    {
+        var options = NewOptions();
+        return await CreateStoreAsync(options, null, null, cancellationToken);
+    }
+
+    public async Task<StoreUnderTest> CreateStoreAsync(DynamoDBEventStoreOptions options, IAmazonDynamoDB? client, TimeProvider? time, CancellationToken cancellationToken = default)
+    {
+        var raw = DynamoDBClientFactory.Create(options);
+        var used = client ?? raw;
+        var initializer = new DynamoDBTableInitializer(raw, options);
+        await initializer.InitializeAsync(cancellationToken);
+        var store = new DynamoDBEventStore(used, options, timeProvider: time);
+        return new StoreUnderTest(store, new DynamoDBSnapshotStore(raw, options), new DynamoDBCheckpointStore(raw, options),
+            _ => Task.FromResult<IEventStore>(new DynamoDBEventStore(raw, options, timeProvider: time)),
+            async () =>
+            {
+                await initializer.DeleteTablesAsync();
+                raw.Dispose();
+            });
+    }
+}
