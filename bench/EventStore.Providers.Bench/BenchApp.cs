@@ -16,6 +16,8 @@ public static class BenchApp
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected)
+            console.Profile.Width = 160;
         if (args.Contains("--help") || args.Contains("-h"))
         {
             console.WriteLine(BenchOptions.Usage);

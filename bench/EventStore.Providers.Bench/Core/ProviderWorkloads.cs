@@ -23,8 +23,8 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            var why = e is TargetUnavailableException ? e.Message : $"store did not open: {e.GetType().Name}: {Measurement.FirstLine(e.Message)}";
-            foreach (var w in options.Workloads) _measurements.Add(Measurement.NotRun(backend, subject, w, why));
+            var why = e is TargetUnavailableException ? e.Message : $"store did not open: {Measurement.Why(e)}";
+            foreach (var w in options.Workloads) _measurements.Add(Measurement.NotRun(backend, subject, w, why, e));
             return _measurements;
         }
         await using (main.ConfigureAwait(false))
@@ -170,7 +170,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             await foreach (var e in store.ReadStreamAsync(stream, cancellationToken: ct).ConfigureAwait(false)) n++;
             if (n != size) throw new InvalidOperationException($"read {n} events of the {size} written to {stream}");
             return OpOutcome.Wrote(n);
-        }, report, ct).ConfigureAwait(false);
+        }, report, ct, warmup: 1).ConfigureAwait(false);
         var m = From("read-stream", run, $"ReadStreamAsync forwards of one {size:N0}-event stream") with
         {
             AllocatedMb = mem.AllocatedMb / Math.Max(1, run.Operations), HeapGrowthMb = mem.HeapGrowthMb,
@@ -199,7 +199,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             await foreach (var e in store.ReadAllAsync(options, ct).ConfigureAwait(false)) n++;
             if (n < size) throw new InvalidOperationException($"$all returned {n} events after {from}; {size} were written");
             return OpOutcome.Wrote(n);
-        }, report, ct).ConfigureAwait(false);
+        }, report, ct, warmup: workload == "read-all-large" ? 0 : 1).ConfigureAwait(false);
         var m = From(workload, run, $"ReadAllAsync forwards of {size:N0} events (catch-up)") with
         {
             AllocatedMb = mem.AllocatedMb / Math.Max(1, run.Operations), HeapGrowthMb = mem.HeapGrowthMb,
@@ -400,9 +400,9 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
                 cursor.Appended(r.LastVersion);
                 return OpOutcome.Wrote(1);
             }, null, ct).ConfigureAwait(false);
-            size += run.Events;
             var lat = run.Latency.Summary()!;
             ScaleCurve.Add(new ScalePoint(backend, subject, size, lat.P50Ms, lat.P99Ms, run.Operations / run.Seconds));
+            size += run.Events + 3;
             points++;
             if (size < wanted || budgetLeft <= TimeSpan.Zero) break;
         }

@@ -13,6 +13,8 @@ internal sealed record Measurement
     public string? Method { get; init; }
     public string Status { get; init; } = "ok";
     public string? Reason { get; init; }
+    /// <summary>The full error behind a failure, for whoever has to fix it (results.json only).</summary>
+    public string? Detail { get; init; }
     public long Operations { get; init; }
     public long Events { get; init; }
     public double Seconds { get; init; }
@@ -26,11 +28,19 @@ internal sealed record Measurement
     public double? HeapGrowthMb { get; init; }
     public Dictionary<string, string> Notes { get; init; } = [];
 
-    public static Measurement NotRun(string backend, string subject, string workload, string why) =>
-        new() { Backend = backend, Subject = subject, Workload = workload, Status = "not run", Reason = why };
+    public static Measurement NotRun(string backend, string subject, string workload, string why, Exception? e = null) =>
+        new() { Backend = backend, Subject = subject, Workload = workload, Status = "not run", Reason = why, Detail = e?.ToString() };
 
     public static Measurement Failed(string backend, string subject, string workload, Exception e) =>
-        new() { Backend = backend, Subject = subject, Workload = workload, Status = "failed", Reason = $"{e.GetType().Name}: {FirstLine(e.Message)}" };
+        new() { Backend = backend, Subject = subject, Workload = workload, Status = "failed", Reason = Why(e), Detail = e.ToString() };
+
+    /// <summary>A one-line reason: configuration errors already read as sentences, others get their type name.</summary>
+    public static string Why(Exception e) => e switch
+    {
+        EventStoreConfigurationException c => FirstLine(c.Message),
+        AggregateException { InnerExceptions.Count: > 0 } a => Why(a.InnerExceptions[0]),
+        _ => $"{e.GetType().Name}: {FirstLine(e.Message)}",
+    };
 
     internal static string FirstLine(string text)
     {

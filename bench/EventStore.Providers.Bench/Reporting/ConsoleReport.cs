@@ -17,7 +17,7 @@ internal static class ConsoleReport
             foreach (var s in subjects)
             {
                 var m = r.Measurements.FirstOrDefault(x => x.Subject == s && x.Workload == w);
-                var text = Markup.Escape(MarkdownReport.Cell(m));
+                var text = Markup.Escape(MarkdownReport.Cell(m, r));
                 row.Add(m is null ? "[grey]—[/]" : m.Status == "ok" ? text : $"[yellow]{text}[/]");
             }
             table.AddRow(row.ToArray());

@@ -26,7 +26,7 @@ internal static class MarkdownReport
             foreach (var s in subjects)
             {
                 var m = r.Measurements.FirstOrDefault(x => x.Subject == s && x.Workload == w);
-                sb.Append($" {Format.Cell(Cell(m))} |");
+                sb.Append($" {Format.Cell(Cell(m, r))} |");
             }
             sb.AppendLine();
         }
@@ -90,13 +90,14 @@ internal static class MarkdownReport
 
     private static string Lat(double? ms) => ms is null ? "-" : Format.Ms(ms.Value);
 
-    public static string Cell(Measurement? m)
+    public static string Cell(Measurement? m, BenchResults r)
     {
         if (m is null) return "—";
         if (m.Status != "ok")
         {
             var why = m.Reason ?? "";
-            return $"{m.Status}: {(why.Length > 80 ? why[..80] + "…" : why)}";
+            if (r.Subjects.Any(s => s.Subject == m.Subject && s.Status != "ok" && s.Reason == why)) return $"{m.Status} (why: see subjects)";
+            return $"{m.Status}: {(why.Length > 60 ? why[..60] + "…" : why)}";
         }
         if (m.Workload == "scale") return m.Notes.GetValueOrDefault("p50 growth") ?? "-";
         var text = Format.Rate(m.EventsPerSecond);

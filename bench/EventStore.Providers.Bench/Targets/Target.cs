@@ -34,9 +34,17 @@ internal sealed class StoreHandle(IEventStore store, ISnapshotStore? snapshots, 
                 ?? throw new TargetUnavailableException($"provider '{provider}' registered no IEventStore");
             return new StoreHandle(store, sp.GetService<ISnapshotStore>(), sp.DisposeAsync);
         }
-        catch
+        catch (Exception opening)
         {
-            await sp.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await sp.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception disposing)
+            {
+                // Report why the store did not open; a second failure while cleaning up must not hide it.
+                throw new AggregateException(opening, disposing);
+            }
             throw;
         }
     }
