@@ -114,7 +114,7 @@ public static class BenchApp
                 results.ScaleCurve.AddRange(workloads.ScaleCurve);
                 var ran = measured.Any(m => m.Status == "ok");
                 results.Subjects.Add(new SubjectRun(backend, target.Subject, ran ? "ok" : measured.FirstOrDefault()?.Status ?? "not run",
-                    ran ? null : measured.FirstOrDefault()?.Reason, mem.PeakWorkingSetMb, clock.Elapsed.TotalSeconds));
+                    ran ? null : measured.FirstOrDefault()?.Reason, mem.PeakWorkingSetMb, clock.Elapsed.TotalSeconds) { Problems = workloads.Problems });
             }
             foreach (var peer in session.Peers)
             {

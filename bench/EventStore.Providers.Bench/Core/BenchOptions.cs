@@ -13,15 +13,15 @@ internal sealed record BenchOptions
     public bool Quick { get; init; }
     public IReadOnlyList<string> Providers { get; init; } = AllProviders;
     public IReadOnlyList<string> Workloads { get; init; } = AllWorkloads;
-    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(4);
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(3);
     public string? OutputRoot { get; init; }
     public int StreamReadSize { get; init; } = 10_000;
     public int AllReadSize { get; init; } = 100_000;
     public IReadOnlyList<long> ScaleSizes { get; init; } = [0, 10_000, 100_000, 1_000_000];
     /// <summary>How long the scale curve may spend filling one store before it stops at the size it reached.</summary>
-    public TimeSpan ScaleFillBudget { get; init; } = TimeSpan.FromSeconds(75);
+    public TimeSpan ScaleFillBudget { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>How long any other set-up fill (read workloads) may take before it stops at the size it reached.</summary>
-    public TimeSpan SetupFillBudget { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan SetupFillBudget { get; init; } = TimeSpan.FromSeconds(20);
     public int AggregateEvents { get; init; } = 1_000;
     public int AggregateCount { get; init; } = 10;
     public bool Charts { get; init; } = true;
@@ -31,11 +31,11 @@ internal sealed record BenchOptions
     public static string Usage => """
         EventStore.Providers.Bench: the same workloads against every available provider, with peers and raw limits.
 
-          --quick                 small sizes and 1 s per timed workload (under 90 s on 2 cores)
+          --quick                 small sizes and 0.6 s per timed workload (under 90 s on 2 cores)
           --providers a,b         any of: inmemory, postgres, dynamodb, kafka, esdb (default: all)
           --workloads a,b         any of: append-1w, append-8w, append-race, batch-100, read-stream, read-all,
                                   subscription, aggregate, under-load, scale (default: all)
-          --duration SECONDS      length of each timed workload (default 4, quick 1)
+          --duration SECONDS      length of each timed workload (default 3, quick 0.6)
           --out DIR               artifacts root (default artifacts/bench); a <timestamp> folder is made inside
           --scale-sizes a,b,c     store sizes of the scale curve (default 0,10000,100000,1000000)
           --stream-size N         events in the stream read (default 10000)
@@ -53,14 +53,14 @@ internal sealed record BenchOptions
             ? new BenchOptions
             {
                 Quick = true,
-                Duration = TimeSpan.FromSeconds(1),
+                Duration = TimeSpan.FromSeconds(0.6),
                 StreamReadSize = 2_000,
-                AllReadSize = 10_000,
-                ScaleSizes = [0, 5_000, 20_000],
-                ScaleFillBudget = TimeSpan.FromSeconds(6),
-                SetupFillBudget = TimeSpan.FromSeconds(5),
+                AllReadSize = 5_000,
+                ScaleSizes = [0, 10_000],
+                ScaleFillBudget = TimeSpan.FromSeconds(4),
+                SetupFillBudget = TimeSpan.FromSeconds(3),
                 AggregateEvents = 200,
-                AggregateCount = 4,
+                AggregateCount = 3,
             }
             : new BenchOptions();
         for (var i = 0; i < args.Count; i++)

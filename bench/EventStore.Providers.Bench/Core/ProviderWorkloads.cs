@@ -27,7 +27,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             foreach (var w in options.Workloads) _measurements.Add(Measurement.NotRun(backend, subject, w, why, e));
             return _measurements;
         }
-        await using (main.ConfigureAwait(false))
+        try
         {
             var store = main.Store;
             await Run("append-1w", () => Appends(store, "append-1w", 1)).ConfigureAwait(false);
@@ -40,8 +40,27 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             await RunMany("aggregate", ["aggregate", "aggregate-snapshot"], () => Aggregates(store, main.Snapshots)).ConfigureAwait(false);
             await Run("under-load", () => UnderLoad(store)).ConfigureAwait(false);
         }
+        finally
+        {
+            await DisposeAsync(main, "main store").ConfigureAwait(false);
+        }
         await RunMany("scale", ["scale", "read-all-large"], Scale).ConfigureAwait(false);
         return _measurements;
+    }
+
+    /// <summary>Errors the provider raised outside a workload (e.g. while disposing), reported beside its results.</summary>
+    public List<string> Problems { get; } = [];
+
+    private async Task DisposeAsync(StoreHandle handle, string what)
+    {
+        try
+        {
+            await handle.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Problems.Add($"disposing the {what} failed: {Measurement.Why(e)}");
+        }
     }
 
     private Task Run(string workload, Func<Task<Measurement>> body) => RunMany(workload, [workload], async () => [await body().ConfigureAwait(false)]);
@@ -375,8 +394,19 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
     private async Task<IReadOnlyList<Measurement>> Scale()
     {
         var report = progress($"{subject}: scale");
-        await using var handle = await session.CreateStoreAsync("scale", ct).ConfigureAwait(false);
-        var store = handle.Store;
+        var handle = await session.CreateStoreAsync("scale", ct).ConfigureAwait(false);
+        try
+        {
+            return await ScaleOn(handle.Store, report).ConfigureAwait(false);
+        }
+        finally
+        {
+            await DisposeAsync(handle, "scale store").ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<Measurement>> ScaleOn(IEventStore store, Action<double> report)
+    {
         var sizes = options.ScaleSizes;
         var target = sizes.Count == 0 ? 0 : sizes[^1];
         long size = 0;

@@ -56,7 +56,11 @@ internal sealed record ScalePoint(string Backend, string Subject, long StoreSize
 internal sealed record RatioResult(string Backend, string Name, string Numerator, string Denominator, double? Value, string Target, bool? Met, string? Note);
 
 /// <summary>One subject's run as a whole: whether it ran and its memory high-water mark.</summary>
-internal sealed record SubjectRun(string Backend, string Subject, string Status, string? Reason, double? PeakWorkingSetMb, double Seconds);
+internal sealed record SubjectRun(string Backend, string Subject, string Status, string? Reason, double? PeakWorkingSetMb, double Seconds)
+{
+    /// <summary>Errors outside the workloads, such as a store that failed to dispose.</summary>
+    public List<string> Problems { get; init; } = [];
+}
 
 /// <summary>Everything results.json holds.</summary>
 internal sealed record BenchResults

@@ -29,7 +29,7 @@ internal static class ConsoleReport
             var ratios = new Table().Border(TableBorder.Rounded).Title("ratios the provider issues ask for");
             ratios.AddColumns("Backend", "Ratio", "Value", "Target", "Met");
             foreach (var x in r.Ratios)
-                ratios.AddRow(x.Backend, Markup.Escape(x.Name), Format.Ratio(x.Value), Markup.Escape(x.Target),
+                ratios.AddRow(x.Backend, Markup.Escape(x.Name), (x.Numerator == "scale" ? Format.Growth(x.Value) : Format.Ratio(x.Value)), Markup.Escape(x.Target),
                     x.Met is null ? Markup.Escape(x.Note ?? "-") : x.Met.Value ? "[green]yes[/]" : "[red]no[/]");
             console.Write(ratios);
         }

@@ -24,6 +24,8 @@ internal static class Format
 
     public static string Ratio(double? r) => r is null ? "-" : $"{(r.Value * 100).ToString("N0", Inv)}%";
 
+    public static string Growth(double? r) => r is null ? "-" : $"{(r.Value * 100).ToString("+0;-0", Inv)}%";
+
     public static string N(long n) => n.ToString("N0", Inv);
 
     /// <summary>Markdown table cells must not contain pipes or new lines.</summary>

@@ -38,7 +38,7 @@ internal static class MarkdownReport
             sb.AppendLine("| Backend | Ratio | Value | Target | Met | Note |");
             sb.AppendLine("|---|---|---|---|---|---|");
             foreach (var x in r.Ratios)
-                sb.AppendLine($"| {x.Backend} | {Format.Cell(x.Name)} | {Format.Ratio(x.Value)} | {Format.Cell(x.Target)} | {(x.Met is null ? "-" : x.Met.Value ? "yes" : "**no**")} | {Format.Cell(x.Note)} |");
+                sb.AppendLine($"| {x.Backend} | {Format.Cell(x.Name)} | {(x.Numerator == "scale" ? Format.Growth(x.Value) : Format.Ratio(x.Value))} | {Format.Cell(x.Target)} | {(x.Met is null ? "-" : x.Met.Value ? "yes" : "**no**")} | {Format.Cell(x.Note)} |");
             sb.AppendLine();
         }
 
@@ -46,7 +46,7 @@ internal static class MarkdownReport
         sb.AppendLine("| Backend | Subject | Status | Peak working set | Seconds |");
         sb.AppendLine("|---|---|---|---|---|");
         foreach (var s in r.Subjects)
-            sb.AppendLine($"| {s.Backend} | {Format.Cell(s.Subject)} | {Format.Cell(s.Status == "ok" ? "ok" : $"{s.Status}: {s.Reason}")} | {Format.Mb(s.PeakWorkingSetMb)} | {s.Seconds:N0} |");
+            sb.AppendLine($"| {s.Backend} | {Format.Cell(s.Subject)} | {Format.Cell((s.Status == "ok" ? "ok" : $"{s.Status}: {s.Reason}") + string.Concat(s.Problems.Select(p => $"; {p}")))} | {Format.Mb(s.PeakWorkingSetMb)} | {s.Seconds:N0} |");
         sb.AppendLine();
 
         var reads = r.Measurements.Where(m => m.Status == "ok" && m.AllocatedMb is not null).ToList();

@@ -52,6 +52,9 @@ internal sealed class DynamoDbTarget(string? repoRoot) : IBenchTarget
                 ["ServiceUrl"] = url,
                 ["Region"] = "us-east-1",
                 ["TableName"] = $"bench-{Run}-{label}",
+                ["CreateTables"] = "true",
+                ["AccessKeyId"] = "bench",
+                ["SecretAccessKey"] = "bench",
             }, ct);
 
         public override async ValueTask DisposeAsync()

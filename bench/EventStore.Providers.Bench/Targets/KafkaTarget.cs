@@ -27,7 +27,7 @@ internal sealed class KafkaTarget : IBenchTarget
             throw new TargetUnavailableException($"the librdkafka mock cluster did not start: {Measurement.FirstLine(e.Message)}", e);
         }
         var session = new Session(admin, bootstrap);
-        session.ServerInfo["kafka"] = $"librdkafka {Library.VersionString} mock cluster, 3 brokers, in process";
+        session.ServerInfo["kafka"] = $"librdkafka {Library.VersionString} mock cluster, 3 brokers, in process; provider without transactions (the mock has none)";
         session.Peers.Add(new KafkaRawPeer(session));
         return Task.FromResult<TargetSession>(session);
     }
@@ -41,7 +41,10 @@ internal sealed class KafkaTarget : IBenchTarget
             StoreHandle.FromConfigurationAsync("Kafka", new Dictionary<string, string?>
             {
                 ["BootstrapServers"] = bootstrap,
-                ["TopicPrefix"] = $"bench-{Run}-{label}",
+                ["Topic"] = $"bench-{Run}-{label}",
+                // The mock cluster has no DescribeConfigs and no isolating transactions (BACKENDS.md); topics are auto-created.
+                ["VerifyTopicConfiguration"] = "false",
+                ["UseTransactions"] = "false",
             }, ct);
 
         public override ValueTask DisposeAsync()
