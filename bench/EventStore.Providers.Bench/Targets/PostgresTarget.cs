@@ -56,6 +56,8 @@ internal sealed class PostgresTarget(string? repoRoot) : IBenchTarget
                 await using var cmd = new NpgsqlCommand($"SHOW {name}", conn);
                 settings.Add($"{name}={await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false)}");
             }
+            if (settings.Contains("fsync=off"))
+                settings.Add("NOT the durable defaults: appends look faster than they would be in production");
             ServerInfo["postgres"] = string.Join(", ", settings);
         }
 
