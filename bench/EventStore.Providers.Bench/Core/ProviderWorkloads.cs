@@ -297,8 +297,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             var n = await FillStreamAsync(store, s, perAggregate, options.SetupFillBudget).ConfigureAwait(false);
             if (n < perAggregate) throw new TimeoutException($"writing {perAggregate} events into {s} took longer than {options.SetupFillBudget.TotalSeconds} s");
         }
-        var half = TimeSpan.FromTicks(options.Duration.Ticks);
-        var plain = await Timed.RunAsync(1, half, async (_, i) =>
+        var plain = await Timed.RunAsync(1, options.Duration, async (_, i) =>
         {
             decimal total = 0;
             var n = 0;
@@ -327,7 +326,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             var state = Encoding.UTF8.GetBytes($$"""{"total":{{total.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}""");
             await snapshots.SaveAsync(new Snapshot(s, snapshotAt, "OrderState", state), ct).ConfigureAwait(false);
         }
-        var withSnapshot = await Timed.RunAsync(1, half, async (_, i) =>
+        var withSnapshot = await Timed.RunAsync(1, options.Duration, async (_, i) =>
         {
             var s = streams[i % streams.Length];
             var snap = await snapshots.LoadAsync(s, ct).ConfigureAwait(false)

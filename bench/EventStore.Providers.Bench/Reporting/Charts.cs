@@ -11,7 +11,8 @@ internal static class Charts
     public static void Write(string dir, BenchResults r)
     {
         Throughput(r).SavePng(Path.Combine(dir, "throughput.png"), 1400, 700);
-        Latency(r).SavePng(Path.Combine(dir, "latency.png"), 1400, 700);
+        var latency = Latency(r, out var groups);
+        latency.SavePng(Path.Combine(dir, "latency.png"), Math.Max(1400, groups * 120), 750);
         Scale(r).SavePng(Path.Combine(dir, "scale.png"), 1100, 650);
     }
 
@@ -116,7 +117,7 @@ internal static class Charts
         _ => workload,
     };
 
-    private static Plot Latency(BenchResults r)
+    private static Plot Latency(BenchResults r, out int groupCount)
     {
         var plot = NewPlot(r, "Latency percentiles (ms): single append (1 writer), 8 writers, subscription append -> handler, under load");
         var picks = new[] { "append-1w", "append-8w", "subscription", "under-load" };
@@ -142,27 +143,27 @@ internal static class Charts
         for (var p = 0; p < percentiles.Length; p++)
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = percentiles[p].Name, FillColor = Palette.GetColor(p) });
         plot.ShowLegend();
-        Ticks(plot, groups.Select(m => $"{m.Subject}\n{Short(m.Workload)}").ToList());
+        Ticks(plot, groups.Select(m => $"{m.Subject.Replace(' ', '\n')}\n{Short(m.Workload)}").ToList());
         LogAxis(plot, "ms");
+        groupCount = groups.Count;
         return plot;
     }
 
     private static Plot Scale(BenchResults r)
     {
-        var plot = NewPlot(r, "Single-append latency as the store grows (ms)");
+        var plot = NewPlot(r, "Single-append latency (p50 solid, p99 dashed) by store size in events");
         var subjects = r.ScaleCurve.Select(p => p.Subject).Distinct().ToList();
         for (var i = 0; i < subjects.Count; i++)
         {
             var pts = r.ScaleCurve.Where(p => p.Subject == subjects[i]).OrderBy(p => p.StoreSize).ToList();
             var xs = pts.Select(p => (double)p.StoreSize).ToArray();
-            var p50 = plot.Add.Scatter(xs, pts.Select(p => p.P50Ms).ToArray(), Palette.GetColor(i));
+            var p50 = plot.Add.Scatter(xs, pts.Select(p => Math.Log10(Math.Max(0.001, p.P50Ms))).ToArray(), Palette.GetColor(i));
             p50.LegendText = $"{subjects[i]} p50";
-            var p99 = plot.Add.Scatter(xs, pts.Select(p => p.P99Ms).ToArray(), Palette.GetColor(i));
+            var p99 = plot.Add.Scatter(xs, pts.Select(p => Math.Log10(Math.Max(0.001, p.P99Ms))).ToArray(), Palette.GetColor(i));
             p99.LegendText = $"{subjects[i]} p99";
             p99.LinePattern = LinePattern.Dashed;
         }
-        plot.Axes.Left.Label.Text = "append latency, ms";
-        plot.Axes.Top.Label.Text = "store size (events)";
+        LogAxis(plot, "append latency, ms");
         plot.ShowLegend(Alignment.UpperLeft);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = x => $"{x:N0}" };
         return plot;

@@ -101,8 +101,7 @@ internal static class MarkdownReport
         }
         if (m.Workload == "scale") return m.Notes.GetValueOrDefault("p50 growth") ?? "-";
         var text = Format.Rate(m.EventsPerSecond);
-        var lat = m.Workload == "under-load" ? m.Latency : m.Latency;
-        if (lat is not null) text += $" · {Format.Ms(lat.P50Ms)} / {Format.Ms(lat.P99Ms)}";
+        if (m.Latency is { } lat) text += $" · {Format.Ms(lat.P50Ms)} / {Format.Ms(lat.P99Ms)}";
         if (m.Workload == "append-race") text += $" · {Format.N(m.Conflicts)} conflicts";
         if (m.Workload == "under-load" && m.SecondaryLatency is { } s) text += $" · lag p99 {Format.Ms(s.P99Ms)}";
         return text;
