@@ -30,7 +30,10 @@ public sealed partial class DynamoDBEventStore
 
         var payload = Encode(events);
         StreamHead? head = null;
-        if (expectedVersion.Kind == ExpectedVersionKind.Exact && _heads.TryGetValue(pk, out var known) && known.LastVersion == expectedVersion.Version && !known.SoftDeleted)
+        // A head this instance wrote is trusted when it matches the expectation: the conditional write on its next slot
+        // fails if anyone appended or deleted since, and the append then reads the real head.
+        if (_heads.TryGetValue(pk, out var known) && (expectedVersion.Kind != ExpectedVersionKind.Exact || known.LastVersion == expectedVersion.Version)
+            && expectedVersion.Kind != ExpectedVersionKind.NoStream)
             head = known;
         else if (expectedVersion.Kind == ExpectedVersionKind.NoStream && !_heads.ContainsKey(pk))
             head = StreamHead.Missing; // optimistic: the slot-0 condition fails if the stream exists, then we read.

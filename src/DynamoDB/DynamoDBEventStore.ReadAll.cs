@@ -111,6 +111,7 @@ public sealed partial class DynamoDBEventStore
                 {
                     if (e.Position.ToInt64() < from) continue;
                     progress.Position = e.Position.ToInt64();
+                    cancellationToken.ThrowIfCancellationRequested();
                     yield return e;
                     if (++returned >= maxCount) yield break;
                 }
@@ -151,6 +152,7 @@ public sealed partial class DynamoDBEventStore
                 var position = events[i].Position.ToInt64();
                 if (position >= below) continue;
                 below = position;
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return events[i];
                 if (++returned >= maxCount) yield break;
             }
@@ -203,6 +205,7 @@ public sealed partial class DynamoDBEventStore
                 var position = e.Position.ToInt64();
                 if (direction == ReadDirection.Forwards ? position <= (from ?? 0) : position >= from) continue;
                 if (!filter.Matches(e.Stream, e.EventType)) continue;
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return e;
                 if (++returned >= maxCount) yield break;
             }

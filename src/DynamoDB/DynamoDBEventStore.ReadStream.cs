@@ -49,6 +49,7 @@ public sealed partial class DynamoDBEventStore
                 for (var i = 0; i < events.Count; i++)
                 {
                     if (slot + i < from) continue;
+                    cancellationToken.ThrowIfCancellationRequested();
                     yield return ToRecorded(stream, item, slot, firstPosition, created, events[i], i);
                     if (++returned >= maxCount) yield break;
                 }
@@ -84,6 +85,7 @@ public sealed partial class DynamoDBEventStore
                     var version = slot + i;
                     if (version > from) continue;
                     if (version < head.TruncateBefore) yield break;
+                    cancellationToken.ThrowIfCancellationRequested();
                     yield return ToRecorded(stream, item, slot, firstPosition, created, events[i], i);
                     if (++returned >= maxCount) yield break;
                 }

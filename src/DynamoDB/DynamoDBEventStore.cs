@@ -109,9 +109,16 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
         while (true)
         {
             var response = await DynamoDBErrors.Run(() => _client.QueryAsync(request, cancellationToken), operation, cancellationToken).ConfigureAwait(false);
-            if (response.Items is not null)
-                foreach (var item in response.Items)
+            if (response.Items is { } items)
+            {
+                for (var i = 0; i < items.Count; i++)
+                {
+                    // Dropped from the page once handed out, so a long read holds only what is left of one page.
+                    var item = items[i];
+                    items[i] = null!;
                     yield return item;
+                }
+            }
             if (response.LastEvaluatedKey is null || response.LastEvaluatedKey.Count == 0) yield break;
             request.ExclusiveStartKey = response.LastEvaluatedKey;
         }

@@ -22,7 +22,8 @@ internal sealed class ConsumerPool(KafkaEventStoreOptions options, string groupI
         EnableAutoCommit = false,
         EnableAutoOffsetStore = false,
         EnablePartitionEof = true,
-        AutoOffsetReset = AutoOffsetReset.Earliest,
+        // Never jump silently past deleted events: a read of a missing offset fails.
+        AutoOffsetReset = AutoOffsetReset.Error,
         IsolationLevel = options.UseTransactions ? IsolationLevel.ReadCommitted : IsolationLevel.ReadUncommitted,
         FetchWaitMaxMs = 20,
         QueuedMaxMessagesKbytes = 16 * 1024,
@@ -72,8 +73,16 @@ internal sealed class ConsumerPool(KafkaEventStoreOptions options, string groupI
         public async ValueTask<ConsumeResult<byte[], byte[]>?> NextAsync(CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var r = Consumer.Consume(TimeSpan.Zero)
-                ?? await Task.Run(() => Consumer.Consume(TimeSpan.FromMilliseconds(100)), cancellationToken).ConfigureAwait(false);
+            ConsumeResult<byte[], byte[]>? r;
+            try
+            {
+                r = Consumer.Consume(TimeSpan.Zero)
+                    ?? await Task.Run(() => Consumer.Consume(TimeSpan.FromMilliseconds(100)), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConsumeException e) when (e.Error.Code is ErrorCode.OffsetOutOfRange or ErrorCode.Local_AutoOffsetReset)
+            {
+                throw new EventStoreException($"Kafka no longer has the requested offset ({e.Error.Reason}): events were deleted by retention or a log size limit. The events topic must keep events forever.", e);
+            }
             if (r is { IsPartitionEOF: false }) Interlocked.Increment(ref pool._messagesConsumed);
             return r;
         }

@@ -72,6 +72,8 @@ public sealed class KafkaEventStore : IEventStore, IEventStoreInitializer, IAsyn
         Acks = Acks.All,
         EnableIdempotence = true,
         LingerMs = 0,
+        // Events of one append share key, type and header names: compressed batches are several times smaller.
+        CompressionType = CompressionType.Lz4,
         MessageMaxBytes = Options.MaxMessageBytes + 4096,
         MessageTimeoutMs = (int)Options.RequestTimeout.TotalMilliseconds,
     });
@@ -237,14 +239,15 @@ public sealed class KafkaEventStore : IEventStore, IEventStoreInitializer, IAsyn
             foreach (var run in runs)
             {
                 lease.Consumer.Assign(new TopicPartitionOffset(tp, run.FirstOffset));
-                var read = 0;
-                while (read < run.Count)
+                var expected = run.FirstOffset;
+                while (expected <= run.LastOffset)
                 {
                     var r = await lease.NextAsync(ct).ConfigureAwait(false);
                     if (r is null || r.IsPartitionEOF) continue;
-                    if (r.Offset.Value < run.FirstOffset) continue;
                     var offset = r.Offset.Value;
-                    read = (int)(offset - run.FirstOffset) + 1;
+                    if (offset < expected) continue;
+                    if (offset > expected) throw EventsLost(partition, expected);
+                    expected = offset + 1;
                     yield return EventRecord.ToRecordedEvent(r, stream, run.FirstVersion + offset - run.FirstOffset, PositionOf(partition, offset));
                 }
             }
@@ -258,19 +261,25 @@ public sealed class KafkaEventStore : IEventStore, IEventStoreInitializer, IAsyn
             {
                 var start = Math.Max(0, end - BackwardsChunk);
                 chunk.Clear();
-                lease.Consumer.Assign(new TopicPartitionOffset(tp, run.FirstOffset + start));
+                var expected = run.FirstOffset + start;
+                lease.Consumer.Assign(new TopicPartitionOffset(tp, expected));
                 while (chunk.Count < end - start)
                 {
                     var r = await lease.NextAsync(ct).ConfigureAwait(false);
                     if (r is null || r.IsPartitionEOF) continue;
                     var offset = r.Offset.Value;
-                    if (offset < run.FirstOffset + start) continue;
+                    if (offset < expected) continue;
+                    if (offset > expected) throw EventsLost(partition, expected);
+                    expected = offset + 1;
                     chunk.Add(EventRecord.ToRecordedEvent(r, stream, run.FirstVersion + offset - run.FirstOffset, PositionOf(partition, offset)));
                 }
                 for (var j = chunk.Count - 1; j >= 0; j--) yield return chunk[j];
             }
         }
     }
+
+    internal EventStoreException EventsLost(int partition, long offset) =>
+        new($"Offset {offset} of partition {partition} of topic '{Options.Topic}' is gone: the broker deleted events (retention or log size limit). The events topic must keep events forever (retention.ms=-1, retention.bytes=-1).");
 
     /// <inheritdoc />
     public IAsyncEnumerable<RecordedEvent> ReadAllAsync(ReadAllOptions? options = null, CancellationToken cancellationToken = default)

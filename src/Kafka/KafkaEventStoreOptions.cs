@@ -49,6 +49,15 @@ public sealed class KafkaEventStoreOptions
     /// </summary>
     public bool UseTransactions { get; set; } = true;
 
+    /// <summary>
+    /// Before each group of appends, read the partition up to its high watermark so other processes' writes are in
+    /// the index before expected versions are checked. Default true. Correctness does not depend on it (a delivered
+    /// append that another process's write preceded is re-decided against the log); it avoids writing batches that
+    /// then lose. Turn it off when this process is the partition's only writer (one instance, or fencing on) to save
+    /// one broker round trip per append.
+    /// </summary>
+    public bool CatchUpBeforeAppend { get; set; } = true;
+
     /// <summary>Prefix of the transactional ids. Default <c>{Topic}-writer</c>.</summary>
     public string? TransactionalIdPrefix { get; set; }
 

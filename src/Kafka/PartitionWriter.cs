@@ -77,7 +77,7 @@ internal sealed class PartitionWriter : IAsyncDisposable
             try
             {
                 await EnsureWriterAsync().ConfigureAwait(false);
-                if (!_exclusive || batch.Exists(i => i.Kind == WorkKind.CatchUp))
+                if ((!_exclusive && _options.CatchUpBeforeAppend) || batch.Exists(i => i.Kind == WorkKind.CatchUp))
                     await CatchUpCoreAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e)
@@ -289,9 +289,11 @@ internal sealed class PartitionWriter : IAsyncDisposable
                 await CatchUpCoreAsync(CancellationToken.None).ConfigureAwait(false);
                 if (!Index.IsCommitted(p.Stream, p.FirstVersion, offsets[0]))
                 {
-                    if (item.Expected.Kind == ExpectedVersionKind.Any && item.Attempt++ < 10)
+                    if (item.Attempt++ < 10)
                     {
-                        // Any never conflicts: write again after the winner.
+                        // Decide again against the caught-up index: the winner may be this very batch re-sent by
+                        // another instance (idempotent success), an Any append writes again after the winner, and
+                        // anything else is a wrong expected version.
                         var retry = await DecideAsync(item).ConfigureAwait(false);
                         if (retry is null) return await item.Completion.Task.ConfigureAwait(false);
                         retry.Produce(_transactional ?? _sharedProducer, _tp);
@@ -336,7 +338,8 @@ internal sealed class PartitionWriter : IAsyncDisposable
     internal async Task CatchUpCoreAsync(CancellationToken ct)
     {
         var consumer = _catchUp.Consumer;
-        var watermarks = await Task.Run(() => consumer.QueryWatermarkOffsets(_tp, _options.RequestTimeout), ct).ConfigureAwait(false);
+        // A sub-millisecond round trip on the writer's own loop: cheaper to block than to hop threads.
+        var watermarks = consumer.QueryWatermarkOffsets(_tp, _options.RequestTimeout);
         var high = watermarks.High.Value;
         if (Index.NextOffset < watermarks.Low.Value)
             throw new EventStoreException($"Partition {_tp.Partition.Value} of topic '{_tp.Topic}' starts at offset {watermarks.Low.Value} but the index needs offset {Index.NextOffset}: events were deleted by retention. The topic must keep events forever.");

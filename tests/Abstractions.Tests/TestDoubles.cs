@@ -94,3 +94,37 @@ internal sealed class TransactionalCheckpointStore(ICheckpointStore inner) : ITr
         lock (Committed) Committed.Add(tx);
     }
 }
+
+/// <summary>
+/// A real store whose first subscriptions break with a transient error after delivering a few messages, as a
+/// dropped connection would.
+/// </summary>
+internal sealed class FlakySubscriptionStore(IEventStore inner, int failures, int messagesBeforeFailure) : IEventStore
+{
+    private int _subscriptions;
+
+    public int Subscriptions => _subscriptions;
+
+    public EventStoreCapabilities Capabilities => inner.Capabilities;
+
+    public async IAsyncEnumerable<SubscriptionMessage> SubscribeToAllAsync(SubscribeToAllOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var attempt = Interlocked.Increment(ref _subscriptions);
+        var delivered = 0;
+        await foreach (var message in inner.SubscribeToAllAsync(options, cancellationToken))
+        {
+            if (attempt <= failures && delivered == messagesBeforeFailure) throw new TransientEventStoreException("connection dropped");
+            delivered++;
+            yield return message;
+        }
+    }
+
+    public Task<AppendResult> AppendAsync(StreamName stream, ExpectedVersion expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default) => inner.AppendAsync(stream, expectedVersion, events, cancellationToken);
+    public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(StreamName stream, ReadDirection direction = ReadDirection.Forwards, long? fromVersion = null, long maxCount = long.MaxValue, CancellationToken cancellationToken = default) => inner.ReadStreamAsync(stream, direction, fromVersion, maxCount, cancellationToken);
+    public IAsyncEnumerable<RecordedEvent> ReadAllAsync(ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadAllAsync(options, cancellationToken);
+    public IAsyncEnumerable<RecordedEvent> ReadCategoryAsync(string category, ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadCategoryAsync(category, options, cancellationToken);
+    public Task<StreamInfo> GetStreamInfoAsync(StreamName stream, CancellationToken cancellationToken = default) => inner.GetStreamInfoAsync(stream, cancellationToken);
+    public Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default) => inner.GetHeadPositionAsync(cancellationToken);
+    public IAsyncEnumerable<SubscriptionMessage> SubscribeToStreamAsync(StreamName stream, long? afterVersion = null, CancellationToken cancellationToken = default) => inner.SubscribeToStreamAsync(stream, afterVersion, cancellationToken);
+    public Task DeleteStreamAsync(StreamName stream, ExpectedVersion expectedVersion, StreamDeletionMode mode = StreamDeletionMode.Soft, CancellationToken cancellationToken = default) => inner.DeleteStreamAsync(stream, expectedVersion, mode, cancellationToken);
+}

@@ -14,6 +14,7 @@ public sealed class DynaliteServer : IAsyncLifetime
     public const string UrlVariable = "EVENTSTORE_DYNAMODB_URL";
 
     private string? _repoRoot;
+    private bool _stopWhenDone;
 
     public string Url { get; private set; } = "";
 
@@ -25,8 +26,12 @@ public sealed class DynaliteServer : IAsyncLifetime
             Url = fromEnvironment;
             return;
         }
-        _repoRoot = FindRepoRoot();
+        var root = FindRepoRoot();
+        // A dynalite someone else started from this checkout (a benchmark, another run) is used, and left running.
+        var alreadyRunning = File.Exists(Path.Combine(root, ".tmp", "servers", "dynalite.env"));
+        _repoRoot = root;
         var (code, output) = await RunScriptAsync("start");
+        _stopWhenDone = !alreadyRunning;
         var line = output.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith(UrlVariable + "=", StringComparison.Ordinal));
         if (code != 0 || line is null)
             throw new InvalidOperationException($"No DynamoDB for the tests: {UrlVariable} is not set and eng/dynalite.sh start failed (exit {code}):\n{output}");
@@ -35,7 +40,7 @@ public sealed class DynaliteServer : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (_repoRoot is not null) await RunScriptAsync("stop");
+        if (_repoRoot is not null && _stopWhenDone) await RunScriptAsync("stop");
     }
 
     private static string FindRepoRoot()

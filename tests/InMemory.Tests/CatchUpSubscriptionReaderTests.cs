@@ -91,6 +91,8 @@ public sealed class CatchUpSubscriptionReaderTests
         Assert.True(await messages.MoveNextAsync());
 
         var next = messages.MoveNextAsync().AsTask();
+        while (Volatile.Read(ref notifier.Calls) == 0 && !timeout.IsCancellationRequested) await Task.Delay(10, Ct);
+        // A reader spinning on the failed signal would call it again and again within this pause.
         await Task.Delay(200, Ct);
 
         Assert.Equal(1, Volatile.Read(ref notifier.Calls));

@@ -20,4 +20,9 @@ public sealed class PostgresLifecycleTests(PostgresFixture f) : LifecycleTests(f
 public sealed class PostgresBadInputTests(PostgresFixture f) : BadInputTests(f);
 public sealed class PostgresCancellationTests(PostgresFixture f) : CancellationTests(f);
 public sealed class PostgresMetacharacterTests(PostgresFixture f) : MetacharacterTests(f);
+[Collection(nameof(MemoryMeasurement))]
 public sealed class PostgresLargeReadTests(PostgresFixture f) : LargeReadTests(f);
+
+/// <summary>Live-memory measurements run alone, so other tests' allocations do not blur them.</summary>
+[CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
+public sealed class MemoryMeasurement;

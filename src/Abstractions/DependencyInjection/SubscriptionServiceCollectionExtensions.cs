@@ -72,6 +72,8 @@ public static class SubscriptionServiceCollectionExtensions
         o.CheckpointAfterEvents < 1 ? new(nameof(o.CheckpointAfterEvents), $"is {o.CheckpointAfterEvents}; it must be 1 or more.") :
         o.CheckpointAfterTime <= TimeSpan.Zero ? new(nameof(o.CheckpointAfterTime), $"is {o.CheckpointAfterTime}; it must be a positive duration.") :
         o.FilteredCheckpointInterval < 1 ? new(nameof(o.FilteredCheckpointInterval), $"is {o.FilteredCheckpointInterval}; it must be 1 or more.") :
+        o.ResubscribeAttempts < 0 ? new(nameof(o.ResubscribeAttempts), $"is {o.ResubscribeAttempts}; it must be 0 or more.") :
+        o.ResubscribeDelay < TimeSpan.Zero ? new(nameof(o.ResubscribeDelay), $"is {o.ResubscribeDelay}; it must not be negative.") :
         null;
 
     private static SubscriptionOptions Copy(SubscriptionOptions o, EventFilter filter) => new()
@@ -82,5 +84,7 @@ public static class SubscriptionServiceCollectionExtensions
         CheckpointAfterTime = o.CheckpointAfterTime,
         UseTransactionalCheckpoints = o.UseTransactionalCheckpoints,
         FilteredCheckpointInterval = o.FilteredCheckpointInterval,
+        ResubscribeAttempts = o.ResubscribeAttempts,
+        ResubscribeDelay = o.ResubscribeDelay,
     };
 }

@@ -24,6 +24,12 @@ public sealed class SubscriptionOptions
     /// <summary>For filtered subscriptions: how many filtered-out events the store may pass before it emits a checkpoint. Default 1,000.</summary>
     public int FilteredCheckpointInterval { get; set; } = 1000;
 
+    /// <summary>How many times in a row a <see cref="TransientEventStoreException"/> from the store is answered by resubscribing (0 = never). Default 5.</summary>
+    public int ResubscribeAttempts { get; set; } = 5;
+
+    /// <summary>The wait before the first resubscription; it doubles per consecutive failure, up to 30 s. Default 1 s.</summary>
+    public TimeSpan ResubscribeDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public void EnsureValid()
@@ -34,6 +40,8 @@ public sealed class SubscriptionOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(CheckpointAfterEvents, 1, nameof(CheckpointAfterEvents));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CheckpointAfterTime, TimeSpan.Zero, nameof(CheckpointAfterTime));
         ArgumentOutOfRangeException.ThrowIfLessThan(FilteredCheckpointInterval, 1, nameof(FilteredCheckpointInterval));
+        ArgumentOutOfRangeException.ThrowIfNegative(ResubscribeAttempts, nameof(ResubscribeAttempts));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ResubscribeDelay, TimeSpan.Zero, nameof(ResubscribeDelay));
     }
 }
 

@@ -9,7 +9,9 @@ namespace EventStore.Providers.Projections;
 /// Runs a catch-up subscription over any <see cref="IEventStore"/>: resumes after the stored checkpoint, hands events
 /// to an <see cref="ISubscriptionHandler"/> in batches, and stores the checkpoint every
 /// <see cref="SubscriptionOptions.CheckpointAfterEvents"/> events, after <see cref="SubscriptionOptions.CheckpointAfterTime"/>,
-/// on the store's checkpoint messages, when caught up and when stopped. A failing handler stops it:
+/// on the store's checkpoint messages, when caught up and when stopped. A <see cref="TransientEventStoreException"/>
+/// from the store makes it resubscribe from its last handled position, with back-off, up to
+/// <see cref="SubscriptionOptions.ResubscribeAttempts"/> times in a row. A failing handler stops it:
 /// <see cref="Status"/> becomes <see cref="SubscriptionStatus.Faulted"/> with the exception in <see cref="Error"/>.
 /// </summary>
 public sealed partial class SubscriptionRunner : IAsyncDisposable
@@ -92,6 +94,9 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
             if (_run is { IsCompleted: false }) throw new InvalidOperationException($"Subscription '{SubscriptionId}' is already running.");
             _runCts = new CancellationTokenSource();
             var token = _runCts.Token;
+            // Set before the loop runs so a waiter right after StartAsync does not see the previous run's Stopped.
+            _error = null;
+            _status = SubscriptionStatus.CatchingUp;
             _run = Task.Run(async () =>
             {
                 try
@@ -142,7 +147,9 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     /// <summary>
     /// Waits until the subscription has handled (or passed) <paramref name="position"/>, for example the position of an
     /// append whose effect a caller wants to read back. Positions must be totally ordered
-    /// (<see cref="GlobalOrdering.Total"/>).
+    /// (<see cref="GlobalOrdering.Total"/>). A filtered subscription passes filtered-out events only when the store sends
+    /// a checkpoint message (when caught up, then every <see cref="SubscriptionOptions.FilteredCheckpointInterval"/>
+    /// filtered events), so wait for the position of an event the subscription receives.
     /// </summary>
     /// <exception cref="SubscriptionStoppedException">The subscription failed or stopped first.</exception>
     public async Task WaitForPositionAsync(Position position, CancellationToken cancellationToken = default)
@@ -171,8 +178,6 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
         _error = null;
         _status = SubscriptionStatus.CatchingUp;
         Signal();
-        using var pumpCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task? pump = null;
         try
         {
             var start = await _checkpoints.LoadAsync(SubscriptionId, cancellationToken).ConfigureAwait(false);
@@ -184,11 +189,26 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
                 _lastSaveTimestamp = _time.GetTimestamp();
             }
             LogStarting(SubscriptionId, start?.ToString() ?? "the start");
-            var channel = Channel.CreateBounded<SubscriptionMessage>(new BoundedChannelOptions(_options.BatchSize * 2) { SingleWriter = true });
-            pump = PumpAsync(channel.Writer, start, pumpCts.Token);
-            await ConsumeAsync(channel.Reader, cancellationToken).ConfigureAwait(false);
-            await pump.ConfigureAwait(false);
-            throw new InvalidOperationException($"The event store ended subscription '{SubscriptionId}', which should run until cancelled.");
+            var failures = 0;
+            while (true)
+            {
+                var before = ProcessedPosition;
+                try
+                {
+                    await SubscribeOnceAsync(before, cancellationToken).ConfigureAwait(false);
+                    throw new InvalidOperationException($"The event store ended subscription '{SubscriptionId}', which should run until cancelled.");
+                }
+                catch (TransientEventStoreException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Progress since the last failure means the backend recovered in between: count afresh.
+                    failures = ProcessedPosition == before ? failures + 1 : 1;
+                    if (failures > _options.ResubscribeAttempts) throw;
+                    var delay = ResubscribeDelay(failures);
+                    LogResubscribing(e, SubscriptionId, failures, _options.ResubscribeAttempts, delay.TotalMilliseconds);
+                    _status = SubscriptionStatus.CatchingUp;
+                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -206,11 +226,32 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
         }
         finally
         {
-            await pumpCts.CancelAsync().ConfigureAwait(false);
-            // The pump never throws: it hands its failure to the channel, where ConsumeAsync surfaced it.
-            if (pump is not null) await pump.ConfigureAwait(false);
             Signal();
         }
+    }
+
+    // One subscription attempt from the last handled position; returns only if the store ends the subscription.
+    private async Task SubscribeOnceAsync(Position? from, CancellationToken cancellationToken)
+    {
+        using var pumpCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<SubscriptionMessage>(new BoundedChannelOptions(_options.BatchSize * 2) { SingleWriter = true });
+        var pump = PumpAsync(channel.Writer, from, pumpCts.Token);
+        try
+        {
+            await ConsumeAsync(channel.Reader, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await pumpCts.CancelAsync().ConfigureAwait(false);
+            // The pump never throws: it hands its failure to the channel, where ConsumeAsync surfaced it.
+            await pump.ConfigureAwait(false);
+        }
+    }
+
+    private TimeSpan ResubscribeDelay(int failures)
+    {
+        var ticks = _options.ResubscribeDelay.Ticks * Math.Pow(2, Math.Min(failures - 1, 16));
+        return TimeSpan.FromTicks((long)Math.Min(ticks, TimeSpan.FromSeconds(30).Ticks));
     }
 
     /// <inheritdoc />
@@ -416,6 +457,9 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Subscription {SubscriptionId} stored checkpoint {Checkpoint}")]
     private partial void LogCheckpointStored(string subscriptionId, string checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} lost its connection to the store (failure {Failure} of {MaxFailures}); resubscribing in {DelayMs} ms from its last handled position")]
+    private partial void LogResubscribing(Exception exception, string subscriptionId, int failure, int maxFailures, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Subscription {SubscriptionId} stopped at checkpoint {Checkpoint}")]
     private partial void LogStopped(string subscriptionId, string checkpoint);

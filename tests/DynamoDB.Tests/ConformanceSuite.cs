@@ -1,0 +1,27 @@
+using EventStore.Providers.Conformance;
+using Xunit;
+
+namespace EventStore.Providers.DynamoDB.Tests;
+
+public sealed class DynamoDBAppendTests(DynamoDBFixture f) : Conformance.AppendTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBExpectedVersionTests(DynamoDBFixture f) : Conformance.ExpectedVersionTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBIdempotenceTests(DynamoDBFixture f) : Conformance.IdempotenceTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBAtomicityTests(DynamoDBFixture f) : Conformance.AtomicityTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBConcurrencyTests(DynamoDBFixture f) : Conformance.ConcurrencyTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBReadStreamTests(DynamoDBFixture f) : Conformance.ReadStreamTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBReadAllTests(DynamoDBFixture f) : Conformance.ReadAllTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBGapSafetyTests(DynamoDBFixture f) : Conformance.GapSafetyTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBFilterTests(DynamoDBFixture f) : Conformance.FilterTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBSubscriptionTests(DynamoDBFixture f) : Conformance.SubscriptionTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBCheckpointTests(DynamoDBFixture f) : Conformance.CheckpointTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBSnapshotTests(DynamoDBFixture f) : Conformance.SnapshotTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBLifecycleTests(DynamoDBFixture f) : Conformance.LifecycleTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBBadInputTests(DynamoDBFixture f) : Conformance.BadInputTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBCancellationTests(DynamoDBFixture f) : Conformance.CancellationTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBMetacharacterTests(DynamoDBFixture f) : Conformance.MetacharacterTests(f), IClassFixture<DynamoDBFixture>;
+[Collection(nameof(MemoryMeasurement))]
+public sealed class DynamoDBLargeReadTests(DynamoDBFixture f) : Conformance.LargeReadTests(f), IClassFixture<DynamoDBFixture>;
+
+/// <summary>Live-memory measurements run alone, so other tests' allocations do not blur them.</summary>
+[CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
+public sealed class MemoryMeasurement;
