@@ -1,1 +1,3 @@
-Console.WriteLine("bench: not built yet");
+using EventStore.Providers.Bench;
+
+return await BenchApp.RunAsync(args, Console.Out, CancellationToken.None);

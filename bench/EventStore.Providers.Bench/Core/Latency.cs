@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using HdrHistogram;
+
+namespace EventStore.Providers.Bench.Core;
+
+/// <summary>An HdrHistogram in microseconds: one per worker (not thread-safe), merged at the end.</summary>
+internal sealed class LatencyRecorder
+{
+    private const long HighestMicros = 120_000_000;
+    private readonly LongHistogram _histogram = new(HighestMicros, 3);
+
+    public long Count => _histogram.TotalCount;
+
+    public void Record(long startTimestamp) => RecordMicros(MicrosSince(startTimestamp));
+
+    public void RecordMicros(long micros) => _histogram.RecordValue(Math.Clamp(micros, 0, HighestMicros));
+
+    public void Add(LatencyRecorder other) => _histogram.Add(other._histogram);
+
+    public static long MicrosSince(long startTimestamp) =>
+        (Stopwatch.GetTimestamp() - startTimestamp) * 1_000_000 / Stopwatch.Frequency;
+
+    public LatencySummary? Summary()
+    {
+        if (_histogram.TotalCount == 0) return null;
+        static double Ms(long micros) => micros / 1000.0;
+        return new LatencySummary(
+            _histogram.TotalCount,
+            Math.Round(_histogram.GetMean() / 1000.0, 4),
+            Ms(_histogram.GetValueAtPercentile(50)),
+            Ms(_histogram.GetValueAtPercentile(90)),
+            Ms(_histogram.GetValueAtPercentile(99)),
+            Ms(_histogram.GetValueAtPercentile(99.9)),
+            Ms(_histogram.GetMaxValue()));
+    }
+}
+
+/// <summary>What a set of concurrent timed workers did.</summary>
+internal sealed record TimedRun(long Operations, long Events, long Conflicts, double Seconds, LatencyRecorder Latency);
+
+/// <summary>The outcome of one operation of a timed worker.</summary>
+internal readonly record struct OpOutcome(int Events, bool Conflict)
+{
+    public static OpOutcome Wrote(int events) => new(events, false);
+    public static readonly OpOutcome Conflicted = new(0, true);
+}
+
+internal static class Timed
+{
+    /// <summary>
+    /// Runs <paramref name="writers"/> workers, each calling <paramref name="op"/>(worker, iteration) back to back until
+    /// the duration is over (at least once each), timing every call.
+    /// </summary>
+    public static async Task<TimedRun> RunAsync(int writers, TimeSpan duration, Func<int, long, Task<OpOutcome>> op,
+        Action<double>? progress, CancellationToken ct, int warmup = 3)
+    {
+        // Untimed first calls per worker: JIT, connection pools, prepared statements and Marten's generated code
+        // would otherwise land in the first timed calls and in p99.
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < warmup; i++) await op(w, i).ConfigureAwait(false);
+        }, ct))).ConfigureAwait(false);
+        var recorders = new LatencyRecorder[writers];
+        var ops = new long[writers];
+        var events = new long[writers];
+        var conflicts = new long[writers];
+        var start = Stopwatch.GetTimestamp();
+        var deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        using var ticker = progress is null ? null : new Timer(_ =>
+            progress(Math.Min(1, (Stopwatch.GetTimestamp() - start) / (double)(deadline - start))), null, 100, 100);
+        var tasks = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var rec = recorders[w] = new LatencyRecorder();
+            long i = warmup;
+            do
+            {
+                ct.ThrowIfCancellationRequested();
+                var t0 = Stopwatch.GetTimestamp();
+                var outcome = await op(w, i++).ConfigureAwait(false);
+                rec.Record(t0);
+                ops[w]++;
+                events[w] += outcome.Events;
+                if (outcome.Conflict) conflicts[w]++;
+            }
+            while (Stopwatch.GetTimestamp() < deadline);
+        }, ct)).ToArray();
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var all = new LatencyRecorder();
+        foreach (var r in recorders) all.Add(r);
+        progress?.Invoke(1);
+        return new TimedRun(ops.Sum(), events.Sum(), conflicts.Sum(), seconds, all);
+    }
+}

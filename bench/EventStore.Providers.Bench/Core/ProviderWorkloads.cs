@@ -1,0 +1,455 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using EventStore.Providers.Bench.Targets;
+
+namespace EventStore.Providers.Bench.Core;
+
+/// <summary>The workloads every provider runs, written only against IEventStore so each provider does the same work.</summary>
+internal sealed class ProviderWorkloads(string backend, string subject, TargetSession session, BenchOptions options,
+    Func<string, Action<double>> progress, CancellationToken ct)
+{
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+    private readonly List<Measurement> _measurements = [];
+
+    public List<ScalePoint> ScaleCurve { get; } = [];
+
+    public async Task<List<Measurement>> RunAsync()
+    {
+        StoreHandle main;
+        try
+        {
+            main = await session.CreateStoreAsync("main", ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var why = e is TargetUnavailableException ? e.Message : $"store did not open: {Measurement.Why(e)}";
+            foreach (var w in options.Workloads) _measurements.Add(Measurement.NotRun(backend, subject, w, why, e));
+            return _measurements;
+        }
+        try
+        {
+            var store = main.Store;
+            await Run("append-1w", () => Appends(store, "append-1w", 1)).ConfigureAwait(false);
+            await Run("append-8w", () => Appends(store, "append-8w", 8)).ConfigureAwait(false);
+            await Run("append-race", () => Race(store)).ConfigureAwait(false);
+            await Run("batch-100", () => Batches(store)).ConfigureAwait(false);
+            await Run("read-stream", () => ReadStream(store)).ConfigureAwait(false);
+            await Run("read-all", () => ReadAll(store)).ConfigureAwait(false);
+            await Run("subscription", () => Subscription(store)).ConfigureAwait(false);
+            await RunMany("aggregate", ["aggregate", "aggregate-snapshot"], () => Aggregates(store, main.Snapshots)).ConfigureAwait(false);
+            await Run("under-load", () => UnderLoad(store)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await DisposeAsync(main, "main store").ConfigureAwait(false);
+        }
+        await RunMany("scale", ["scale", "read-all-large"], Scale).ConfigureAwait(false);
+        return _measurements;
+    }
+
+    /// <summary>Errors the provider raised outside a workload (e.g. while disposing), reported beside its results.</summary>
+    public List<string> Problems { get; } = [];
+
+    private async Task DisposeAsync(StoreHandle handle, string what)
+    {
+        try
+        {
+            await handle.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Problems.Add($"disposing the {what} failed: {Measurement.Why(e)}");
+        }
+    }
+
+    private Task Run(string workload, Func<Task<Measurement>> body) => RunMany(workload, [workload], async () => [await body().ConfigureAwait(false)]);
+
+    private async Task RunMany(string workload, string[] produces, Func<Task<IReadOnlyList<Measurement>>> body)
+    {
+        if (!options.Runs(workload)) return;
+        try
+        {
+            _measurements.AddRange(await body().ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            foreach (var p in produces) _measurements.Add(Measurement.Failed(backend, subject, p, e));
+        }
+    }
+
+    private StreamName S(string category, string id) => StreamName.For(category, $"{_run}-{id}");
+
+    private Measurement From(string workload, TimedRun r, string method) => new()
+    {
+        Backend = backend, Subject = subject, Workload = workload, Method = method,
+        Operations = r.Operations, Events = r.Events, Seconds = r.Seconds, Conflicts = r.Conflicts, Latency = r.Latency.Summary(),
+    };
+
+    private async Task<Measurement> Appends(IEventStore store, string workload, int writers)
+    {
+        var cursors = Enumerable.Range(0, writers).Select(w => new StreamCursor("BenchAppend", $"{_run}-{writers}w{w}", 100)).ToArray();
+        var run = await Timed.RunAsync(writers, options.Duration, async (w, _) =>
+        {
+            var c = cursors[w];
+            var r = await store.AppendAsync(c.Stream, c.Expected, [Payload.Event()], ct).ConfigureAwait(false);
+            c.Appended(r.LastVersion);
+            return OpOutcome.Wrote(1);
+        }, progress($"{subject}: {workload}"), ct).ConfigureAwait(false);
+        return From(workload, run, $"AppendAsync of 1 event, expected version checked, {writers} writer(s) on distinct streams");
+    }
+
+    private async Task<Measurement> Race(IEventStore store)
+    {
+        var stream = S("BenchRace", "shared");
+        var first = await store.AppendAsync(stream, ExpectedVersion.NoStream, [Payload.Event()], ct).ConfigureAwait(false);
+        var known = Enumerable.Repeat(first.LastVersion, 8).ToArray();
+        var run = await Timed.RunAsync(8, options.Duration, async (w, _) =>
+        {
+            try
+            {
+                var r = await store.AppendAsync(stream, ExpectedVersion.Exact(known[w]), [Payload.Event()], ct).ConfigureAwait(false);
+                known[w] = r.LastVersion;
+                return OpOutcome.Wrote(1);
+            }
+            catch (WrongExpectedVersionException e)
+            {
+                known[w] = e.ActualVersion ?? known[w];
+                return OpOutcome.Conflicted;
+            }
+        }, progress($"{subject}: append-race"), ct).ConfigureAwait(false);
+        var m = From("append-race", run, "8 writers append 1 event to ONE stream with Exact(last seen); a conflict re-reads the version from the error");
+        m.Notes["conflict rate"] = run.Operations > 0 ? $"{100.0 * run.Conflicts / run.Operations:F1}%" : "-";
+        return m;
+    }
+
+    private async Task<Measurement> Batches(IEventStore store)
+    {
+        var cursor = new StreamCursor("BenchBatch", _run, 1_000);
+        var run = await Timed.RunAsync(1, options.Duration, async (_, _) =>
+        {
+            var r = await store.AppendAsync(cursor.Stream, cursor.Expected, Payload.Batch(100), ct).ConfigureAwait(false);
+            cursor.Appended(r.LastVersion);
+            return OpOutcome.Wrote(100);
+        }, progress($"{subject}: batch-100"), ct).ConfigureAwait(false);
+        return From("batch-100", run, "AppendAsync of 100 events, 1 writer");
+    }
+
+    /// <summary>Writes up to <paramref name="total"/> events in 100-event batches with 4 writers, stopping at the budget.</summary>
+    private async Task<long> FillAsync(IEventStore store, string category, long total, int eventsPerStream, TimeSpan budget, Action<double>? report)
+    {
+        long written = 0;
+        var deadline = Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * Stopwatch.Frequency);
+        var fillRun = Guid.NewGuid().ToString("N")[..6];
+        var tasks = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var cursor = new StreamCursor(category, $"{_run}-{fillRun}-f{w}", eventsPerStream);
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                var claimed = Interlocked.Add(ref written, 100);
+                if (claimed > total)
+                {
+                    Interlocked.Add(ref written, -Math.Min(100, claimed - total));
+                    var rest = (int)(total - (claimed - 100));
+                    if (rest <= 0) return;
+                    var last = await store.AppendAsync(cursor.Stream, cursor.Expected, Payload.Batch(rest), ct).ConfigureAwait(false);
+                    cursor.Appended(last.LastVersion);
+                    return;
+                }
+                var r = await store.AppendAsync(cursor.Stream, cursor.Expected, Payload.Batch(100), ct).ConfigureAwait(false);
+                cursor.Appended(r.LastVersion);
+                report?.Invoke(Math.Min(1, Interlocked.Read(ref written) / (double)total));
+            }
+        }, ct)).ToArray();
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        return Math.Min(total, Interlocked.Read(ref written));
+    }
+
+    private async Task<long> FillStreamAsync(IEventStore store, StreamName stream, int total, TimeSpan budget)
+    {
+        var sw = Stopwatch.StartNew();
+        long last = -1;
+        while (last + 1 < total && sw.Elapsed < budget)
+        {
+            var n = (int)Math.Min(100, total - (last + 1));
+            last = (await store.AppendAsync(stream, ExpectedVersion.FromLastSeen(last), Payload.Batch(n), ct).ConfigureAwait(false)).LastVersion;
+        }
+        return last + 1;
+    }
+
+    private async Task<Measurement> ReadStream(IEventStore store)
+    {
+        var report = progress($"{subject}: read-stream");
+        var stream = S("BenchRead", "stream");
+        var size = await FillStreamAsync(store, stream, options.StreamReadSize, options.SetupFillBudget).ConfigureAwait(false);
+        using var mem = MemorySampler.Start();
+        var run = await Timed.RunAsync(1, options.Duration, async (_, _) =>
+        {
+            var n = 0;
+            await foreach (var e in store.ReadStreamAsync(stream, cancellationToken: ct).ConfigureAwait(false)) n++;
+            if (n != size) throw new InvalidOperationException($"read {n} events of the {size} written to {stream}");
+            return OpOutcome.Wrote(n);
+        }, report, ct, warmup: 1).ConfigureAwait(false);
+        var m = From("read-stream", run, $"ReadStreamAsync forwards of one {size:N0}-event stream") with
+        {
+            AllocatedMb = mem.AllocatedMb / Math.Max(1, run.Operations), HeapGrowthMb = mem.HeapGrowthMb,
+        };
+        m.Notes["stream size"] = size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        m.Notes["allocated"] = "MB per full read";
+        return m;
+    }
+
+    private async Task<Measurement> ReadAll(IEventStore store)
+    {
+        var report = progress($"{subject}: read-all");
+        var head = await store.GetHeadPositionAsync(ct).ConfigureAwait(false);
+        var size = await FillAsync(store, "BenchAll", options.AllReadSize, 100, options.SetupFillBudget, v => report(v / 2)).ConfigureAwait(false);
+        var m = await ReadAllTimedAsync(store, head, size, "read-all", v => report(0.5 + v / 2)).ConfigureAwait(false);
+        return m;
+    }
+
+    private async Task<Measurement> ReadAllTimedAsync(IEventStore store, Position from, long size, string workload, Action<double> report)
+    {
+        using var mem = MemorySampler.Start();
+        var run = await Timed.RunAsync(1, options.Duration, async (_, _) =>
+        {
+            var n = 0;
+            var options = new ReadAllOptions { From = from.IsStart ? null : from, MaxCount = size };
+            await foreach (var e in store.ReadAllAsync(options, ct).ConfigureAwait(false)) n++;
+            if (n < size) throw new InvalidOperationException($"$all returned {n} events after {from}; {size} were written");
+            return OpOutcome.Wrote(n);
+        }, report, ct, warmup: workload == "read-all-large" ? 0 : 1).ConfigureAwait(false);
+        var m = From(workload, run, $"ReadAllAsync forwards of {size:N0} events (catch-up)") with
+        {
+            AllocatedMb = mem.AllocatedMb / Math.Max(1, run.Operations), HeapGrowthMb = mem.HeapGrowthMb,
+        };
+        m.Notes["events"] = size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        m.Notes["allocated"] = "MB per full read";
+        return m;
+    }
+
+    private async Task<Measurement> Subscription(IEventStore store)
+    {
+        var (latency, ops, seconds) = await SubscriptionLatencyAsync(store, progress($"{subject}: subscription")).ConfigureAwait(false);
+        return new Measurement
+        {
+            Backend = backend, Subject = subject, Workload = "subscription",
+            Method = "append 1 event, await its arrival in a live $all subscription (append -> handler)",
+            Operations = ops, Events = ops, Seconds = seconds, Latency = latency.Summary(),
+        };
+    }
+
+    private async Task<(LatencyRecorder, long, double)> SubscriptionLatencyAsync(IEventStore store, Action<double> report)
+    {
+        var waiting = new ConcurrentDictionary<Guid, TaskCompletionSource>();
+        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var head = await store.GetHeadPositionAsync(ct).ConfigureAwait(false);
+        var consumer = Task.Run(async () =>
+        {
+            var subOptions = new SubscribeToAllOptions { From = head.IsStart ? null : head };
+            await foreach (var msg in store.SubscribeToAllAsync(subOptions, stop.Token).ConfigureAwait(false))
+            {
+                if (msg.Kind == SubscriptionMessageKind.CaughtUp) caughtUp.TrySetResult();
+                else if (msg.Kind == SubscriptionMessageKind.Event && waiting.TryRemove(msg.Event!.EventId, out var tcs)) tcs.TrySetResult();
+            }
+        }, stop.Token);
+        await WaitOrFail(caughtUp.Task, consumer, "the subscription never reported CaughtUp").ConfigureAwait(false);
+        var recorder = new LatencyRecorder();
+        long ops = 0;
+        var stream = S("BenchSub", "pings");
+        long last = -1;
+        var sw = Stopwatch.StartNew();
+        do
+        {
+            var e = Payload.Event("Ping");
+            var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiting[e.EventId] = arrived;
+            var t0 = Stopwatch.GetTimestamp();
+            last = (await store.AppendAsync(stream, ExpectedVersion.FromLastSeen(last), [e], ct).ConfigureAwait(false)).LastVersion;
+            await WaitOrFail(arrived.Task, consumer, "an appended event did not reach the subscription").ConfigureAwait(false);
+            recorder.Record(t0);
+            ops++;
+            report(Math.Min(1, sw.Elapsed / options.Duration));
+        }
+        while (sw.Elapsed < options.Duration);
+        await stop.CancelAsync().ConfigureAwait(false);
+        try { await consumer.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        return (recorder, ops, sw.Elapsed.TotalSeconds);
+    }
+
+    private static async Task WaitOrFail(Task awaited, Task consumer, string what)
+    {
+        var done = await Task.WhenAny(awaited, consumer, Task.Delay(TimeSpan.FromSeconds(15))).ConfigureAwait(false);
+        if (done == awaited) return;
+        if (done == consumer) await consumer.ConfigureAwait(false);
+        throw new TimeoutException($"{what} within 15 s");
+    }
+
+    private async Task<IReadOnlyList<Measurement>> Aggregates(IEventStore store, ISnapshotStore? snapshots)
+    {
+        var report = progress($"{subject}: aggregate");
+        var perAggregate = options.AggregateEvents;
+        var snapshotAt = Math.Max(0, perAggregate - 51);
+        var streams = Enumerable.Range(0, options.AggregateCount).Select(i => S("BenchOrder", $"agg{i}")).ToArray();
+        foreach (var s in streams)
+        {
+            var n = await FillStreamAsync(store, s, perAggregate, options.SetupFillBudget).ConfigureAwait(false);
+            if (n < perAggregate) throw new TimeoutException($"writing {perAggregate} events into {s} took longer than {options.SetupFillBudget.TotalSeconds} s");
+        }
+        var plain = await Timed.RunAsync(1, options.Duration, async (_, i) =>
+        {
+            decimal total = 0;
+            var n = 0;
+            await foreach (var e in store.ReadStreamAsync(streams[i % streams.Length], cancellationToken: ct).ConfigureAwait(false))
+            {
+                total += Payload.Amount(e.Data.Span);
+                n++;
+            }
+            if (total <= 0) throw new InvalidOperationException("the folded state is empty");
+            return OpOutcome.Wrote(n);
+        }, v => report(v / 2), ct).ConfigureAwait(false);
+        var results = new List<Measurement>
+        {
+            From("aggregate", plain, $"load an aggregate of {perAggregate} events: read the whole stream and fold each event"),
+        };
+        if (snapshots is null)
+        {
+            results.Add(Measurement.NotRun(backend, subject, "aggregate-snapshot", "the provider registers no ISnapshotStore"));
+            return results;
+        }
+        foreach (var s in streams)
+        {
+            decimal total = 0;
+            await foreach (var e in store.ReadStreamAsync(s, maxCount: snapshotAt + 1, cancellationToken: ct).ConfigureAwait(false))
+                total += Payload.Amount(e.Data.Span);
+            var state = Encoding.UTF8.GetBytes($$"""{"total":{{total.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}""");
+            await snapshots.SaveAsync(new Snapshot(s, snapshotAt, "OrderState", state), ct).ConfigureAwait(false);
+        }
+        var withSnapshot = await Timed.RunAsync(1, options.Duration, async (_, i) =>
+        {
+            var s = streams[i % streams.Length];
+            var snap = await snapshots.LoadAsync(s, ct).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"the snapshot of {s} was not found");
+            var n = 1;
+            var total = Payload.Number(snap.Data.Span, "total"u8);
+            await foreach (var e in store.ReadStreamAsync(s, fromVersion: snap.Version + 1, cancellationToken: ct).ConfigureAwait(false))
+            {
+                total += Payload.Amount(e.Data.Span);
+                n++;
+            }
+            if (total <= 0) throw new InvalidOperationException($"the folded state of {s} is empty");
+            return OpOutcome.Wrote(n);
+        }, v => report(0.5 + v / 2), ct).ConfigureAwait(false);
+        results.Add(From("aggregate-snapshot", withSnapshot,
+            $"load the same aggregate from its snapshot at version {snapshotAt} plus the {perAggregate - snapshotAt - 1} events after it"));
+        return results;
+    }
+
+    private async Task<Measurement> UnderLoad(IEventStore store)
+    {
+        var report = progress($"{subject}: under-load");
+        var sent = new ConcurrentDictionary<Guid, long>();
+        var lag = new LatencyRecorder();
+        var lagLock = new Lock();
+        long delivered = 0;
+        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var head = await store.GetHeadPositionAsync(ct).ConfigureAwait(false);
+        var consumer = Task.Run(async () =>
+        {
+            await foreach (var msg in store.SubscribeToAllAsync(new SubscribeToAllOptions { From = head.IsStart ? null : head }, stop.Token).ConfigureAwait(false))
+            {
+                if (msg.Kind == SubscriptionMessageKind.CaughtUp) caughtUp.TrySetResult();
+                else if (msg.Kind == SubscriptionMessageKind.Event && sent.TryRemove(msg.Event!.EventId, out var t0))
+                {
+                    lock (lagLock) lag.Record(t0);
+                    Interlocked.Increment(ref delivered);
+                }
+            }
+        }, stop.Token);
+        await WaitOrFail(caughtUp.Task, consumer, "the subscription never reported CaughtUp").ConfigureAwait(false);
+        var streams = Enumerable.Range(0, 100).Select(i => S("BenchLoad", i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        var run = await Timed.RunAsync(16, options.Duration, async (w, i) =>
+        {
+            var e = Payload.Event();
+            sent[e.EventId] = Stopwatch.GetTimestamp();
+            await store.AppendAsync(streams[(int)((w * 7919 + i * 31) % streams.Length)], ExpectedVersion.Any, [e], ct).ConfigureAwait(false);
+            return OpOutcome.Wrote(1);
+        }, report, ct).ConfigureAwait(false);
+        var drainUntil = Stopwatch.StartNew();
+        while (Interlocked.Read(ref delivered) < run.Events && drainUntil.Elapsed < TimeSpan.FromSeconds(15) && !consumer.IsCompleted)
+            await Task.Delay(10, ct).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        try { await consumer.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        var m = From("under-load", run, "16 writers append 1 event each (Any) over 100 streams while a live $all subscription consumes") with
+        {
+            SecondaryLatency = lag.Summary(),
+        };
+        m.Notes["delivered to subscription"] = $"{Interlocked.Read(ref delivered):N0} of {run.Events:N0}";
+        return m;
+    }
+
+    private async Task<IReadOnlyList<Measurement>> Scale()
+    {
+        var report = progress($"{subject}: scale");
+        var handle = await session.CreateStoreAsync("scale", ct).ConfigureAwait(false);
+        try
+        {
+            return await ScaleOn(handle.Store, report).ConfigureAwait(false);
+        }
+        finally
+        {
+            await DisposeAsync(handle, "scale store").ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<Measurement>> ScaleOn(IEventStore store, Action<double> report)
+    {
+        var sizes = options.ScaleSizes;
+        var target = sizes.Count == 0 ? 0 : sizes[^1];
+        long size = 0;
+        var measureFor = TimeSpan.FromSeconds(Math.Clamp(options.Duration.TotalSeconds / 2, 0.5, 3));
+        var budgetLeft = options.ScaleFillBudget;
+        var points = 0;
+        foreach (var wanted in sizes)
+        {
+            if (wanted > size)
+            {
+                var sw = Stopwatch.StartNew();
+                var baseSize = size;
+                size += await FillAsync(store, "BenchScale", wanted - size, 1_000, budgetLeft,
+                    v => report((baseSize + v * (wanted - baseSize)) / Math.Max(1.0, target))).ConfigureAwait(false);
+                budgetLeft -= sw.Elapsed;
+            }
+            var cursor = new StreamCursor("BenchScaleProbe", $"{_run}-{size}", 100);
+            var run = await Timed.RunAsync(1, measureFor, async (_, _) =>
+            {
+                var r = await store.AppendAsync(cursor.Stream, cursor.Expected, [Payload.Event()], ct).ConfigureAwait(false);
+                cursor.Appended(r.LastVersion);
+                return OpOutcome.Wrote(1);
+            }, null, ct).ConfigureAwait(false);
+            var lat = run.Latency.Summary()!;
+            ScaleCurve.Add(new ScalePoint(backend, subject, size, lat.P50Ms, lat.P99Ms, run.Operations / run.Seconds));
+            size += run.Events + 3;
+            points++;
+            if (size < wanted || budgetLeft <= TimeSpan.Zero) break;
+        }
+        report(1);
+        var first = ScaleCurve[^points];
+        var lastPoint = ScaleCurve[^1];
+        var scale = new Measurement
+        {
+            Backend = backend, Subject = subject, Workload = "scale",
+            Method = $"single-append latency at store sizes {string.Join(", ", ScaleCurve.Skip(ScaleCurve.Count - points).Select(p => p.StoreSize.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}",
+            Operations = points, Events = size, Seconds = 0,
+            Notes =
+            {
+                ["p50 growth"] = first.P50Ms > 0 ? $"{(lastPoint.P50Ms / first.P50Ms - 1) * 100:+0;-0}% from {first.StoreSize:N0} to {lastPoint.StoreSize:N0} events" : "-",
+                ["largest size"] = size < target ? $"{size:N0} (fill budget of {options.ScaleFillBudget.TotalSeconds:N0} s reached before {target:N0})" : $"{size:N0}",
+            },
+        };
+        var large = await ReadAllTimedAsync(store, Position.Start, size, "read-all-large", _ => { }).ConfigureAwait(false);
+        return [scale, large];
+    }
+}

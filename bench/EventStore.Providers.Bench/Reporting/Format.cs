@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace EventStore.Providers.Bench.Reporting;
+
+internal static class Format
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Rate(double perSecond) => perSecond switch
+    {
+        >= 1_000_000 => $"{(perSecond / 1_000_000).ToString("0.00", Inv)}M/s",
+        >= 10_000 => $"{(perSecond / 1000).ToString("0.0", Inv)}k/s",
+        _ => $"{perSecond.ToString("N0", Inv)}/s",
+    };
+
+    public static string Ms(double ms) => ms switch
+    {
+        < 0.1 => ms.ToString("0.000", Inv),
+        < 10 => ms.ToString("0.00", Inv),
+        _ => ms.ToString("N0", Inv),
+    };
+
+    public static string Mb(double? mb) => mb is null ? "-" : $"{mb.Value.ToString("N1", Inv)} MB";
+
+    public static string Ratio(double? r) => r is null ? "-" : $"{(r.Value * 100).ToString("N0", Inv)}%";
+
+    public static string Growth(double? r) => r is null ? "-" : $"{(r.Value * 100).ToString("+0;-0", Inv)}%";
+
+    public static string N(long n) => n.ToString("N0", Inv);
+
+    /// <summary>Markdown table cells must not contain pipes or new lines.</summary>
+    public static string Cell(string? text) => (text ?? "").Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+
+    public static readonly string[] WorkloadOrder =
+        ["append-1w", "append-8w", "append-race", "append-pipelined", "batch-100", "read-stream", "read-all", "read-all-large",
+         "subscription", "aggregate", "aggregate-snapshot", "under-load", "scale"];
+
+    public static string Describe(string workload) => workload switch
+    {
+        "append-1w" => "single-event append, 1 writer",
+        "append-8w" => "single-event append, 8 writers, distinct streams",
+        "append-race" => "8 writers racing on 1 stream",
+        "append-pipelined" => "pipelined produce (many in flight)",
+        "batch-100" => "100-event batch append",
+        "read-stream" => "read one stream",
+        "read-all" => "$all catch-up",
+        "read-all-large" => "$all read of the whole scale store",
+        "subscription" => "subscription append -> handler",
+        "aggregate" => "aggregate load, no snapshot",
+        "aggregate-snapshot" => "aggregate load, snapshot",
+        "under-load" => "16 writers x 100 streams + live subscription",
+        "scale" => "append latency as the store grows",
+        _ => workload,
+    };
+
+    public static int Order(string workload)
+    {
+        var i = Array.IndexOf(WorkloadOrder, workload);
+        return i < 0 ? WorkloadOrder.Length : i;
+    }
+}

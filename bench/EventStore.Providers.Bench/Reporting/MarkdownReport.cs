@@ -1,0 +1,109 @@
+using System.Text;
+using EventStore.Providers.Bench.Core;
+
+namespace EventStore.Providers.Bench.Reporting;
+
+/// <summary>results.md: the table the README embeds, its ratios, memory and the environment it was measured on.</summary>
+internal static class MarkdownReport
+{
+    public static string Render(BenchResults r)
+    {
+        var sb = new StringBuilder();
+        var env = r.Environment;
+        sb.AppendLine($"# EventStore.Providers benchmark, {r.Timestamp}").AppendLine();
+        sb.AppendLine($"Machine: {env.Cores} cores, {env.Cpu}, {env.Os}, {env.Runtime}. ");
+        foreach (var (k, v) in env.Servers) sb.AppendLine($"{k}: {v}. ");
+        sb.AppendLine($"Run: {string.Join(", ", r.Settings.Select(kv => $"{kv.Key} {kv.Value}"))}.").AppendLine();
+        sb.AppendLine("Client and servers share the machine; compare subjects of one run (ratios), not numbers across machines.").AppendLine();
+
+        sb.AppendLine("## Throughput (events/s, latency p50 / p99 in ms)").AppendLine();
+        var subjects = r.Subjects.Select(s => s.Subject).Distinct().ToList();
+        sb.AppendLine($"| Workload | {string.Join(" | ", subjects.Select(Format.Cell))} |");
+        sb.AppendLine($"|---|{string.Concat(subjects.Select(_ => "---|"))}");
+        foreach (var w in r.Measurements.Select(m => m.Workload).Distinct().Where(w => w != "peer").OrderBy(Format.Order))
+        {
+            sb.Append($"| {Format.Cell(Format.Describe(w))} |");
+            foreach (var s in subjects)
+            {
+                var m = r.Measurements.FirstOrDefault(x => x.Subject == s && x.Workload == w);
+                sb.Append($" {Format.Cell(Cell(m, r))} |");
+            }
+            sb.AppendLine();
+        }
+        sb.AppendLine();
+
+        if (r.Ratios.Count > 0)
+        {
+            sb.AppendLine("## Ratios the provider issues ask for").AppendLine();
+            sb.AppendLine("| Backend | Ratio | Value | Target | Met | Note |");
+            sb.AppendLine("|---|---|---|---|---|---|");
+            foreach (var x in r.Ratios)
+                sb.AppendLine($"| {x.Backend} | {Format.Cell(x.Name)} | {(x.Numerator == "scale" ? Format.Growth(x.Value) : Format.Ratio(x.Value))} | {Format.Cell(x.Target)} | {(x.Met is null ? "-" : x.Met.Value ? "yes" : "**no**")} | {Format.Cell(x.Note)} |");
+            sb.AppendLine();
+        }
+
+        sb.AppendLine("## Subjects: status and peak working set of the process during their run").AppendLine();
+        sb.AppendLine("| Backend | Subject | Status | Peak working set | Seconds |");
+        sb.AppendLine("|---|---|---|---|---|");
+        foreach (var s in r.Subjects)
+            sb.AppendLine($"| {s.Backend} | {Format.Cell(s.Subject)} | {Format.Cell((s.Status == "ok" ? "ok" : $"{s.Status}: {s.Reason}") + string.Concat(s.Problems.Select(p => $"; {p}")))} | {Format.Mb(s.PeakWorkingSetMb)} | {s.Seconds:N0} |");
+        sb.AppendLine();
+
+        var reads = r.Measurements.Where(m => m.Status == "ok" && m.AllocatedMb is not null).ToList();
+        if (reads.Count > 0)
+        {
+            sb.AppendLine("## Reads: memory (a streamed read keeps the heap flat)").AppendLine();
+            sb.AppendLine("| Subject | Workload | Events per read | Allocated per read | Managed heap growth during the reads |");
+            sb.AppendLine("|---|---|---|---|---|");
+            foreach (var m in reads)
+                sb.AppendLine($"| {Format.Cell(m.Subject)} | {m.Workload} | {Format.N(m.Operations > 0 ? m.Events / m.Operations : 0)} | {Format.Mb(m.AllocatedMb)} | {Format.Mb(m.HeapGrowthMb)} |");
+            sb.AppendLine();
+        }
+
+        if (r.ScaleCurve.Count > 0)
+        {
+            sb.AppendLine("## Scale curve: single-append latency as the store grows").AppendLine();
+            sb.AppendLine("| Subject | Store size (events) | p50 ms | p99 ms | appends/s |");
+            sb.AppendLine("|---|---|---|---|---|");
+            foreach (var p in r.ScaleCurve)
+                sb.AppendLine($"| {Format.Cell(p.Subject)} | {Format.N(p.StoreSize)} | {Format.Ms(p.P50Ms)} | {Format.Ms(p.P99Ms)} | {Format.Rate(p.AppendsPerSecond)} |");
+            sb.AppendLine();
+        }
+
+        sb.AppendLine("## Details").AppendLine();
+        sb.AppendLine("| Backend | Subject | Workload | What was done | Ops | Events/s | p50 | p90 | p99 | max | Conflicts | Notes |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var m in r.Measurements)
+        {
+            var l = m.Latency;
+            var notes = string.Join("; ", m.Notes.Select(kv => $"{kv.Key}: {kv.Value}")
+                .Concat(m.SecondaryLatency is { } s ? [$"subscription lag p50 {Format.Ms(s.P50Ms)} / p99 {Format.Ms(s.P99Ms)} ms"] : [])
+                .Concat(m.Status != "ok" ? [$"{m.Status}: {m.Reason}"] : []));
+            sb.AppendLine($"| {m.Backend} | {Format.Cell(m.Subject)} | {m.Workload} | {Format.Cell(m.Method)} | {Format.N(m.Operations)} | " +
+                $"{(m.Status == "ok" && m.Seconds > 0 ? Format.Rate(m.EventsPerSecond) : "-")} | {Lat(l?.P50Ms)} | {Lat(l?.P90Ms)} | {Lat(l?.P99Ms)} | {Lat(l?.MaxMs)} | " +
+                $"{(m.Workload == "append-race" ? Format.N(m.Conflicts) : "")} | {Format.Cell(notes)} |");
+        }
+        sb.AppendLine();
+        sb.AppendLine("Charts: throughput.png, latency.png, scale.png (beside this file).");
+        return sb.ToString();
+    }
+
+    private static string Lat(double? ms) => ms is null ? "-" : Format.Ms(ms.Value);
+
+    public static string Cell(Measurement? m, BenchResults r)
+    {
+        if (m is null) return "—";
+        if (m.Status != "ok")
+        {
+            var why = m.Reason ?? "";
+            if (r.Subjects.Any(s => s.Subject == m.Subject && s.Status != "ok" && s.Reason == why)) return $"{m.Status} (why: see subjects)";
+            return $"{m.Status}: {(why.Length > 60 ? why[..60] + "…" : why)}";
+        }
+        if (m.Workload == "scale") return m.Notes.GetValueOrDefault("p50 growth") ?? "-";
+        var text = Format.Rate(m.EventsPerSecond);
+        if (m.Latency is { } lat) text += $" · {Format.Ms(lat.P50Ms)} / {Format.Ms(lat.P99Ms)}";
+        if (m.Workload == "append-race") text += $" · {Format.N(m.Conflicts)} conflicts";
+        if (m.Workload == "under-load" && m.SecondaryLatency is { } s) text += $" · lag p99 {Format.Ms(s.P99Ms)}";
+        return text;
+    }
+}

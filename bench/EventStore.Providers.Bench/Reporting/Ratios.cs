@@ -1,0 +1,64 @@
+using EventStore.Providers.Bench.Core;
+
+namespace EventStore.Providers.Bench.Reporting;
+
+/// <summary>The ratios the provider issues ask for, each from two measurements of the same run on the same server.</summary>
+internal static class Ratios
+{
+    public static IEnumerable<RatioResult> Compute(BenchResults r)
+    {
+        var ok = r.Measurements.Where(m => m.Status == "ok").ToList();
+        double? Rate(string subject, string workload) =>
+            ok.FirstOrDefault(m => m.Subject == subject && m.Workload == workload)?.EventsPerSecond;
+
+        RatioResult Make(string backend, string name, string num, string numWorkload, string den, string denWorkload, double target, string targetText, string? note = null)
+        {
+            var a = Rate(num, numWorkload);
+            var b = Rate(den, denWorkload);
+            double? value = a is > 0 && b is > 0 ? a / b : null;
+            var missing = value is null ? $"not measured: {(a is null ? $"{num} {numWorkload}" : $"{den} {denWorkload}")} did not run" : null;
+            return new RatioResult(backend, name, $"{num} {numWorkload}", $"{den} {denWorkload}", value, targetText,
+                value is null ? null : value >= target, missing ?? note);
+        }
+
+        var ran = r.Subjects.Select(s => s.Backend).ToHashSet();
+        if (ran.Contains("postgres"))
+        {
+            yield return Make("postgres", "single append, 1 writer / raw single-row INSERT", "PostgreSQL", "append-1w", "Npgsql raw", "append-1w", 0.60, ">= 60%");
+            yield return Make("postgres", "single append, 8 writers / raw single-row INSERT", "PostgreSQL", "append-8w", "Npgsql raw", "append-8w", 0.40, ">= 40%");
+            yield return Make("postgres", "single append, 1 writer / Marten quick append", "PostgreSQL", "append-1w", "Marten", "append-1w", 1.5, ">= 150%");
+            yield return Make("postgres", "single append, 8 writers / Marten quick append", "PostgreSQL", "append-8w", "Marten", "append-8w", 1.5, ">= 150%");
+            yield return Make("postgres", "100-event batches / raw binary COPY of 100 rows", "PostgreSQL", "batch-100", "Npgsql raw", "batch-100", 0.60, ">= 60%");
+            yield return Make("postgres", "$all catch-up / raw streaming SELECT ORDER BY position", "PostgreSQL", "read-all", "Npgsql raw", "read-all", 0.50, ">= 50%");
+            yield return Growth(r, "postgres", "PostgreSQL", 0.20, "<= +20%");
+        }
+        if (ran.Contains("dynamodb"))
+        {
+            yield return Make("dynamodb", "single append, 1 writer / raw conditional PutItem", "DynamoDB", "append-1w", "dynalite raw", "append-1w", 0.45, ">= 45%");
+            yield return Make("dynamodb", "stream read / raw Query of the same items", "DynamoDB", "read-stream", "dynalite raw", "read-stream", 0.70, ">= 70%");
+            var all = Rate("DynamoDB", "read-all");
+            yield return new RatioResult("dynamodb", "$all read (reported beside them)", "DynamoDB read-all", "-", null, "reported",
+                null, all is null ? "not measured" : $"{Format.Rate(all.Value)} events");
+        }
+        if (ran.Contains("kafka"))
+        {
+            yield return Make("kafka", "single append, 1 writer / raw awaited ProduceAsync (acks=all, idempotent)", "Kafka", "append-1w", "Confluent.Kafka raw", "append-1w", 0.50, ">= 50%");
+            yield return Make("kafka", "8 appends in flight on distinct streams / raw pipelined produce", "Kafka", "append-8w", "Confluent.Kafka raw", "append-pipelined", 0.30, ">= 30%");
+            yield return Make("kafka", "stream read / contiguous consume of as many messages (rate)", "Kafka", "read-stream", "Confluent.Kafka raw", "read-stream", 0.50, ">= 50% (time <= 2x)",
+                "the stream read is measured in a store holding the other workloads' events, not a 1,000,000-event topic");
+        }
+        if (ran.Contains("esdb"))
+            yield return new RatioResult("esdb", "append / official Node.js client", "EventStoreDB append-1w", "@kurrent/kurrentdb-client", null, ">= 90%", null,
+                "the Node.js peer is not run by this bench; compare with the figures in the EventStoreDB issue");
+    }
+
+    private static RatioResult Growth(BenchResults r, string backend, string subject, double limit, string targetText)
+    {
+        var points = r.ScaleCurve.Where(p => p.Subject == subject).OrderBy(p => p.StoreSize).ToList();
+        if (points.Count < 2 || points[0].P50Ms <= 0)
+            return new RatioResult(backend, "append p50 growth from the empty to the largest store", "scale", "scale", null, targetText, null, "not measured: the scale curve did not run");
+        var growth = points[^1].P50Ms / points[0].P50Ms - 1;
+        return new RatioResult(backend, $"append p50 growth from {Format.N(points[0].StoreSize)} to {Format.N(points[^1].StoreSize)} events", "scale", "scale",
+            growth, targetText, growth <= limit, "the issue asks for 10,000,000 events; this run's largest size is shown");
+    }
+}

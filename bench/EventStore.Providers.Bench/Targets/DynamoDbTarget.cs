@@ -1,0 +1,151 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Amazon.Runtime;
+using EventStore.Providers.Bench.Core;
+
+namespace EventStore.Providers.Bench.Targets;
+
+/// <summary>DynamoDB on dynalite: our provider and raw conditional PutItem / Query on the same server, a table each.</summary>
+internal sealed class DynamoDbTarget(string? repoRoot) : IBenchTarget
+{
+    public const string UrlVariable = "EVENTSTORE_DYNAMODB_URL";
+
+    public string Key => "dynamodb";
+    public string Subject => "DynamoDB";
+
+    public async Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
+    {
+        var script = new EngScript(repoRoot, "dynalite");
+        var url = Environment.GetEnvironmentVariable(UrlVariable);
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            if (script.ScriptPath is null || !File.Exists(script.ScriptPath))
+                throw new TargetUnavailableException($"{UrlVariable} is not set and eng/dynalite.sh is not in this checkout");
+            var vars = await script.StartAsync([], ct).ConfigureAwait(false);
+            url = EngScript.Find(vars, UrlVariable, "URL") ?? throw new TargetUnavailableException($"eng/dynalite.sh wrote no {UrlVariable}");
+        }
+        var session = new Session(url, script);
+        try
+        {
+            await session.Client.ListTablesAsync(new ListTablesRequest(), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or AmazonClientException)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw new TargetUnavailableException($"cannot reach DynamoDB at {url}: {Measurement.FirstLine(e.Message)}", e);
+        }
+        session.ServerInfo["dynamodb"] = $"dynalite at {new Uri(url).Host} (in-memory unless started with --path)";
+        session.Peers.Add(new DynamoRawPeer(session));
+        return session;
+    }
+
+    internal sealed class Session(string url, EngScript script) : TargetSession
+    {
+        public string Run { get; } = Guid.NewGuid().ToString("N")[..8];
+
+        public AmazonDynamoDBClient Client { get; } = new(new BasicAWSCredentials("bench", "bench"),
+            new AmazonDynamoDBConfig { ServiceURL = url, AuthenticationRegion = "us-east-1" });
+
+        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) =>
+            StoreHandle.FromConfigurationAsync("DynamoDB", new Dictionary<string, string?>
+            {
+                ["ServiceUrl"] = url,
+                ["Region"] = "us-east-1",
+                ["TableName"] = $"bench-{Run}-{label}",
+                ["CreateTables"] = "true",
+                ["AccessKeyId"] = "bench",
+                ["SecretAccessKey"] = "bench",
+            }, ct);
+
+        public override async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await script.StopIfStartedAsync().ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>The limits on the same dynalite: one conditional PutItem per event and paged Query of one partition.</summary>
+internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
+{
+    public string Name => "dynalite raw";
+
+    public async Task<IReadOnlyList<Measurement>> RunAsync(BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct)
+    {
+        var client = session.Client;
+        var table = $"raw-{session.Run}";
+        await client.CreateTableAsync(new CreateTableRequest
+        {
+            TableName = table,
+            BillingMode = BillingMode.PAY_PER_REQUEST,
+            KeySchema = [new KeySchemaElement("pk", KeyType.HASH), new KeySchemaElement("sk", KeyType.RANGE)],
+            AttributeDefinitions = [new AttributeDefinition("pk", ScalarAttributeType.S), new AttributeDefinition("sk", ScalarAttributeType.N)],
+        }, ct).ConfigureAwait(false);
+        Dictionary<string, AttributeValue> Item(string pk, long sk) => new()
+        {
+            ["pk"] = new AttributeValue { S = pk },
+            ["sk"] = new AttributeValue { N = sk.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            ["id"] = new AttributeValue { S = Guid.NewGuid().ToString() },
+            ["type"] = new AttributeValue { S = Payload.EventType },
+            ["data"] = new AttributeValue { B = new MemoryStream(Payload.Json) },
+        };
+        var results = new List<Measurement>();
+        foreach (var (workload, writers) in new[] { ("append-1w", 1), ("append-8w", 8) })
+        {
+            if (!options.Runs(workload)) continue;
+            var run = await Timed.RunAsync(writers, options.Duration, async (w, i) =>
+            {
+                await client.PutItemAsync(new PutItemRequest
+                {
+                    TableName = table,
+                    Item = Item($"{workload}-{w}", i),
+                    ConditionExpression = "attribute_not_exists(pk)",
+                }, ct).ConfigureAwait(false);
+                return OpOutcome.Wrote(1);
+            }, progress($"{Name}: {workload} (PutItem)"), ct).ConfigureAwait(false);
+            results.Add(Measure(workload, run, $"conditional PutItem (attribute_not_exists), {writers} writer(s)"));
+        }
+        if (options.Runs("read-stream"))
+        {
+            var report = progress($"{Name}: read-stream (Query)");
+            const string pk = "read-stream";
+            for (var v = 0; v < options.StreamReadSize; v += 25)
+            {
+                var writes = Enumerable.Range(v, Math.Min(25, options.StreamReadSize - v))
+                    .Select(i => new WriteRequest(new PutRequest(Item(pk, i)))).ToList();
+                var pending = new Dictionary<string, List<WriteRequest>> { [table] = writes };
+                while (pending.Count > 0 && pending.Values.Any(l => l.Count > 0))
+                    pending = (await client.BatchWriteItemAsync(new BatchWriteItemRequest(pending), ct).ConfigureAwait(false)).UnprocessedItems ?? [];
+            }
+            var run = await Timed.RunAsync(1, options.Duration, async (_, _) =>
+            {
+                var n = 0;
+                Dictionary<string, AttributeValue>? last = null;
+                do
+                {
+                    var page = await client.QueryAsync(new QueryRequest
+                    {
+                        TableName = table,
+                        KeyConditionExpression = "pk = :pk",
+                        ExpressionAttributeValues = new() { [":pk"] = new AttributeValue { S = pk } },
+                        ConsistentRead = true,
+                        ExclusiveStartKey = last,
+                    }, ct).ConfigureAwait(false);
+                    n += page.Items?.Count ?? 0;
+                    last = page.LastEvaluatedKey is { Count: > 0 } k ? k : null;
+                }
+                while (last is not null);
+                return OpOutcome.Wrote(n);
+            }, report, ct).ConfigureAwait(false);
+            results.Add(Measure("read-stream", run, $"paged consistent Query of one {options.StreamReadSize:N0}-item partition"));
+        }
+        await client.DeleteTableAsync(table, ct).ConfigureAwait(false);
+        return results;
+    }
+
+    private Measurement Measure(string workload, TimedRun run, string method) => new()
+    {
+        Backend = "dynamodb", Subject = Name, Workload = workload, Method = method,
+        Operations = run.Operations, Events = run.Events, Seconds = run.Seconds, Latency = run.Latency.Summary(),
+    };
+}

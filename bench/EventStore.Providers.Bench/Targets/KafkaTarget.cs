@@ -1,0 +1,172 @@
+using Confluent.Kafka;
+using EventStore.Providers.Bench.Core;
+
+namespace EventStore.Providers.Bench.Targets;
+
+/// <summary>
+/// Kafka on librdkafka's mock cluster (3 brokers, in this process, held by an admin client for the run): our provider
+/// and raw Confluent.Kafka produce/consume against the same brokers.
+/// </summary>
+internal sealed class KafkaTarget : IBenchTarget
+{
+    public string Key => "kafka";
+    public string Subject => "Kafka";
+
+    public Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
+    {
+        IAdminClient admin;
+        string bootstrap;
+        try
+        {
+            admin = new AdminClientBuilder(new AdminClientConfig(new Dictionary<string, string> { ["test.mock.num.brokers"] = "3" })).Build();
+            var brokers = admin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers;
+            bootstrap = string.Join(",", brokers.Select(b => $"{b.Host}:{b.Port}"));
+        }
+        catch (Exception e) when (e is KafkaException or DllNotFoundException or InvalidOperationException)
+        {
+            throw new TargetUnavailableException($"the librdkafka mock cluster did not start: {Measurement.FirstLine(e.Message)}", e);
+        }
+        var session = new Session(admin, bootstrap);
+        session.ServerInfo["kafka"] = $"librdkafka {Library.VersionString} mock cluster, 3 brokers, in process; provider without transactions (the mock has none)";
+        session.Peers.Add(new KafkaRawPeer(session));
+        return Task.FromResult<TargetSession>(session);
+    }
+
+    internal sealed class Session(IAdminClient admin, string bootstrap) : TargetSession
+    {
+        public string Run { get; } = Guid.NewGuid().ToString("N")[..8];
+        public string Bootstrap => bootstrap;
+
+        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) =>
+            StoreHandle.FromConfigurationAsync("Kafka", new Dictionary<string, string?>
+            {
+                ["BootstrapServers"] = bootstrap,
+                ["Topic"] = $"bench-{Run}-{label}",
+                // The mock cluster has no DescribeConfigs and no isolating transactions (BACKENDS.md); topics are auto-created.
+                ["VerifyTopicConfiguration"] = "false",
+                ["UseTransactions"] = "false",
+            }, ct);
+
+        public override ValueTask DisposeAsync()
+        {
+            admin.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>The limits on the same mock cluster: awaited ProduceAsync, pipelined Produce, and consuming contiguous messages.</summary>
+internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
+{
+    public string Name => "Confluent.Kafka raw";
+
+    public async Task<IReadOnlyList<Measurement>> RunAsync(BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct)
+    {
+        var results = new List<Measurement>();
+        var topic = $"raw-{session.Run}";
+        var partition = new TopicPartition(topic, new Partition(0));
+        var awaitedConfig = new ProducerConfig
+        {
+            BootstrapServers = session.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 0,
+        };
+        using (var producer = new ProducerBuilder<string, byte[]>(awaitedConfig).Build())
+        {
+            foreach (var (workload, writers) in new[] { ("append-1w", 1), ("append-8w", 8) })
+            {
+                if (!options.Runs(workload)) continue;
+                var run = await Timed.RunAsync(writers, options.Duration, async (w, _) =>
+                {
+                    await producer.ProduceAsync(partition, new Message<string, byte[]> { Key = $"s-{w}", Value = Payload.Json }, ct).ConfigureAwait(false);
+                    return OpOutcome.Wrote(1);
+                }, progress($"{Name}: {workload} (awaited ProduceAsync)"), ct).ConfigureAwait(false);
+                results.Add(Measure(workload, run, $"awaited ProduceAsync, acks=all, idempotent, linger 0, {writers} writer(s)"));
+            }
+        }
+
+        var pipelinedConfig = new ProducerConfig { BootstrapServers = session.Bootstrap, Acks = Acks.All, EnableIdempotence = true };
+        long produced = 0;
+        using (var producer = new ProducerBuilder<string, byte[]>(pipelinedConfig).Build())
+        {
+            var report = progress($"{Name}: append-pipelined");
+            var needed = Math.Max(options.StreamReadSize, options.AllReadSize);
+            long failed = 0;
+            var run = await Timed.RunAsync(1, options.Duration, (_, i) =>
+            {
+                const int chunk = 10_000;
+                for (var k = 0; k < chunk; k++)
+                    producer.Produce(partition, new Message<string, byte[]> { Key = $"s-{(i * chunk + k) % 100}", Value = Payload.Json },
+                        r => { if (r.Error.IsError) Interlocked.Increment(ref failed); });
+                producer.Flush(ct);
+                return Task.FromResult(OpOutcome.Wrote(chunk));
+            }, report, ct).ConfigureAwait(false);
+            produced = run.Events;
+            if (Interlocked.Read(ref failed) > 0) throw new InvalidOperationException($"{failed} pipelined messages failed");
+            if (options.Runs("append-pipelined") || options.Runs("append-8w"))
+            {
+                var m = Measure("append-pipelined", run, "Produce with delivery callbacks, 10,000 in flight then Flush, acks=all, idempotent") with { Latency = null };
+                m.Notes["latency"] = "per 10,000-message chunk, not reported";
+                results.Add(m);
+            }
+            while (produced < needed)
+            {
+                for (var k = 0; k < 10_000; k++) producer.Produce(partition, new Message<string, byte[]> { Key = "fill", Value = Payload.Json });
+                producer.Flush(ct);
+                produced += 10_000;
+            }
+        }
+
+        foreach (var (workload, wanted) in new[] { ("read-stream", options.StreamReadSize), ("read-all", options.AllReadSize) })
+        {
+            if (!options.Runs(workload)) continue;
+            try
+            {
+                results.Add(await ConsumeAsync(workload, partition, wanted, options, progress, ct).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                results.Add(Measurement.Failed("kafka", Name, workload, e));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Consumes the newest <paramref name="wanted"/> messages of the partition: the mock cluster keeps only about the
+    /// last 100,000 messages of a partition, so reading from offset 0 could ask for messages it has already dropped.
+    /// </summary>
+    private async Task<Measurement> ConsumeAsync(string workload, TopicPartition partition, int wanted, BenchOptions options,
+        Func<string, Action<double>> progress, CancellationToken ct)
+    {
+        // A short fetch wait: the limit is how fast messages flow, not how long the broker holds an empty fetch.
+        var consumerConfig = new ConsumerConfig
+        {
+            BootstrapServers = session.Bootstrap, GroupId = $"raw-{session.Run}", EnableAutoCommit = false, FetchWaitMaxMs = 5,
+        };
+        using var consumer = new ConsumerBuilder<string, byte[]>(consumerConfig).Build();
+        var marks = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10));
+        var start = Math.Max(marks.Low.Value, marks.High.Value - wanted);
+        var count = (int)(marks.High.Value - start);
+        var run = await Timed.RunAsync(1, options.Duration, (_, _) =>
+        {
+            consumer.Assign(new TopicPartitionOffset(partition, new Offset(start)));
+            var n = 0;
+            while (n < count)
+            {
+                var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"consumed {n} of {count} messages from offset {start}");
+                if (r.IsPartitionEOF) continue;
+                n++;
+            }
+            consumer.Unassign();
+            return Task.FromResult(OpOutcome.Wrote(n));
+        }, progress($"{Name}: {workload} (consume)"), ct, warmup: 1).ConfigureAwait(false);
+        var m = Measure(workload, run, $"assign + consume {count:N0} contiguous messages");
+        if (count < wanted) m.Notes["messages"] = $"{count:N0} of {wanted:N0}: the partition retained no more (low watermark {marks.Low.Value:N0})";
+        return m;
+    }
+
+    private Measurement Measure(string workload, TimedRun run, string method) => new()
+    {
+        Backend = "kafka", Subject = Name, Workload = workload, Method = method,
+        Operations = run.Operations, Events = run.Events, Seconds = run.Seconds, Latency = run.Latency.Summary(),
+    };
+}

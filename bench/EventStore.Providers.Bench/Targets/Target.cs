@@ -1,0 +1,93 @@
+using EventStore.Providers.Bench.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventStore.Providers.Bench.Targets;
+
+/// <summary>Thrown by a target that cannot run here; its message is the "not run: why" of the table.</summary>
+internal sealed class TargetUnavailableException(string why, Exception? inner = null) : Exception(why, inner);
+
+/// <summary>One provider's isolated store, opened through the same DI registration applications use.</summary>
+internal sealed class StoreHandle(IEventStore store, ISnapshotStore? snapshots, Func<ValueTask> dispose) : IAsyncDisposable
+{
+    public IEventStore Store { get; } = store;
+    public ISnapshotStore? Snapshots { get; } = snapshots;
+    public ValueTask DisposeAsync() => dispose();
+
+    /// <summary>
+    /// Builds a provider from configuration (<c>EventStore:Provider</c> plus its section), the route
+    /// <c>services.AddEventStore(configuration)</c> takes in an application, so the bench needs no provider-specific code.
+    /// </summary>
+    public static async Task<StoreHandle> FromConfigurationAsync(string provider, IDictionary<string, string?> settings, CancellationToken ct)
+    {
+        var data = new Dictionary<string, string?> { ["EventStore:Provider"] = provider };
+        foreach (var (k, v) in settings) data[$"EventStore:{provider}:{k}"] = v;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(data).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddEventStore(configuration.GetSection("EventStore"));
+        var sp = services.BuildServiceProvider();
+        try
+        {
+            foreach (var init in sp.GetServices<IEventStoreInitializer>()) await init.InitializeAsync(ct).ConfigureAwait(false);
+            var store = sp.GetService<IEventStore>()
+                ?? throw new TargetUnavailableException($"provider '{provider}' registered no IEventStore");
+            return new StoreHandle(store, sp.GetService<ISnapshotStore>(), sp.DisposeAsync);
+        }
+        catch (Exception opening)
+        {
+            try
+            {
+                await sp.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception disposing)
+            {
+                // Report why the store did not open; a second failure while cleaning up must not hide it.
+                throw new AggregateException(opening, disposing);
+            }
+            throw;
+        }
+    }
+}
+
+/// <summary>A subject other than our provider measured on the same server: a peer library or a raw client.</summary>
+internal interface IPeer
+{
+    string Name { get; }
+    Task<IReadOnlyList<Measurement>> RunAsync(BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct);
+}
+
+/// <summary>A backend started for one run: fresh provider stores on demand, its peers, and what to print about the server.</summary>
+internal abstract class TargetSession : IAsyncDisposable
+{
+    public Dictionary<string, string> ServerInfo { get; } = [];
+    public List<IPeer> Peers { get; } = [];
+    public abstract Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct);
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>One backend of the comparison.</summary>
+internal interface IBenchTarget
+{
+    /// <summary>The --providers key, e.g. "postgres".</summary>
+    string Key { get; }
+    /// <summary>The provider's name in tables, e.g. "PostgreSQL".</summary>
+    string Subject { get; }
+    Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct);
+}
+
+internal sealed class InMemoryTarget : IBenchTarget
+{
+    public string Key => "inmemory";
+    public string Subject => "InMemory";
+
+    public Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct) => Task.FromResult<TargetSession>(new Session());
+
+    private sealed class Session : TargetSession
+    {
+        public Session() => ServerInfo["inmemory"] = "in process";
+
+        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) =>
+            StoreHandle.FromConfigurationAsync("InMemory", new Dictionary<string, string?>(), ct);
+    }
+}
