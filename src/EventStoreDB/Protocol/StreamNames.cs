@@ -1,0 +1,32 @@
+namespace EventStore.Providers.EventStoreDB.Protocol;
+
+/// <summary>
+/// Maps our stream names to the server's and back under the store's <see cref="EventStoreDBOptions.StreamPrefix"/>.
+/// Internal streams (snapshots, checkpoints) live under the same prefix so one prefix isolates a whole store.
+/// </summary>
+internal sealed class StreamNames(string prefix)
+{
+    /// <summary>Event type of snapshot events; the leading <c>$</c> keeps them out of <c>$all</c> reads.</summary>
+    public const string SnapshotEventType = "$esp.snapshot";
+
+    /// <summary>Event type of checkpoint events; the leading <c>$</c> keeps them out of <c>$all</c> reads.</summary>
+    public const string CheckpointEventType = "$esp.checkpoint";
+
+    public string Prefix { get; } = prefix;
+
+    public string ToServer(StreamName stream) => Prefix + stream.Value;
+
+    public string Snapshots(StreamName stream) => $"{Prefix}esp.snapshot-{stream.Value}";
+
+    public string Checkpoint(string subscriptionId) => $"{Prefix}esp.checkpoint-{subscriptionId}";
+
+    public string Category(string category) => $"$ce-{Prefix}{category}";
+
+    /// <summary>Our name for a server stream; false for streams of other prefixes and system streams.</summary>
+    public bool TryFromServer(string? serverName, out StreamName stream)
+    {
+        stream = default;
+        if (serverName is null || !serverName.StartsWith(Prefix, StringComparison.Ordinal)) return false;
+        return StreamName.TryParse(serverName[Prefix.Length..], out stream);
+    }
+}
