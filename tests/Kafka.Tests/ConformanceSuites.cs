@@ -20,6 +20,7 @@ public sealed class Kafka1PLifecycleTests(SinglePartitionKafkaFixture f) : Lifec
 public sealed class Kafka1PBadInputTests(SinglePartitionKafkaFixture f) : BadInputTests(f), IClassFixture<SinglePartitionKafkaFixture>;
 public sealed class Kafka1PCancellationTests(SinglePartitionKafkaFixture f) : CancellationTests(f), IClassFixture<SinglePartitionKafkaFixture>;
 public sealed class Kafka1PMetacharacterTests(SinglePartitionKafkaFixture f) : MetacharacterTests(f), IClassFixture<SinglePartitionKafkaFixture>;
+[Collection(nameof(MemoryMeasurement))]
 public sealed class Kafka1PLargeReadTests(SinglePartitionKafkaFixture f) : LargeReadTests(f), IClassFixture<SinglePartitionKafkaFixture>;
 
 // The whole conformance suite again on a three-partition events topic (per-partition order, vector positions).
@@ -39,4 +40,9 @@ public sealed class Kafka3PLifecycleTests(ThreePartitionKafkaFixture f) : Lifecy
 public sealed class Kafka3PBadInputTests(ThreePartitionKafkaFixture f) : BadInputTests(f), IClassFixture<ThreePartitionKafkaFixture>;
 public sealed class Kafka3PCancellationTests(ThreePartitionKafkaFixture f) : CancellationTests(f), IClassFixture<ThreePartitionKafkaFixture>;
 public sealed class Kafka3PMetacharacterTests(ThreePartitionKafkaFixture f) : MetacharacterTests(f), IClassFixture<ThreePartitionKafkaFixture>;
+[Collection(nameof(MemoryMeasurement))]
 public sealed class Kafka3PLargeReadTests(ThreePartitionKafkaFixture f) : LargeReadTests(f), IClassFixture<ThreePartitionKafkaFixture>;
+
+/// <summary>Live memory is process-wide: the large-read measurements run alone.</summary>
+[CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
+public sealed class MemoryMeasurement;

@@ -213,4 +213,33 @@ public sealed class KafkaStoreTests
         await Assert.ThrowsAsync<EventIdConflictException>(() => store.AppendAsync(stream, ExpectedVersion.NoStream, [batch[0], Event()], Ct));
         Assert.Equal(2, await HighWatermarkAsync(options));
     }
+
+    [Fact]
+    public async Task Without_the_pre_append_catch_up_the_log_still_picks_one_winner_and_recognises_a_resend_from_another_instance()
+    {
+        var options = Fixture.NewTopics();
+        options.CatchUpBeforeAppend = false;
+        await using var a = await KafkaFixture.OpenAsync(options, Ct);
+        await using var b = await KafkaFixture.OpenAsync(options, Ct);
+        var stream = new StreamName("Stale-1");
+        var batch = new[] { Event(), Event() };
+        var written = await a.AppendAsync(stream, ExpectedVersion.NoStream, batch, Ct);
+
+        // b's index has not seen a's write: b writes a batch that loses in the log, then recognises it as a re-send.
+        var resent = await b.AppendAsync(stream, ExpectedVersion.NoStream, batch, Ct);
+        Assert.False(resent.WroteEvents);
+        Assert.Equal(written.LastVersion, resent.LastVersion);
+
+        var stale = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => b.AppendAsync(new StreamName("Stale-2"), ExpectedVersion.Exact(0), [Event()], Ct));
+        Assert.Equal(-1, stale.ActualVersion);
+        await a.AppendAsync(new StreamName("Stale-3"), ExpectedVersion.NoStream, [Event()], Ct);
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => b.AppendAsync(new StreamName("Stale-3"), ExpectedVersion.NoStream, [Event()], Ct));
+
+        foreach (var reader in new[] { a, b })
+        {
+            Assert.Equal(batch.Select(e => e.EventId), await reader.ReadStreamAsync(stream, cancellationToken: Ct).Select(e => e.EventId).ToListAsync(Ct));
+            Assert.Single(await reader.ReadStreamAsync(new StreamName("Stale-3"), cancellationToken: Ct).ToListAsync(Ct));
+            Assert.Equal(3, await reader.ReadAllAsync(cancellationToken: Ct).CountAsync(Ct));
+        }
+    }
 }
