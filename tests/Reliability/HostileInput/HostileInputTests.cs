@@ -209,7 +209,7 @@ public sealed class PositionAndConfigurationTests
         var e = Assert.Throws<EventStoreConfigurationException>(() => ConfiguredStoreTarget.BuildServices(settings).Dispose());
         Assert.Equal(badKey, e.Key);
         Assert.Contains(badKey, e.Message, StringComparison.Ordinal);
-        Report.Count("Configuration", $"refused {badKey}={value ?? badValue ?? "(missing)"}", 1);
+        Report.Count("Configuration", $"refused {badKey}={badValue ?? value ?? "(missing)"}", 1);
     }
 }
 
