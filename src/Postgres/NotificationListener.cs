@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace EventStore.Providers.Postgres;
+
+/// <summary>
+/// One LISTEN connection per store instance that wakes every live subscription when an append commits
+/// (append_events calls pg_notify). Subscriptions take <see cref="Signal"/> before they read and wait on it when they
+/// find nothing new, so a commit between their read and their wait is never missed.
+/// </summary>
+internal sealed class NotificationListener(NpgsqlDataSource dataSource, string channel, ILogger logger) : IAsyncDisposable
+{
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _startLock = new();
+    private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _loop;
+    private volatile bool _connected;
+
+    /// <summary>True while the LISTEN connection is up; otherwise subscriptions fall back to polling.</summary>
+    public bool IsListening => _connected;
+
+    /// <summary>Completes at the next notification (or reconnect). Starts the listener on first use.</summary>
+    public Task Signal
+    {
+        get
+        {
+            if (_loop is null)
+            {
+                lock (_startLock) _loop ??= Task.Run(() => RunAsync(_stop.Token));
+            }
+            return Volatile.Read(ref _signal).Task;
+        }
+    }
+
+    private void Fire() => Interlocked.Exchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            NpgsqlConnection? connection = null;
+            try
+            {
+                connection = await dataSource.OpenConnectionAsync(stop).ConfigureAwait(false);
+                connection.Notification += (_, _) => Fire();
+                await using (var cmd = new NpgsqlCommand($"LISTEN {SqlText.QuoteIdentifier(channel)}", connection))
+                    await cmd.ExecuteNonQueryAsync(stop).ConfigureAwait(false);
+                _connected = true;
+                logger.LogDebug("Listening for appends on channel {Channel}", channel);
+                // Appends may have committed while no one listened: wake everyone to re-read once.
+                Fire();
+                while (true) await connection.WaitAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (PostgresErrors.ShouldMap(e))
+            {
+                _connected = false;
+                logger.LogWarning("The LISTEN connection for {Channel} failed ({Error}); subscriptions poll until it reconnects", channel, e.GetType().Name);
+                Fire();
+                try { await Task.Delay(ReconnectDelay, stop).ConfigureAwait(false); }
+                catch (OperationCanceledException) { break; }
+            }
+            finally
+            {
+                _connected = false;
+                if (connection is not null) await ReleaseAsync(connection).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // A pooled connection must not go back to the pool still listening (the pool may be configured not to reset).
+    private static async Task ReleaseAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await using var cmd = new NpgsqlCommand("UNLISTEN *", connection);
+                await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (PostgresErrors.ShouldMap(e) || e is InvalidOperationException)
+        {
+            // A broken connection is not returned to the pool in a usable state anyway.
+        }
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null) await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+        _signal.TrySetResult();
+    }
+}

@@ -1,0 +1,149 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace EventStore.Providers.Postgres;
+
+/// <summary>
+/// The PostgreSQL event store: streams and the global log in tables of one schema, appends through one server-side
+/// function call (one round trip), gap-safe <c>$all</c> reads, subscriptions woken by LISTEN/NOTIFY.
+/// </summary>
+/// <remarks>
+/// Thread-safe; create one per application (or per schema) and share it. The layout and the reasons behind it are
+/// in the provider's README.md. Split by concern: <c>PostgresEventStore.Append.cs</c>, <c>.Read.cs</c>,
+/// <c>.Subscribe.cs</c>.
+/// </remarks>
+public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitializer, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly PostgresEventStoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly Queries _sql;
+    private readonly NotificationListener _listener;
+    private readonly Lock _initLock = new();
+    private Task? _initialized;
+
+    /// <summary>Creates a store over a data source the caller owns (for example one registered in DI).</summary>
+    /// <param name="dataSource">Where to connect; its connection string, SSL mode and credentials are used as they are.</param>
+    /// <param name="options">Schema and behaviour; <see cref="PostgresEventStoreOptions.ConnectionString"/> is ignored.</param>
+    /// <param name="logger">Where to log; nothing is logged when null.</param>
+    /// <exception cref="EventStoreConfigurationException">An option is invalid.</exception>
+    public PostgresEventStore(NpgsqlDataSource dataSource, PostgresEventStoreOptions options, ILogger<PostgresEventStore>? logger = null)
+        : this(dataSource, options, logger, ownsDataSource: false)
+    {
+    }
+
+    private PostgresEventStore(NpgsqlDataSource dataSource, PostgresEventStoreOptions options, ILogger? logger, bool ownsDataSource)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(hasDataSource: true);
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+        _sql = new Queries(options.Schema);
+        _listener = new NotificationListener(dataSource, SqlText.Channel(options.Schema), _logger);
+        Capabilities = new EventStoreCapabilities
+        {
+            ProviderName = "Postgres",
+            GlobalOrder = GlobalOrdering.Total,
+            SoftDelete = true,
+            Tombstone = true,
+            TransactionalCheckpoints = true,
+            // Stream names and event types sit in b-tree indexes, whose entries must stay under ~2.7 kB:
+            // 500 UTF-16 characters are at most 1.5 kB of UTF-8.
+            MaxStreamNameLength = MaxNameLength,
+        };
+    }
+
+    internal const int MaxNameLength = 500;
+
+    /// <summary>
+    /// Creates a store that owns a data source built from <see cref="PostgresEventStoreOptions.ConnectionString"/>.
+    /// Unless the connection string says otherwise, pooled connections are not reset on close (<c>No Reset On
+    /// Close</c>): the store leaves no session state behind, and a reset would drop the cached plans of its functions.
+    /// </summary>
+    /// <exception cref="EventStoreConfigurationException">An option is missing or invalid.</exception>
+    public static PostgresEventStore Create(PostgresEventStoreOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(hasDataSource: false);
+        var dataSource = BuildDataSource(options.ConnectionString!, loggerFactory);
+        return new PostgresEventStore(dataSource, options, loggerFactory?.CreateLogger<PostgresEventStore>(), ownsDataSource: true);
+    }
+
+    internal static NpgsqlDataSource BuildDataSource(string connectionString, ILoggerFactory? loggerFactory)
+    {
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("NoResetOnClose", StringComparison.OrdinalIgnoreCase))
+            csb.NoResetOnClose = true;
+        var builder = new NpgsqlDataSourceBuilder(csb.ConnectionString);
+        if (loggerFactory is not null) builder.UseLoggerFactory(loggerFactory);
+        return builder.Build();
+    }
+
+    /// <inheritdoc />
+    public EventStoreCapabilities Capabilities { get; }
+
+    /// <summary>The schema this store uses.</summary>
+    public string Schema => _options.Schema;
+
+    /// <summary>The data source this store connects through (for projections writing to the same database).</summary>
+    public NpgsqlDataSource DataSource => _dataSource;
+
+    internal Queries Sql => _sql;
+
+    /// <summary>Creates the schema and applies missing migrations. Idempotent; safe to run from several instances at once.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await new SchemaMigrator(_dataSource, _options.Schema, _logger).MigrateAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (PostgresErrors.ShouldMap(e))
+        {
+            throw PostgresErrors.Map(e, "schema migration", cancellationToken);
+        }
+    }
+
+    /// <summary>Migrates once before first use when <see cref="PostgresEventStoreOptions.MigrateOnStart"/> is set.</summary>
+    internal Task EnsureInitializedAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.MigrateOnStart) return Task.CompletedTask;
+        var task = _initialized;
+        if (task is { IsCompletedSuccessfully: true }) return task;
+        lock (_initLock)
+        {
+            if (_initialized is null || _initialized.IsFaulted || _initialized.IsCanceled)
+                _initialized = InitializeAsync(CancellationToken.None);
+            task = _initialized;
+        }
+        return task.WaitAsync(cancellationToken);
+    }
+
+    internal async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _listener.DisposeAsync().ConfigureAwait(false);
+        if (_ownsDataSource) await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal static long ToRaw(Position position)
+    {
+        if (position.IsStart) return 0;
+        if (position.Parts.Length != 1 || position.Parts[0] < 0)
+            throw new InvalidPositionException(position.ToString(), "a PostgreSQL position is one number of 0 or more");
+        return position.Parts[0];
+    }
+
+    internal static Position FromRaw(long position) => position <= 0 ? Position.Start : Position.FromInt64(position);
+}

@@ -1,0 +1,61 @@
+namespace EventStore.Providers.Postgres;
+
+/// <summary>The store's SQL with the schema filled in once. Every value reaches the server as a parameter.</summary>
+internal sealed class Queries
+{
+    private const string EventColumns = "e.position, e.stream_name, e.version, e.event_id, e.event_type, e.data, e.metadata, e.content_type, e.schema_version, e.created";
+
+    public Queries(string schema)
+    {
+        var s = SqlText.QuoteIdentifier(schema);
+        Append = $"SELECT status, last_version, last_position, conflict_id FROM {s}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        Delete = $"SELECT status, actual_version FROM {s}.delete_stream($1, $2, $3, $4, $5)";
+        FindStoredId = $"SELECT e.event_id FROM {s}.events e JOIN {s}.streams st ON st.stream_id = e.stream_id WHERE st.stream_name = $1 AND e.event_id = ANY ($2) LIMIT 1";
+        StreamInfo = $"SELECT last_version, soft_deleted, tombstoned FROM {s}.streams WHERE stream_name = $1";
+        Head = $"SELECT last_position FROM {s}.log_head WHERE id = 1";
+        var streamPage = $"""
+            SELECT st.tombstoned, {EventColumns}
+              FROM {s}.streams st
+              LEFT JOIN LATERAL (
+                SELECT {EventColumns} FROM {s}.events e
+                 WHERE e.stream_id = st.stream_id AND e.version @cond@
+                 ORDER BY e.version @dir@ LIMIT $3) e ON true
+             WHERE st.stream_name = $1
+            """;
+        ReadStreamForwards = streamPage.Replace("@cond@", ">= greatest($2, st.truncate_before)", StringComparison.Ordinal).Replace("@dir@", "", StringComparison.Ordinal);
+        ReadStreamBackwards = streamPage.Replace("@cond@", "BETWEEN st.truncate_before AND $2", StringComparison.Ordinal).Replace("@dir@", "DESC", StringComparison.Ordinal);
+        AllFrom = $"SELECT {EventColumns} FROM {s}.events e WHERE ";
+        SnapshotLoad = $"SELECT version, snapshot_type, data, schema_version, created FROM {s}.snapshots WHERE stream_name = $1";
+        SnapshotSave = $"""
+            INSERT INTO {s}.snapshots AS t (stream_name, version, snapshot_type, data, schema_version) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (stream_name) DO UPDATE
+               SET version = excluded.version, snapshot_type = excluded.snapshot_type, data = excluded.data,
+                   schema_version = excluded.schema_version, created = clock_timestamp()
+             WHERE t.version <= excluded.version
+            """;
+        SnapshotDelete = $"DELETE FROM {s}.snapshots WHERE stream_name = $1";
+        CheckpointLoad = $"SELECT position FROM {s}.checkpoints WHERE subscription_id = $1";
+        CheckpointSave = $"""
+            INSERT INTO {s}.checkpoints (subscription_id, position) VALUES ($1, $2)
+            ON CONFLICT (subscription_id) DO UPDATE SET position = excluded.position, updated = clock_timestamp()
+            """;
+        CheckpointDelete = $"DELETE FROM {s}.checkpoints WHERE subscription_id = $1";
+    }
+
+    public string Append { get; }
+    public string Delete { get; }
+    public string FindStoredId { get; }
+    public string StreamInfo { get; }
+    public string Head { get; }
+    public string ReadStreamForwards { get; }
+    public string ReadStreamBackwards { get; }
+
+    /// <summary>The start of a <c>$all</c> page query; the reader appends parameterised conditions.</summary>
+    public string AllFrom { get; }
+    public string SnapshotLoad { get; }
+    public string SnapshotSave { get; }
+    public string SnapshotDelete { get; }
+    public string CheckpointLoad { get; }
+    public string CheckpointSave { get; }
+    public string CheckpointDelete { get; }
+}
