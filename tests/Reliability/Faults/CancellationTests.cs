@@ -57,5 +57,3 @@ public abstract class CancellationTests(IStoreTarget target)
         Report.Count(target.Name, "appends that completed despite the cancellation", completed);
     }
 }
-
-public sealed class InMemoryCancellationTests() : CancellationTests(new InMemoryTarget());

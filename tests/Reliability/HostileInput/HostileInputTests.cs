@@ -212,5 +212,3 @@ public sealed class PositionAndConfigurationTests
         Report.Count("Configuration", $"refused {badKey}={badValue ?? value ?? "(missing)"}", 1);
     }
 }
-
-public sealed class InMemoryHostileInputTests() : HostileInputTests(new InMemoryTarget());

@@ -109,5 +109,3 @@ public abstract class LoadTests(IStoreTarget target)
             $"[reliability] {target.Name}: load append latency p50 {sorted[sorted.Length / 2]:F2} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:F2} ms (informational, not asserted)"));
     }
 }
-
-public sealed class InMemoryLoadTests() : LoadTests(new InMemoryTarget());

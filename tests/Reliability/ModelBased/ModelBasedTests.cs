@@ -35,5 +35,3 @@ public abstract class ModelBasedTests(IStoreTarget target)
         Report.Count(target.Name, "model-based operations checked", operations);
     }
 }
-
-public sealed class InMemoryModelBasedTests() : ModelBasedTests(new InMemoryTarget());

@@ -1,0 +1,50 @@
+using EventStore.Providers.Reliability.Tests.Faults;
+using EventStore.Providers.Reliability.Tests.HostileInput;
+using EventStore.Providers.Reliability.Tests.Load;
+using EventStore.Providers.Reliability.Tests.ModelBased;
+using EventStore.Providers.Reliability.Tests.Servers;
+using EventStore.Providers.Reliability.Tests.Targets;
+
+[assembly: AssemblyFixture(typeof(PostgresFixture))]
+
+namespace EventStore.Providers.Reliability.Tests.Targets;
+
+// One line per provider and suite: the suites are written once against IStoreTarget.
+
+public sealed class InMemoryModelBasedTests() : ModelBasedTests(new InMemoryTarget());
+public sealed class InMemoryHostileInputTests() : HostileInputTests(new InMemoryTarget());
+public sealed class InMemoryLoadTests() : LoadTests(new InMemoryTarget());
+public sealed class InMemoryCancellationTests() : CancellationTests(new InMemoryTarget());
+
+public sealed class PostgresModelBasedTests(PostgresFixture postgres) : ModelBasedTests(postgres.Target);
+public sealed class PostgresHostileInputTests(PostgresFixture postgres) : HostileInputTests(postgres.Target);
+public sealed class PostgresLoadTests(PostgresFixture postgres) : LoadTests(postgres.Target);
+public sealed class PostgresCancellationTests(PostgresFixture postgres) : CancellationTests(postgres.Target);
+public sealed class PostgresClientCrashTests(PostgresFixture postgres) : ClientCrashTests(postgres.Target);
+
+public sealed class PostgresServerCrashTests : ServerCrashTests
+{
+    protected override async Task<CrashRig> CreateRigAsync(CancellationToken cancellationToken)
+    {
+        var server = await PostgresServer.StartAsync(cancellationToken);
+        // Short timeouts so an outage surfaces as a transient failure in seconds.
+        return new CrashRig(new CrashablePostgres(server), new PostgresTarget(server.ConnectionString + ";Timeout=3;Command Timeout=5;Cancellation Timeout=500"));
+    }
+
+    private sealed class CrashablePostgres(PostgresServer server) : ICrashableServer
+    {
+        public Task CrashAsync(CancellationToken cancellationToken) => server.CrashAsync(cancellationToken);
+        public Task StartAgainAsync(CancellationToken cancellationToken) => server.StartAgainAsync(cancellationToken);
+        public ValueTask DisposeAsync() => server.DisposeAsync();
+    }
+}
+
+public sealed class PostgresLostResponseTests(PostgresFixture postgres) : LostResponseTests
+{
+    private readonly Npgsql.NpgsqlConnectionStringBuilder _server = new(postgres.Target.ConnectionString);
+
+    protected override int UpstreamPort => _server.Port;
+
+    protected override IStoreTarget TargetThrough(int proxyPort) =>
+        new PostgresTarget(new Npgsql.NpgsqlConnectionStringBuilder(_server.ConnectionString) { Host = "127.0.0.1", Port = proxyPort, CancellationTimeout = 500 }.ConnectionString);
+}
