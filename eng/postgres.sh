@@ -59,7 +59,8 @@ is_running() {
 write_env() {
   local port="$1"
   mkdir -p "$servers_dir"
-  echo "EVENTSTORE_POSTGRES_CONNECTION=Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres" > "$env_file"
+  # Quoted so `source`-ing the file keeps the semicolons inside the value.
+  echo "EVENTSTORE_POSTGRES_CONNECTION='Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres'" > "$env_file"
   cat "$env_file"
 }
 

@@ -11,6 +11,4 @@ internal static partial class Log
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stream {Stream} deleted ({Mode})")]
     public static partial void LogStreamDeleted(this ILogger logger, string stream, StreamDeletionMode mode);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Subscription to {Target} caught up at {Position}")]
-    public static partial void LogCaughtUp(this ILogger logger, string target, string position);
 }

@@ -1,14 +1,17 @@
+using EventStore.Providers.Subscriptions.CatchUp;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace EventStore.Providers.Postgres;
 
 /// <summary>
-/// One LISTEN connection per store instance that wakes every live subscription when an append commits
-/// (append_events calls pg_notify). Subscriptions take <see cref="Signal"/> before they read and wait on it when they
-/// find nothing new, so a commit between their read and their wait is never missed.
+/// One LISTEN connection per store instance that wakes every caught-up subscription when an append commits
+/// (append_events calls pg_notify). A waiter takes the current signal, then checks the head, then waits: a commit
+/// after its last read either moved the head already or completes the signal it holds, so none is missed.
+/// While the LISTEN connection is down, waiters poll every <c>pollInterval</c> instead.
 /// </summary>
-internal sealed class NotificationListener(NpgsqlDataSource dataSource, string channel, ILogger logger) : IAsyncDisposable
+internal sealed class NotificationListener(NpgsqlDataSource dataSource, string channel, Func<CancellationToken, Task<long>> readHead,
+    TimeSpan pollInterval, ILogger logger) : IStoreChangeNotifier, IAsyncDisposable
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stop = new();
@@ -16,6 +19,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
     private volatile bool _connected;
+    private int _disposed;
 
     /// <summary>True while the LISTEN connection is up; otherwise subscriptions fall back to polling.</summary>
     public bool IsListening => _connected;
@@ -31,6 +35,20 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
             }
             return Volatile.Read(ref _signal).Task;
         }
+    }
+
+    /// <inheritdoc />
+    public async Task WaitForChangeAsync(Position after, CancellationToken cancellationToken)
+    {
+        var signal = Signal;
+        if (!_connected)
+        {
+            await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var seen = PostgresEventStore.ToRaw(after);
+        if (await readHead(cancellationToken).ConfigureAwait(false) > seen) return;
+        await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private void Fire() => Interlocked.Exchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
@@ -92,6 +110,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null) await _loop.ConfigureAwait(false);
         _stop.Dispose();

@@ -85,7 +85,7 @@ public sealed partial class PostgresEventStore
         while (remaining > 0)
         {
             var limit = (int)Math.Min(remaining, _options.ReadPageSize);
-            var page = await ReadLogPageAsync(forwards, cursor, long.MaxValue, filter, limit, cancellationToken).ConfigureAwait(false);
+            var page = await ReadLogPageAsync(forwards, cursor, filter, limit, cancellationToken).ConfigureAwait(false);
             foreach (var e in page)
             {
                 yield return e;
@@ -97,11 +97,10 @@ public sealed partial class PostgresEventStore
     }
 
     /// <summary>
-    /// One page of the global log after (forwards) or before (backwards) <paramref name="cursor"/>, forwards up to
-    /// <paramref name="upTo"/> inclusive. Committed positions are always 1..N without holes (see README), so no
+    /// One page of the global log after (forwards) or before (backwards) <paramref name="cursor"/>. Committed positions are always 1..N without holes (see README), so no
     /// high-water filter is needed: whatever a query sees is a prefix of the final log.
     /// </summary>
-    internal async Task<List<RecordedEvent>> ReadLogPageAsync(bool forwards, long cursor, long upTo, EventFilter filter, int limit, CancellationToken cancellationToken)
+    private async Task<List<RecordedEvent>> ReadLogPageAsync(bool forwards, long cursor, EventFilter filter, int limit, CancellationToken cancellationToken)
     {
         var events = new List<RecordedEvent>(Math.Min(limit, 1024));
         try
@@ -112,11 +111,6 @@ public sealed partial class PostgresEventStore
             sql.Append(forwards ? "e.position > $1" : "e.position < $1");
             cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = cursor });
             cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-            if (forwards && upTo != long.MaxValue)
-            {
-                cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = upTo });
-                sql.Append(" AND e.position <= $").Append(cmd.Parameters.Count);
-            }
             if (filter.Categories.Count > 0)
             {
                 cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. filter.Categories] });
@@ -187,7 +181,7 @@ public sealed partial class PostgresEventStore
     public async Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default) =>
         FromRaw(await GetHeadAsync(cancellationToken).ConfigureAwait(false));
 
-    private async Task<long> GetHeadAsync(CancellationToken cancellationToken)
+    internal async Task<long> GetHeadAsync(CancellationToken cancellationToken)
     {
         try
         {

@@ -1,3 +1,4 @@
+using EventStore.Providers.Subscriptions.CatchUp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -21,8 +22,10 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
     private readonly ILogger _logger;
     private readonly Queries _sql;
     private readonly NotificationListener _listener;
+    private readonly CatchUpSubscriptionReader _subscriptions;
     private readonly Lock _initLock = new();
     private Task? _initialized;
+    private int _disposed;
 
     /// <summary>Creates a store over a data source the caller owns (for example one registered in DI).</summary>
     /// <param name="dataSource">Where to connect; its connection string, SSL mode and credentials are used as they are.</param>
@@ -44,7 +47,14 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _sql = new Queries(options.Schema);
-        _listener = new NotificationListener(dataSource, SqlText.Channel(options.Schema), _logger);
+        _listener = new NotificationListener(dataSource, SqlText.Channel(options.Schema), GetHeadAsync, options.PollInterval, _logger);
+        _subscriptions = new CatchUpSubscriptionReader(this, new CatchUpOptions
+        {
+            PageSize = options.ReadPageSize,
+            // Only the bound on a lost notification: the listener wakes subscriptions, or polls while it is down.
+            PollInterval = TimeSpan.FromSeconds(30),
+            Notifier = _listener,
+        });
         Capabilities = new EventStoreCapabilities
         {
             ProviderName = "Postgres",
@@ -133,6 +143,7 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _listener.DisposeAsync().ConfigureAwait(false);
         if (_ownsDataSource) await _dataSource.DisposeAsync().ConfigureAwait(false);
     }

@@ -17,6 +17,31 @@ public interface IEventStoreFixture
     /// takes minutes may lower it, never below 100,000).
     /// </summary>
     int LargeReadEventCount => 1_000_000;
+
+    /// <summary>
+    /// How much live managed memory may grow while the large read runs. The default, the larger of 2 MB and 4 bytes
+    /// per event, is below what holding every event (or even one reference per event) would take, so a store that
+    /// materialises the read fails; a provider whose client buffers more may raise it, staying far below the data size.
+    /// </summary>
+    long LargeReadMemoryBudgetBytes => Math.Max(2L * 1024 * 1024, 4L * LargeReadEventCount);
+}
+
+/// <summary>
+/// Implemented by the fixture of a provider that declares <see cref="EventStoreCapabilities.TransactionalCheckpoints"/>:
+/// lets the suite prove a read-model change and a checkpoint commit together or not at all.
+/// </summary>
+public interface ITransactionalCheckpointFixture
+{
+    /// <summary>
+    /// In one transaction, writes a read-model row keyed <paramref name="readModelKey"/> and saves
+    /// <paramref name="checkpoint"/> for <paramref name="subscriptionId"/>; when <paramref name="failBeforeCommit"/> is
+    /// true, throws after both writes and before the commit (the transaction must roll back).
+    /// </summary>
+    Task WriteReadModelAndCheckpointAsync(StoreUnderTest store, string subscriptionId, Position checkpoint, string readModelKey,
+        bool failBeforeCommit, CancellationToken cancellationToken);
+
+    /// <summary>Whether the read-model row <paramref name="readModelKey"/> exists.</summary>
+    Task<bool> ReadModelExistsAsync(StoreUnderTest store, string readModelKey, CancellationToken cancellationToken);
 }
 
 /// <summary>One isolated store made by <see cref="IEventStoreFixture.CreateStoreAsync"/> and what comes with it.</summary>

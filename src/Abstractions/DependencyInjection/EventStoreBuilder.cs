@@ -27,6 +27,12 @@ public sealed class EventStoreBuilder
     /// <summary>Snapshot after this many events by default (0 = never). Bound from <c>EventStore:SnapshotEvery</c>.</summary>
     public int SnapshotEvery { get; set; }
 
+    /// <summary>Wrap the provider's <see cref="IEventStore"/> with tracing, metrics and logging. Default true.</summary>
+    public bool EnableInstrumentation { get; set; } = true;
+
+    /// <summary>Register the <c>eventstore</c> health check with the host's health checks. Default true.</summary>
+    public bool EnableHealthCheck { get; set; } = true;
+
     /// <summary>
     /// Chooses the provider. A provider registers <see cref="IEventStore"/>, <see cref="ISnapshotStore"/>,
     /// <see cref="ICheckpointStore"/>, optionally <see cref="IEventStoreInitializer"/>, and its health check, in

@@ -11,7 +11,11 @@ public static class EventStoreServiceCollectionExtensions
     /// <summary>The provider names this library ships, for error messages.</summary>
     private static readonly string[] KnownProviders = ["InMemory", "Postgres", "EventStoreDB", "DynamoDB", "Kafka"];
 
-    /// <summary>Registers the event store with the provider chosen in <paramref name="configure"/>.</summary>
+    /// <summary>
+    /// Registers the event store with the provider chosen in <paramref name="configure"/>, wrapped with
+    /// instrumentation, plus the typed-event serializer, the <see cref="EventStore.Providers.Aggregates.AggregateStore"/>,
+    /// a hosted service running every <see cref="IEventStoreInitializer"/> at start, and the <c>eventstore</c> health check.
+    /// </summary>
     /// <exception cref="InvalidOperationException">No provider was chosen.</exception>
     public static IServiceCollection AddEventStore(this IServiceCollection services, Action<EventStoreBuilder> configure)
     {
@@ -21,6 +25,8 @@ public static class EventStoreServiceCollectionExtensions
         configure(builder);
         if (builder.ProviderName is null)
             throw new InvalidOperationException("AddEventStore: no provider was chosen; call o.UseInMemory(), o.UsePostgres(...), o.UseEventStoreDB(...), o.UseDynamoDB(...) or o.UseKafka(...).");
+        services.AddOptions<EventStoreOptions>().ValidateEventStoreOptions("EventStore", EventStoreOptions.Validate);
+        EventStoreCoreServices.Add(builder);
         return services;
     }
 
@@ -49,7 +55,11 @@ public static class EventStoreServiceCollectionExtensions
         }
         var configurator = FindConfigurator(provider, $"{prefix}Provider");
         configurator.Configure(builder, section.GetSection(provider));
+        services.AddOptions<EventStoreOptions>()
+            .BindEventStoreSection(section)
+            .ValidateEventStoreOptions(prefix.TrimEnd(':'), EventStoreOptions.Validate);
         configure?.Invoke(builder);
+        EventStoreCoreServices.Add(builder);
         return services;
     }
 

@@ -11,6 +11,7 @@ DECLARE
     v_soft    boolean;
     v_tomb    boolean;
     v_current bigint;
+    v_ok      boolean;
 BEGIN
     SELECT s.stream_id, s.last_version, s.soft_deleted, s.tombstoned INTO v_id, v_last, v_soft, v_tomb
       FROM __schema__.streams s WHERE s.stream_name = p_stream FOR UPDATE;
@@ -31,11 +32,12 @@ BEGIN
     END IF;
 
     v_current := CASE WHEN v_soft THEN -1 ELSE v_last END;
-    IF NOT CASE p_expected_kind
+    v_ok := CASE p_expected_kind
         WHEN 0 THEN true
         WHEN 1 THEN v_current = -1
         WHEN 2 THEN v_current >= 0
-        ELSE v_current = p_expected_version END THEN
+        ELSE v_current = p_expected_version END;
+    IF NOT v_ok THEN
         RETURN QUERY SELECT 2, v_current; RETURN;
     END IF;
 

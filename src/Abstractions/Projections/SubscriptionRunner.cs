@@ -1,0 +1,431 @@
+using System.Threading.Channels;
+using EventStore.Providers.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EventStore.Providers.Projections;
+
+/// <summary>
+/// Runs a catch-up subscription over any <see cref="IEventStore"/>: resumes after the stored checkpoint, hands events
+/// to an <see cref="ISubscriptionHandler"/> in batches, and stores the checkpoint every
+/// <see cref="SubscriptionOptions.CheckpointAfterEvents"/> events, after <see cref="SubscriptionOptions.CheckpointAfterTime"/>,
+/// on the store's checkpoint messages, when caught up and when stopped. A failing handler stops it:
+/// <see cref="Status"/> becomes <see cref="SubscriptionStatus.Faulted"/> with the exception in <see cref="Error"/>.
+/// </summary>
+public sealed partial class SubscriptionRunner : IAsyncDisposable
+{
+    private readonly IEventStore _store;
+    private readonly ICheckpointStore _checkpoints;
+    private readonly ISubscriptionHandler _handler;
+    private readonly SubscriptionOptions _options;
+    private readonly IEventSerializer? _serializer;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+
+    private Position? _processed;
+    private Position? _stored;
+    private int _unsavedEvents;
+    private long _lastSaveTimestamp;
+    private TaskCompletionSource _progress = NewSignal();
+    private CancellationTokenSource? _runCts;
+    private Task? _run;
+    private volatile SubscriptionStatus _status;
+    private volatile Exception? _error;
+
+    /// <summary>Creates a runner.</summary>
+    /// <param name="subscriptionId">The subscription's id: its checkpoint key.</param>
+    /// <param name="store">The event store.</param>
+    /// <param name="checkpoints">Where checkpoints are stored.</param>
+    /// <param name="handler">What handles the events.</param>
+    /// <param name="options">Batching, checkpointing and filter options.</param>
+    /// <param name="serializer">The serializer handed to handlers for typed events.</param>
+    /// <param name="timeProvider">The clock for time-based checkpoints.</param>
+    /// <param name="logger">Logger.</param>
+    public SubscriptionRunner(
+        string subscriptionId,
+        IEventStore store,
+        ICheckpointStore checkpoints,
+        ISubscriptionHandler handler,
+        SubscriptionOptions? options = null,
+        IEventSerializer? serializer = null,
+        TimeProvider? timeProvider = null,
+        ILogger<SubscriptionRunner>? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(subscriptionId);
+        SubscriptionId = subscriptionId;
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _checkpoints = checkpoints ?? throw new ArgumentNullException(nameof(checkpoints));
+        _handler = handler ?? throw new ArgumentNullException(nameof(handler));
+        _options = options ?? new SubscriptionOptions();
+        _options.EnsureValid();
+        _serializer = serializer;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The subscription's id.</summary>
+    public string SubscriptionId { get; }
+
+    /// <summary>The handler.</summary>
+    public ISubscriptionHandler Handler => _handler;
+
+    /// <summary>Where the subscription is.</summary>
+    public SubscriptionStatus Status => _status;
+
+    /// <summary>Why the subscription stopped, when <see cref="Status"/> is <see cref="SubscriptionStatus.Faulted"/>.</summary>
+    public Exception? Error => _error;
+
+    /// <summary>The position of the last handled (or passed) message; null before the first.</summary>
+    public Position? ProcessedPosition { get { lock (_gate) return _processed; } }
+
+    /// <summary>The last checkpoint stored; null when none was.</summary>
+    public Position? StoredCheckpoint { get { lock (_gate) return _stored; } }
+
+    /// <summary>Starts the subscription in the background. Failures are recorded in <see cref="Status"/> and <see cref="Error"/>, and logged.</summary>
+    /// <exception cref="InvalidOperationException">It is already running.</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (_run is { IsCompleted: false }) throw new InvalidOperationException($"Subscription '{SubscriptionId}' is already running.");
+            _runCts = new CancellationTokenSource();
+            var token = _runCts.Token;
+            _run = Task.Run(async () =>
+            {
+                try
+                {
+                    await RunAsync(token).ConfigureAwait(false);
+                }
+                catch (Exception) when (_status == SubscriptionStatus.Faulted)
+                {
+                    // Recorded in Status/Error and logged by RunAsync; a background failure must not crash the host.
+                }
+            }, CancellationToken.None);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops the subscription started by <see cref="StartAsync"/>, storing the checkpoint of what was handled.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        Task? run;
+        lock (_gate)
+        {
+            run = _run;
+            _runCts?.Cancel();
+        }
+        if (run is not null) await run.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Rebuilds from scratch: stops the subscription, deletes its checkpoint, resets the read model
+    /// (<see cref="IResettableHandler"/>) and, if it was running, starts it again from the beginning of the log.
+    /// </summary>
+    public async Task RebuildAsync(CancellationToken cancellationToken = default)
+    {
+        bool wasRunning;
+        lock (_gate) wasRunning = _run is { IsCompleted: false };
+        await StopAsync(cancellationToken).ConfigureAwait(false);
+        await _checkpoints.DeleteAsync(SubscriptionId, cancellationToken).ConfigureAwait(false);
+        if (_handler is IResettableHandler resettable) await resettable.ResetAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _processed = null;
+            _stored = null;
+        }
+        LogRebuilt(SubscriptionId);
+        if (wasRunning) await StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits until the subscription has handled (or passed) <paramref name="position"/>, for example the position of an
+    /// append whose effect a caller wants to read back. Positions must be totally ordered
+    /// (<see cref="GlobalOrdering.Total"/>).
+    /// </summary>
+    /// <exception cref="SubscriptionStoppedException">The subscription failed or stopped first.</exception>
+    public async Task WaitForPositionAsync(Position position, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task signal;
+            lock (_gate)
+            {
+                if (_processed is { } p && p >= position) return;
+                signal = _progress.Task;
+            }
+            if (_status is SubscriptionStatus.Faulted or SubscriptionStatus.Stopped)
+                throw new SubscriptionStoppedException(SubscriptionId, _status, _error);
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs the subscription until <paramref name="cancellationToken"/> is cancelled (then returns after storing the
+    /// checkpoint) or until it fails.
+    /// </summary>
+    /// <exception cref="SubscriptionHandlerException">The handler failed; the checkpoint stays before the failed batch.</exception>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        _error = null;
+        _status = SubscriptionStatus.CatchingUp;
+        Signal();
+        using var pumpCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? pump = null;
+        try
+        {
+            var start = await _checkpoints.LoadAsync(SubscriptionId, cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _processed = start;
+                _stored = start;
+                _unsavedEvents = 0;
+                _lastSaveTimestamp = _time.GetTimestamp();
+            }
+            LogStarting(SubscriptionId, start?.ToString() ?? "the start");
+            var channel = Channel.CreateBounded<SubscriptionMessage>(new BoundedChannelOptions(_options.BatchSize * 2) { SingleWriter = true });
+            pump = PumpAsync(channel.Writer, start, pumpCts.Token);
+            await ConsumeAsync(channel.Reader, cancellationToken).ConfigureAwait(false);
+            await pump.ConfigureAwait(false);
+            throw new InvalidOperationException($"The event store ended subscription '{SubscriptionId}', which should run until cancelled.");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await SaveCheckpointIfBehindAsync().ConfigureAwait(false);
+            _status = SubscriptionStatus.Stopped;
+            LogStopped(SubscriptionId, StoredCheckpoint?.ToString() ?? "none");
+        }
+        catch (Exception e)
+        {
+            await SaveCheckpointIfBehindAsync().ConfigureAwait(false);
+            _error = e;
+            _status = SubscriptionStatus.Faulted;
+            LogFaulted(e, SubscriptionId, StoredCheckpoint?.ToString() ?? "none");
+            throw;
+        }
+        finally
+        {
+            await pumpCts.CancelAsync().ConfigureAwait(false);
+            // The pump never throws: it hands its failure to the channel, where ConsumeAsync surfaced it.
+            if (pump is not null) await pump.ConfigureAwait(false);
+            Signal();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _runCts?.Dispose();
+    }
+
+    // Reading the subscription on its own task lets the consumer batch whatever has arrived and notice when the
+    // store goes quiet, which an await foreach alone cannot do.
+    private async Task PumpAsync(ChannelWriter<SubscriptionMessage> writer, Position? start, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var options = new SubscribeToAllOptions { From = start, Filter = _options.Filter, CheckpointInterval = _options.FilteredCheckpointInterval };
+            await foreach (var message in _store.SubscribeToAllAsync(options, cancellationToken).ConfigureAwait(false))
+                await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            writer.TryComplete(e);
+        }
+    }
+
+    private async Task ConsumeAsync(ChannelReader<SubscriptionMessage> reader, CancellationToken cancellationToken)
+    {
+        var batch = new List<RecordedEvent>(_options.BatchSize);
+        while (true)
+        {
+            if (!reader.TryRead(out var message))
+            {
+                if (!await WaitForMessageOrCheckpointDueAsync(reader, cancellationToken).ConfigureAwait(false))
+                {
+                    await reader.Completion.ConfigureAwait(false);
+                    return;
+                }
+                continue;
+            }
+            if (message.Kind == SubscriptionMessageKind.Event && message.Event is not null)
+            {
+                batch.Add(message.Event);
+                SubscriptionMessage next = default;
+                var hasNext = false;
+                while (batch.Count < _options.BatchSize && reader.TryRead(out next))
+                {
+                    if (next.Kind == SubscriptionMessageKind.Event && next.Event is not null) batch.Add(next.Event);
+                    else { hasNext = true; break; }
+                }
+                await HandleBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
+                if (hasNext) await HandleControlAsync(next, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await HandleControlAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // Returns false when the channel completed. Wakes up early to store a time-based checkpoint while the store is quiet.
+    private async Task<bool> WaitForMessageOrCheckpointDueAsync(ChannelReader<SubscriptionMessage> reader, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var due = TimeUntilCheckpointDue();
+            if (due is null) return await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            if (due <= TimeSpan.Zero)
+            {
+                await SaveCheckpointAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            using var delayCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var read = reader.WaitToReadAsync(delayCts.Token).AsTask();
+            var delay = Task.Delay(due.Value, _time, delayCts.Token);
+            var first = await Task.WhenAny(read, delay).ConfigureAwait(false);
+            await delayCts.CancelAsync().ConfigureAwait(false);
+            if (first == read) return await read.ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private async Task HandleControlAsync(SubscriptionMessage message, CancellationToken cancellationToken)
+    {
+        switch (message.Kind)
+        {
+            case SubscriptionMessageKind.Checkpoint:
+                Advance(message.Position, 0);
+                await SaveCheckpointAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            case SubscriptionMessageKind.CaughtUp:
+                if (!message.Position.IsStart) Advance(message.Position, 0);
+                await SaveCheckpointAsync(cancellationToken).ConfigureAwait(false);
+                _status = SubscriptionStatus.Live;
+                LogCaughtUp(SubscriptionId, ProcessedPosition?.ToString() ?? "the start");
+                Signal();
+                break;
+        }
+    }
+
+    private async Task HandleBatchAsync(List<RecordedEvent> batch, CancellationToken cancellationToken)
+    {
+        var events = batch.ToArray();
+        var last = events[^1].Position;
+        var context = new SubscriptionContext(SubscriptionId, _serializer);
+        try
+        {
+            if (_options.UseTransactionalCheckpoints && _checkpoints is ITransactionalCheckpointStore transactional)
+            {
+                await transactional.HandleAndSaveAsync(SubscriptionId, last,
+                    (transaction, ct) => _handler.HandleAsync(events, context with { Transaction = transaction }, ct), cancellationToken).ConfigureAwait(false);
+                Advance(last, events.Length);
+                MarkSaved(last);
+                return;
+            }
+            await _handler.HandleAsync(events, context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            throw new SubscriptionHandlerException(SubscriptionId, events[0], events.Length, e);
+        }
+        Advance(last, events.Length);
+        bool due;
+        lock (_gate) due = _unsavedEvents >= _options.CheckpointAfterEvents;
+        if (due || TimeUntilCheckpointDue() <= TimeSpan.Zero) await SaveCheckpointAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Advance(Position position, int events)
+    {
+        lock (_gate)
+        {
+            if (_processed is null || position > _processed.Value) _processed = position;
+            _unsavedEvents += events;
+        }
+        Signal();
+    }
+
+    private TimeSpan? TimeUntilCheckpointDue()
+    {
+        lock (_gate)
+        {
+            if (_processed is null || _processed == _stored) return null;
+            return _options.CheckpointAfterTime - _time.GetElapsedTime(_lastSaveTimestamp);
+        }
+    }
+
+    private async Task SaveCheckpointAsync(CancellationToken cancellationToken)
+    {
+        Position position;
+        lock (_gate)
+        {
+            if (_processed is null || _processed == _stored) return;
+            position = _processed.Value;
+        }
+        await _checkpoints.SaveAsync(SubscriptionId, position, cancellationToken).ConfigureAwait(false);
+        MarkSaved(position);
+        LogCheckpointStored(SubscriptionId, position.ToString());
+    }
+
+    private void MarkSaved(Position position)
+    {
+        lock (_gate)
+        {
+            _stored = position;
+            _unsavedEvents = 0;
+            _lastSaveTimestamp = _time.GetTimestamp();
+        }
+    }
+
+    // On the way out (stop or failure) the progress already made is stored even though the run's token is cancelled.
+    private async Task SaveCheckpointIfBehindAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await SaveCheckpointAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogFinalCheckpointFailed(e, SubscriptionId);
+        }
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource previous;
+        lock (_gate)
+        {
+            previous = _progress;
+            _progress = NewSignal();
+        }
+        previous.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscription {SubscriptionId} starting after {Checkpoint}")]
+    private partial void LogStarting(string subscriptionId, string checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscription {SubscriptionId} caught up at {Position}; now live")]
+    private partial void LogCaughtUp(string subscriptionId, string position);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Subscription {SubscriptionId} stored checkpoint {Checkpoint}")]
+    private partial void LogCheckpointStored(string subscriptionId, string checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscription {SubscriptionId} stopped at checkpoint {Checkpoint}")]
+    private partial void LogStopped(string subscriptionId, string checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Subscription {SubscriptionId} stopped by a failure; its checkpoint stays at {Checkpoint}")]
+    private partial void LogFaulted(Exception exception, string subscriptionId, string checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} could not store its checkpoint while stopping; the events since the last one will be delivered again")]
+    private partial void LogFinalCheckpointFailed(Exception exception, string subscriptionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscription {SubscriptionId} checkpoint deleted and read model reset for a rebuild")]
+    private partial void LogRebuilt(string subscriptionId);
+}

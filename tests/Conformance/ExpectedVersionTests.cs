@@ -1,0 +1,107 @@
+using Xunit;
+
+namespace EventStore.Providers.Conformance;
+
+/// <summary>CONFORMANCE.md items 2, 3 and 4: optimistic concurrency through the expected version.</summary>
+public abstract class ExpectedVersionTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
+{
+    [Fact]
+    public async Task Appending_with_NoStream_to_an_existing_stream_fails_naming_stream_expected_and_actual()
+    {
+        var stream = NewStream();
+        await SeedAsync(stream, 2);
+
+        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.NoStream, TestEvents.Create()));
+
+        Assert.Equal(stream, error.Stream);
+        Assert.Equal(ExpectedVersion.NoStream, error.Expected);
+        Assert.Equal(1, error.ActualVersion);
+        Assert.Contains(stream.Value, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Appending_with_the_exact_current_version_succeeds()
+    {
+        var stream = NewStream();
+        await SeedAsync(stream, 3);
+
+        var result = await AppendAsync(stream, ExpectedVersion.Exact(2), TestEvents.Create());
+
+        Assert.Equal(3, result.LastVersion);
+    }
+
+    [Fact]
+    public async Task Appending_with_a_lower_exact_version_fails_and_writes_nothing()
+    {
+        var stream = NewStream();
+        await SeedAsync(stream, 3);
+
+        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(1), TestEvents.Create()));
+
+        Assert.Equal(ExpectedVersion.Exact(1), error.Expected);
+        Assert.Equal(2, error.ActualVersion);
+        Assert.Equal(3, (await ReadStreamAsync(stream)).Count);
+        Assert.Equal(3, (await ReadAllAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Appending_with_a_higher_exact_version_fails_and_writes_nothing()
+    {
+        var stream = NewStream();
+        await SeedAsync(stream, 3);
+
+        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(7), TestEvents.Create()));
+
+        Assert.Equal(2, error.ActualVersion);
+        Assert.Equal(3, (await ReadStreamAsync(stream)).Count);
+    }
+
+    [Fact]
+    public async Task Appending_with_an_exact_version_to_a_missing_stream_fails_reporting_no_stream()
+    {
+        var stream = NewStream();
+
+        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(0), TestEvents.Create()));
+
+        Assert.Equal(-1, error.ActualVersion);
+        Assert.False((await Store.GetStreamInfoAsync(stream, Ct)).Exists);
+    }
+
+    [Fact]
+    public async Task Appending_with_StreamExists_to_a_missing_stream_fails_and_does_not_create_it()
+    {
+        var stream = NewStream();
+
+        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.StreamExists, TestEvents.Create()));
+
+        Assert.Equal(ExpectedVersion.StreamExists, error.Expected);
+        Assert.Equal(-1, error.ActualVersion);
+        Assert.False((await Store.GetStreamInfoAsync(stream, Ct)).Exists);
+    }
+
+    [Fact]
+    public async Task A_failed_expected_version_check_leaves_the_stream_appendable_at_its_real_version()
+    {
+        var stream = NewStream();
+        await SeedAsync(stream, 2);
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(0), TestEvents.Create()));
+
+        var result = await AppendAsync(stream, ExpectedVersion.Exact(1), TestEvents.Create());
+
+        Assert.Equal(2, result.LastVersion);
+        Assert.Equal([0L, 1L, 2L], (await ReadStreamAsync(stream)).Select(e => e.Version));
+    }
+
+    [Fact]
+    public async Task The_expected_version_of_one_stream_is_independent_of_other_streams()
+    {
+        var a = NewStream();
+        var b = NewStream();
+        await SeedAsync(a, 5);
+
+        var result = await AppendAsync(b, ExpectedVersion.NoStream, TestEvents.Create());
+
+        Assert.Equal(0, result.LastVersion);
+        Assert.Equal(4, (await Store.GetStreamInfoAsync(a, Ct)).LastVersion);
+    }
+}
