@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Starts or stops a local dynalite (an in-process DynamoDB emulator from npm) for tests and benchmarks.
+#   eng/dynalite.sh start [--path DIR]   installs dynalite@4.0.0 under .tmp/dynalite when missing, starts it on a free
+#                                        port and writes .tmp/servers/dynalite.env (EVENTSTORE_DYNAMODB_URL=...)
+#   eng/dynalite.sh stop                 stops the server started by `start`
+set -euo pipefail
+
+VERSION=4.0.0
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PREFIX="$ROOT/.tmp/dynalite"
+SERVERS="$ROOT/.tmp/servers"
+ENV_FILE="$SERVERS/dynalite.env"
+PID_FILE="$SERVERS/dynalite.pid"
+LOG_FILE="$SERVERS/dynalite.log"
+CLI="$PREFIX/node_modules/dynalite/cli.js"
+
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "node/npm missing: installing them with apt-get" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+}
+
+ensure_dynalite() {
+  local installed=""
+  if [[ -f "$PREFIX/node_modules/dynalite/package.json" ]]; then
+    installed="$(node -p "require('$PREFIX/node_modules/dynalite/package.json').version")"
+  fi
+  if [[ "$installed" != "$VERSION" ]]; then
+    mkdir -p "$PREFIX"
+    npm install --prefix "$PREFIX" --no-audit --no-fund --loglevel=error "dynalite@$VERSION" >&2
+  fi
+}
+
+free_port() {
+  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close();});"
+}
+
+start() {
+  local data_path=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --path) data_path="$2"; shift 2 ;;
+      *) echo "unknown option: $1" >&2; exit 2 ;;
+    esac
+  done
+  ensure_node
+  ensure_dynalite
+  mkdir -p "$SERVERS"
+  if [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null && [[ -f "$ENV_FILE" ]]; then
+    cat "$ENV_FILE"
+    return 0
+  fi
+  local port args
+  port="$(free_port)"
+  args=(--host 127.0.0.1 --port "$port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0)
+  if [[ -n "$data_path" ]]; then
+    mkdir -p "$data_path"
+    args+=(--path "$data_path")
+  fi
+  nohup node "$CLI" "${args[@]}" >"$LOG_FILE" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$PID_FILE"
+  for _ in $(seq 1 200); do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null \
+       || node -e "require('http').get('http://127.0.0.1:$port/',r=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null; then
+      echo "EVENTSTORE_DYNAMODB_URL=http://127.0.0.1:$port" | tee "$ENV_FILE"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "dynalite exited during start-up; log:" >&2
+      cat "$LOG_FILE" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+  echo "dynalite did not answer on port $port within 10 s" >&2
+  kill "$pid" 2>/dev/null || true
+  exit 1
+}
+
+stop() {
+  if [[ -f "$PID_FILE" ]]; then
+    local pid
+    pid="$(cat "$PID_FILE")"
+    kill "$pid" 2>/dev/null || true
+    # A killed node process can linger briefly as a zombie; give it a moment before forcing.
+    for _ in $(seq 1 40); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$PID_FILE"
+  fi
+  rm -f "$ENV_FILE"
+}
+
+case "${1:-}" in
+  start) shift; start "$@" ;;
+  stop) stop ;;
+  *) echo "usage: $0 start [--path DIR] | stop" >&2; exit 2 ;;
+esac

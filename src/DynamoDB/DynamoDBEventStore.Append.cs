@@ -1,0 +1,337 @@
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Logging;
+
+namespace EventStore.Providers.DynamoDB;
+
+public sealed partial class DynamoDBEventStore
+{
+    private const int MaxAppendAttempts = 64;
+
+    /// <summary>A range of global positions taken from the counter for one commit attempt.</summary>
+    private readonly record struct Reservation(long First, long Last, long TakenAt);
+
+    /// <summary>The encoded batch: inline in the commit item, or in chunk items written before the commit.</summary>
+    private sealed record Payload(byte[]? Inline, List<byte[]>? Chunks, string TypeKey)
+    {
+        public string? CommitId { get; set; }
+    }
+
+    /// <inheritdoc />
+    public async Task<AppendResult> AppendAsync(StreamName stream, ExpectedVersion expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
+    {
+        EventGuard.ValidateAppend(stream, expectedVersion, events, Capabilities);
+        foreach (var e in events)
+            if (EventCodec.EncodedSize(e) > Schema.ChunkBytes)
+                throw new EventTooLargeException(stream, e.EventId, e.Size, Schema.MaxEventSize);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var pk = Schema.StreamPk(stream);
+        if (events.Count == 0) return await AppendNothingAsync(stream, pk, expectedVersion, cancellationToken).ConfigureAwait(false);
+
+        var payload = Encode(events);
+        StreamHead? head = null;
+        if (expectedVersion.Kind == ExpectedVersionKind.Exact && _heads.TryGetValue(pk, out var known) && known.LastVersion == expectedVersion.Version && !known.SoftDeleted)
+            head = known;
+        else if (expectedVersion.Kind == ExpectedVersionKind.NoStream && !_heads.ContainsKey(pk))
+            head = StreamHead.Missing; // optimistic: the slot-0 condition fails if the stream exists, then we read.
+        var fresh = false;
+        Reservation? reservation = null;
+
+        for (var attempt = 0; ; attempt++)
+        {
+            if (head is null)
+            {
+                (head, reservation) = await ReadHeadAndReserveAsync(pk, reservation, events.Count, cancellationToken).ConfigureAwait(false);
+                fresh = true;
+            }
+
+            if (head.Tombstoned)
+            {
+                await ReleaseAsync(reservation).ConfigureAwait(false);
+                throw new StreamDeletedException(stream);
+            }
+
+            if (!head.Satisfies(expectedVersion))
+            {
+                if (!fresh) { head = null; continue; }
+                await ReleaseAsync(reservation).ConfigureAwait(false);
+                var same = await FindStoredBatchAsync(stream, expectedVersion, events, head, cancellationToken).ConfigureAwait(false);
+                return same ?? throw new WrongExpectedVersionException(stream, expectedVersion, head.EffectiveVersion);
+            }
+
+            if (expectedVersion.Kind == ExpectedVersionKind.Any && fresh && head.EffectiveVersion >= 0)
+            {
+                var same = await FindStoredBatchAsync(stream, expectedVersion, events, head, cancellationToken).ConfigureAwait(false);
+                if (same is not null)
+                {
+                    await ReleaseAsync(reservation).ConfigureAwait(false);
+                    return same;
+                }
+            }
+
+            if (reservation is { } r && _time.GetElapsedTime(r.TakenAt) > MaxReservationAge)
+            {
+                await ReleaseAsync(reservation).ConfigureAwait(false);
+                reservation = null;
+            }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                await ReleaseAsync(reservation).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            reservation ??= await ReserveAsync(events.Count, cancellationToken).ConfigureAwait(false);
+            if (payload.Chunks is not null && payload.CommitId is null)
+                payload.CommitId = await WriteChunksAsync(payload.Chunks, cancellationToken).ConfigureAwait(false);
+
+            var commit = BuildCommit(stream, pk, head, reservation.Value, events.Count, payload);
+            try
+            {
+                // Once sent, a commit is not cancelled halfway: the append then either happened or did not.
+                await PutCommitAsync(commit, head.SlotHoldsSoftMarker, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ConditionalCheckFailedException)
+            {
+                await ReleaseAsync(reservation).ConfigureAwait(false);
+                reservation = null;
+                _heads.TryRemove(pk, out _);
+                head = null;
+                if (attempt >= MaxAppendAttempts)
+                    throw new TransientEventStoreException($"Append to stream '{stream}' lost {attempt} races in a row; retry with the same event ids.");
+                continue;
+            }
+
+            var lastVersion = head.NextSlot + events.Count - 1;
+            RememberHead(pk, new StreamHead(lastVersion, lastVersion + 1, head.TruncateBefore, false, false, reservation.Value.Last, null));
+            return new AppendResult(lastVersion, Position.FromInt64(reservation.Value.Last));
+        }
+    }
+
+    /// <summary>
+    /// How old a reservation may be when its commit is sent: the commit (with the SDK's retries) must land well before
+    /// a reader may declare the positions abandoned (<see cref="DynamoDBEventStoreOptions.GapTimeout"/>).
+    /// </summary>
+    private TimeSpan MaxReservationAge => _options.GapTimeout / 4;
+
+    private async Task<AppendResult> AppendNothingAsync(StreamName stream, string pk, ExpectedVersion expected, CancellationToken cancellationToken)
+    {
+        var head = await ReadHeadAsync(pk, withEvents: false, cancellationToken).ConfigureAwait(false);
+        if (head.Tombstoned) throw new StreamDeletedException(stream);
+        if (!head.Satisfies(expected)) throw new WrongExpectedVersionException(stream, expected, head.EffectiveVersion);
+        var position = head.LastPosition > 0 ? Position.FromInt64(head.LastPosition) : Position.Start;
+        return new AppendResult(head.EffectiveVersion, position, WroteEvents: false);
+    }
+
+    private async Task<(StreamHead Head, Reservation? Reservation)> ReadHeadAndReserveAsync(string pk, Reservation? held, int count, CancellationToken cancellationToken)
+    {
+        // Reserving positions while the head is read saves a round trip; when the append then fails its check the
+        // reservation is released with a skip marker.
+        var headTask = ReadHeadAsync(pk, withEvents: true, cancellationToken);
+        var reserveTask = held is null ? ReserveAsync(count, cancellationToken) : Task.FromResult(held.Value);
+        try
+        {
+            await Task.WhenAll(headTask, reserveTask).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (reserveTask.IsCompletedSuccessfully) await ReleaseAsync(reserveTask.Result).ConfigureAwait(false);
+            throw;
+        }
+        return (headTask.Result, reserveTask.Result);
+    }
+
+    private async Task<Reservation> ReserveAsync(int count, CancellationToken cancellationToken)
+    {
+        var request = new UpdateItemRequest
+        {
+            TableName = _table,
+            Key = Schema.Key(Schema.SequenceKey, 0),
+            UpdateExpression = "ADD #v :n",
+            ExpressionAttributeNames = new() { ["#v"] = Schema.Value },
+            ExpressionAttributeValues = new() { [":n"] = Schema.N(count) },
+            ReturnValues = Amazon.DynamoDBv2.ReturnValue.UPDATED_NEW,
+        };
+        var response = await DynamoDBErrors.Run(() => _client.UpdateItemAsync(request, cancellationToken), "UpdateItem (reserve positions)", cancellationToken).ConfigureAwait(false);
+        var last = Schema.GetLong(response.Attributes, Schema.Value);
+        return new Reservation(last - count + 1, last, _time.GetTimestamp());
+    }
+
+    /// <summary>Marks reserved positions that will never hold events, so readers do not wait for them.</summary>
+    private async Task ReleaseAsync(Reservation? reservation)
+    {
+        if (reservation is not { } r) return;
+        try
+        {
+            await WriteSkipAsync(r.First, r.Last, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Readers skip the hole after the gap timeout; the append's own outcome is what the caller needs.
+            _logger.LogWarning(e, "Could not write a skip marker for unused positions {First}-{Last}; readers will skip them after the gap timeout", r.First, r.Last);
+        }
+    }
+
+    private async Task WriteSkipAsync(long first, long last, CancellationToken cancellationToken)
+    {
+        var request = new PutItemRequest
+        {
+            TableName = _table,
+            Item = new()
+            {
+                [Schema.Pk] = Schema.S(Schema.SkipPrefix + first.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                [Schema.Sk] = Schema.N(0),
+                [Schema.Kind] = Schema.S(Schema.KindSkip),
+                [Schema.FirstPosition] = Schema.N(first),
+                [Schema.LastPosition] = Schema.N(last),
+                [Schema.AllPartition] = Schema.S(Schema.AllPartitionKey(last, _options.AllPartitions)),
+            },
+            ConditionExpression = "attribute_not_exists(pk)",
+        };
+        try
+        {
+            await DynamoDBErrors.Run(() => _client.PutItemAsync(request, cancellationToken), "PutItem (skip marker)", cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Another reader or the writer already marked this range.
+        }
+    }
+
+    private static Payload Encode(IReadOnlyList<EventData> events)
+    {
+        var type = events[0].EventType;
+        var single = true;
+        for (var i = 1; i < events.Count && single; i++) single = string.Equals(events[i].EventType, type, StringComparison.Ordinal);
+        var typeKey = single ? "t#" + type : Schema.MixedTypes;
+
+        var total = 0L;
+        foreach (var e in events) total += EventCodec.EncodedSize(e);
+        if (total <= Schema.ChunkBytes) return new Payload(EventCodec.Encode(events, 0, events.Count), null, typeKey);
+
+        // Too big for one item: the events go to chunk items first and the commit item (still the only thing that
+        // makes them visible) points to them, so the append stays one atomic conditional write.
+        var chunks = new List<byte[]>();
+        var start = 0;
+        var size = 0L;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var s = EventCodec.EncodedSize(events[i]);
+            if (size + s > Schema.ChunkBytes && i > start)
+            {
+                chunks.Add(EventCodec.Encode(events, start, i - start));
+                start = i;
+                size = 0;
+            }
+            size += s;
+        }
+        chunks.Add(EventCodec.Encode(events, start, events.Count - start));
+        return new Payload(null, chunks, typeKey);
+    }
+
+    private async Task<string> WriteChunksAsync(List<byte[]> chunks, CancellationToken cancellationToken)
+    {
+        var cid = Guid.NewGuid().ToString("N");
+        var requests = chunks.Select((blob, i) => new WriteRequest(new PutRequest(new Dictionary<string, AttributeValue>
+        {
+            [Schema.Pk] = Schema.S(Schema.ChunkPrefix + cid),
+            [Schema.Sk] = Schema.N(i),
+            [Schema.Events] = new AttributeValue { B = new MemoryStream(blob) },
+        }))).ToList();
+        // BatchWriteItem takes 25 items and 16 MB per call: 25 chunks of 380 KB stay under it.
+        foreach (var group in requests.Chunk(25))
+        {
+            var pending = new Dictionary<string, List<WriteRequest>> { [_table] = [.. group] };
+            for (var round = 0; pending.Count > 0; round++)
+            {
+                var request = new BatchWriteItemRequest { RequestItems = pending };
+                var response = await DynamoDBErrors.Run(() => _client.BatchWriteItemAsync(request, cancellationToken), "BatchWriteItem (commit chunks)", cancellationToken).ConfigureAwait(false);
+                pending = response.UnprocessedItems is { Count: > 0 } left ? left : [];
+                if (pending.Count > 0)
+                {
+                    if (round > 10) throw new TransientEventStoreException("DynamoDB kept throttling the write of a large append; retry with the same event ids.");
+                    await Task.Delay(TimeSpan.FromMilliseconds(50 << Math.Min(round, 5)), _time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        return cid;
+    }
+
+    private Dictionary<string, AttributeValue> BuildCommit(StreamName stream, string pk, StreamHead head, Reservation reservation, int count, Payload payload)
+    {
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [Schema.Pk] = Schema.S(pk),
+            [Schema.Sk] = Schema.N(head.NextSlot),
+            [Schema.Count] = Schema.N(count),
+            [Schema.FirstPosition] = Schema.N(reservation.First),
+            [Schema.LastPosition] = Schema.N(reservation.Last),
+            [Schema.AllPartition] = Schema.S(Schema.AllPartitionKey(reservation.Last, _options.AllPartitions)),
+            [Schema.CategoryKey] = Schema.S("c#" + stream.Category),
+            [Schema.TypeKey] = Schema.S(payload.TypeKey),
+            [Schema.Created] = Schema.N(_time.GetUtcNow().ToUnixTimeMilliseconds()),
+        };
+        if (head.TruncateBefore > 0) item[Schema.TruncateBefore] = Schema.N(head.TruncateBefore);
+        if (payload.Inline is not null)
+        {
+            item[Schema.Events] = new AttributeValue { B = new MemoryStream(payload.Inline) };
+        }
+        else
+        {
+            item[Schema.Chunks] = Schema.N(payload.Chunks!.Count);
+            item[Schema.CommitId] = Schema.S(payload.CommitId!);
+        }
+        return item;
+    }
+
+    private async Task PutCommitAsync(Dictionary<string, AttributeValue> item, bool replacesSoftMarker, CancellationToken cancellationToken)
+    {
+        var request = new PutItemRequest
+        {
+            TableName = _table,
+            Item = item,
+            // The slot is the stream's next version: only one writer can create it. After a soft delete the slot holds
+            // the marker, which the first append replaces.
+            ConditionExpression = replacesSoftMarker ? "#k = :soft" : "attribute_not_exists(pk)",
+        };
+        if (replacesSoftMarker)
+        {
+            request.ExpressionAttributeNames = new() { ["#k"] = Schema.Kind };
+            request.ExpressionAttributeValues = new() { [":soft"] = Schema.S(Schema.KindSoftDelete) };
+        }
+        await DynamoDBErrors.Run(() => _client.PutItemAsync(request, cancellationToken), "PutItem (commit)", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The idempotence rule: looks at the events stored where the batch would have gone. All ids there in order: the
+    /// original result. Some: <see cref="EventIdConflictException"/>. None: null.
+    /// </summary>
+    private async Task<AppendResult?> FindStoredBatchAsync(StreamName stream, ExpectedVersion expected, IReadOnlyList<EventData> events, StreamHead head, CancellationToken cancellationToken)
+    {
+        if (head.LastVersion < 0) return null;
+        var start = expected.Kind switch
+        {
+            ExpectedVersionKind.Exact => expected.Version + 1,
+            ExpectedVersionKind.NoStream => head.TruncateBefore,
+            _ => Math.Max(head.TruncateBefore, head.LastVersion - events.Count + 1),
+        };
+        if (start > head.LastVersion) return null;
+
+        // Any appends read the head with its events: most retries are decided from that item alone.
+        if (expected.Kind == ExpectedVersionKind.Any && head.Item is { } headItem && Schema.GetLong(headItem, Schema.Chunks) == 0)
+        {
+            var ids = new HashSet<Guid>(events.Select(e => e.EventId));
+            var headEvents = EventCodec.Decode(Schema.GetBytes(headItem, Schema.Events));
+            if (!headEvents.Any(e => ids.Contains(e.EventId))) return null;
+        }
+
+        var stored = new List<RecordedEvent>(events.Count);
+        await foreach (var e in ReadStreamCoreAsync(stream, ReadDirection.Forwards, start, events.Count, knownHead: head, cancellationToken).ConfigureAwait(false))
+            stored.Add(e);
+        var inOrder = stored.Count == events.Count;
+        for (var i = 0; inOrder && i < stored.Count; i++) inOrder = stored[i].EventId == events[i].EventId;
+        if (inOrder) return new AppendResult(stored[^1].Version, stored[^1].Position, WroteEvents: false);
+        var batchIds = new HashSet<Guid>(events.Select(e => e.EventId));
+        foreach (var e in stored)
+            if (batchIds.Contains(e.EventId)) throw new EventIdConflictException(stream, e.EventId);
+        return null;
+    }
+}

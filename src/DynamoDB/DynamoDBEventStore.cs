@@ -1,0 +1,156 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EventStore.Providers.DynamoDB;
+
+/// <summary>
+/// The DynamoDB event store: one conditional PutItem per append (no transactions, so it also runs on dynalite),
+/// global positions reserved from an atomic counter, and a gap-safe <c>$all</c> merged from partitioned indexes.
+/// The item layout and why it is correct are in README.md beside this file.
+/// </summary>
+public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
+{
+    private const int StreamCacheLimit = 10_000;
+
+    private readonly IAmazonDynamoDB _client;
+    private readonly bool _ownsClient;
+    private readonly DynamoDBEventStoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly GapTracker _gaps;
+    private readonly string _table;
+
+    // Heads this instance wrote itself: an exact-version append that matches one skips the head read, because the
+    // conditional write on the next slot fails if anyone else wrote after it.
+    private readonly ConcurrentDictionary<string, StreamHead> _heads = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the store with its own SDK client built from <paramref name="options"/>.</summary>
+    public DynamoDBEventStore(DynamoDBEventStoreOptions options, ILogger<DynamoDBEventStore>? logger = null, TimeProvider? timeProvider = null)
+        : this(CreateClient(options), ownsClient: true, options, logger, timeProvider)
+    {
+    }
+
+    /// <summary>Creates the store over an existing SDK client (which the caller disposes).</summary>
+    public DynamoDBEventStore(IAmazonDynamoDB client, DynamoDBEventStoreOptions options, ILogger<DynamoDBEventStore>? logger = null, TimeProvider? timeProvider = null)
+        : this(client, ownsClient: false, options, logger, timeProvider)
+    {
+    }
+
+    private DynamoDBEventStore(IAmazonDynamoDB client, bool ownsClient, DynamoDBEventStoreOptions options, ILogger? logger, TimeProvider? timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        _client = client;
+        _ownsClient = ownsClient;
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _gaps = new GapTracker(_time, options.GapTimeout);
+        _table = options.TableName;
+    }
+
+    private static IAmazonDynamoDB CreateClient(DynamoDBEventStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return DynamoDBClientFactory.Create(options);
+    }
+
+    /// <summary>What this provider can do: everything, with the item-size bound limits of DynamoDB.</summary>
+    public EventStoreCapabilities Capabilities { get; } = new()
+    {
+        ProviderName = "DynamoDB",
+        GlobalOrder = GlobalOrdering.Total,
+        SoftDelete = true,
+        Tombstone = true,
+        TransactionalCheckpoints = false,
+        MaxStreamNameLength = Schema.MaxStreamNameLength,
+        MaxEventSize = Schema.MaxEventSize,
+        MaxEventsPerAppend = 10_000,
+    };
+
+    /// <inheritdoc />
+    public async Task<StreamInfo> GetStreamInfoAsync(StreamName stream, CancellationToken cancellationToken = default)
+    {
+        EventGuard.ValidateStream(stream, Capabilities);
+        var head = await ReadHeadAsync(Schema.StreamPk(stream), withEvents: false, cancellationToken).ConfigureAwait(false);
+        if (head.Tombstoned || head.SoftDeleted) return new StreamInfo(stream, false, -1, IsDeleted: true);
+        return head.LastVersion < 0 ? StreamInfo.NotFound(stream) : new StreamInfo(stream, true, head.LastVersion);
+    }
+
+    /// <summary>Reads the newest item of a stream partition with a strongly consistent query.</summary>
+    private async Task<StreamHead> ReadHeadAsync(string pk, bool withEvents, CancellationToken cancellationToken)
+    {
+        var request = new QueryRequest
+        {
+            TableName = _table,
+            KeyConditionExpression = "pk = :pk",
+            ExpressionAttributeValues = new() { [":pk"] = Schema.S(pk) },
+            ScanIndexForward = false,
+            Limit = 1,
+            ConsistentRead = true,
+        };
+        if (!withEvents)
+        {
+            request.ProjectionExpression = "pk, sk, #n, #k, tb, ap, lp";
+            request.ExpressionAttributeNames = new() { ["#n"] = Schema.Count, ["#k"] = Schema.Kind };
+        }
+        var response = await DynamoDBErrors.Run(() => _client.QueryAsync(request, cancellationToken), "Query (stream head)", cancellationToken).ConfigureAwait(false);
+        return StreamHead.FromItem(response.Items is { Count: > 0 } items ? items[0] : null);
+    }
+
+    /// <summary>Pages through a query transparently (each page is at most 1 MB).</summary>
+    private async IAsyncEnumerable<Dictionary<string, AttributeValue>> QueryAllAsync(
+        QueryRequest request, string operation, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var response = await DynamoDBErrors.Run(() => _client.QueryAsync(request, cancellationToken), operation, cancellationToken).ConfigureAwait(false);
+            if (response.Items is not null)
+                foreach (var item in response.Items)
+                    yield return item;
+            if (response.LastEvaluatedKey is null || response.LastEvaluatedKey.Count == 0) yield break;
+            request.ExclusiveStartKey = response.LastEvaluatedKey;
+        }
+    }
+
+    /// <summary>The events of a commit item: inline, or in the chunk items the commit points to.</summary>
+    private async ValueTask<List<StoredEvent>> LoadEventsAsync(Dictionary<string, AttributeValue> item, CancellationToken cancellationToken)
+    {
+        var chunks = Schema.GetLong(item, Schema.Chunks);
+        if (chunks == 0) return EventCodec.Decode(Schema.GetBytes(item, Schema.Events));
+        var cid = Schema.GetString(item, Schema.CommitId)!;
+        var request = new QueryRequest
+        {
+            TableName = _table,
+            KeyConditionExpression = "pk = :pk",
+            ExpressionAttributeValues = new() { [":pk"] = Schema.S(Schema.ChunkPrefix + cid) },
+            ConsistentRead = true,
+        };
+        var events = new List<StoredEvent>();
+        await foreach (var chunk in QueryAllAsync(request, "Query (commit chunks)", cancellationToken).ConfigureAwait(false))
+            events.AddRange(EventCodec.Decode(Schema.GetBytes(chunk, Schema.Events)));
+        return events;
+    }
+
+    private static RecordedEvent ToRecorded(StreamName stream, Dictionary<string, AttributeValue> item, long slot, long firstPosition, DateTimeOffset created, StoredEvent e, int index) =>
+        new(stream, slot + index, Position.FromInt64(firstPosition + index), e.EventId, e.EventType, e.Data, e.Metadata, e.ContentType, e.SchemaVersion, created);
+
+    private static DateTimeOffset CreatedOf(Dictionary<string, AttributeValue> item) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(Schema.GetLong(item, Schema.Created));
+
+    private void RememberHead(string pk, StreamHead head)
+    {
+        if (_heads.Count >= StreamCacheLimit) _heads.Clear();
+        _heads[pk] = head;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsClient) _client.Dispose();
+    }
+}

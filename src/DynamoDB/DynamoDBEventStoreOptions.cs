@@ -1,0 +1,110 @@
+using System.Text.RegularExpressions;
+
+namespace EventStore.Providers.DynamoDB;
+
+/// <summary>
+/// Options of the DynamoDB provider, bound from <c>EventStore:DynamoDB</c>. Endpoint, region and credentials fall back
+/// to the standard AWS configuration chain (environment, profile, instance role) when not set here.
+/// </summary>
+public sealed partial class DynamoDBEventStoreOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionPath = "EventStore:DynamoDB";
+
+    /// <summary>The table holding streams, the global log's bookkeeping items and (by default) snapshots and checkpoints.</summary>
+    public string TableName { get; set; } = "EventStore";
+
+    /// <summary>The table for snapshots; null shares <see cref="TableName"/> (items are namespaced by key prefix).</summary>
+    public string? SnapshotTableName { get; set; }
+
+    /// <summary>The table for subscription checkpoints; null shares <see cref="TableName"/>.</summary>
+    public string? CheckpointTableName { get; set; }
+
+    /// <summary>A service endpoint such as <c>http://127.0.0.1:8000</c> (dynalite, DynamoDB Local); null uses AWS.</summary>
+    public string? ServiceUrl { get; set; }
+
+    /// <summary>The AWS region (for example <c>eu-west-1</c>); null uses the AWS configuration chain.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>An access key id; leave both keys unset to use the AWS credentials chain.</summary>
+    public string? AccessKeyId { get; set; }
+
+    /// <summary>The secret access key paired with <see cref="AccessKeyId"/>. Never logged.</summary>
+    public string? SecretAccessKey { get; set; }
+
+    /// <summary>Create the tables (on-demand billing) at start-up when they are missing.</summary>
+    public bool CreateTables { get; set; }
+
+    /// <summary>
+    /// How many partitions the <c>$all</c> index is spread over, so appends do not all land on one hot index key.
+    /// Readers merge the partitions by position. Fixed for the life of a table.
+    /// </summary>
+    public int AllPartitions { get; set; } = 4;
+
+    /// <summary>
+    /// How long a reserved but unwritten global position may hold readers back before a reader declares it abandoned
+    /// (a writer crashed between reserving and writing) and records a skip marker for it.
+    /// </summary>
+    public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a caught-up subscription polls for new events.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How many times the AWS SDK retries a throttled or failed request (with exponential back-off).</summary>
+    public int MaxErrorRetry { get; set; } = 8;
+
+    /// <summary>The timeout of one request to DynamoDB.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal string EffectiveSnapshotTable => string.IsNullOrWhiteSpace(SnapshotTableName) ? TableName : SnapshotTableName;
+
+    internal string EffectiveCheckpointTable => string.IsNullOrWhiteSpace(CheckpointTableName) ? TableName : CheckpointTableName;
+
+    /// <summary>Checks every option; the exception names the configuration key at fault.</summary>
+    /// <param name="sectionPath">The configuration path the options came from, used in error messages.</param>
+    /// <exception cref="EventStoreConfigurationException">An option is invalid.</exception>
+    public void Validate(string sectionPath = SectionPath)
+    {
+        ValidateTableName($"{sectionPath}:{nameof(TableName)}", TableName, required: true);
+        ValidateTableName($"{sectionPath}:{nameof(SnapshotTableName)}", SnapshotTableName, required: false);
+        ValidateTableName($"{sectionPath}:{nameof(CheckpointTableName)}", CheckpointTableName, required: false);
+        if (ServiceUrl is not null && (!Uri.TryCreate(ServiceUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(ServiceUrl)}", "must be an absolute http or https URL.");
+        if (Region is not null && (Region.Length == 0 || !RegionPattern().IsMatch(Region)))
+            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(Region)}", $"is '{Region}'; it must look like 'eu-west-1'.");
+        if (string.IsNullOrEmpty(AccessKeyId) != string.IsNullOrEmpty(SecretAccessKey))
+            throw new EventStoreConfigurationException(
+                $"{sectionPath}:{(string.IsNullOrEmpty(AccessKeyId) ? nameof(AccessKeyId) : nameof(SecretAccessKey))}",
+                "is missing; set both AccessKeyId and SecretAccessKey, or neither to use the AWS credentials chain.");
+        if (AllPartitions is < 1 or > 64)
+            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(AllPartitions)}", $"is {AllPartitions}; it must be between 1 and 64.");
+        if (GapTimeout < TimeSpan.FromMilliseconds(100) || GapTimeout > TimeSpan.FromHours(1))
+            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(GapTimeout)}", $"is {GapTimeout}; it must be between 100 ms and 1 hour.");
+        if (GapTimeout <= RequestTimeout * 2)
+            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(GapTimeout)}", $"is {GapTimeout}; it must be more than twice {nameof(RequestTimeout)} ({RequestTimeout}) so a slow write is not declared abandoned.");
+        if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
+            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(PollInterval)}", $"is {PollInterval}; it must be between 1 ms and 1 minute.");
+        if (MaxErrorRetry is < 0 or > 50)
+            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(MaxErrorRetry)}", $"is {MaxErrorRetry}; it must be between 0 and 50.");
+        if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > TimeSpan.FromMinutes(5))
+            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(RequestTimeout)}", $"is {RequestTimeout}; it must be between 1 ms and 5 minutes.");
+    }
+
+    private static void ValidateTableName(string key, string? value, bool required)
+    {
+        if (value is null && !required) return;
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (!required && value is not null) return;
+            throw new EventStoreConfigurationException(key, "is missing.");
+        }
+        if (!TableNamePattern().IsMatch(value))
+            throw new EventStoreConfigurationException(key, $"is '{value}'; a DynamoDB table name is 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'.");
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9_.-]{3,255}$")]
+    private static partial Regex TableNamePattern();
+
+    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
+    private static partial Regex RegionPattern();
+}

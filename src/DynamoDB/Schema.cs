@@ -1,0 +1,87 @@
+using System.Globalization;
+using Amazon.DynamoDBv2.Model;
+
+namespace EventStore.Providers.DynamoDB;
+
+/// <summary>Attribute names, key prefixes and index names of the item layout documented in README.md.</summary>
+internal static class Schema
+{
+    public const string Pk = "pk";
+    public const string Sk = "sk";
+
+    /// <summary>$all index partition key: <c>a#{last position % partitions}</c>.</summary>
+    public const string AllPartition = "ab";
+    /// <summary>Sort key shared by the global indexes: the position of the item's last event.</summary>
+    public const string LastPosition = "ap";
+    /// <summary>Category index partition key: <c>c#{category}</c>.</summary>
+    public const string CategoryKey = "cp";
+    /// <summary>Event-type index partition key: <c>t#{type}</c>, or <see cref="MixedTypes"/> for a batch of several types.</summary>
+    public const string TypeKey = "tp";
+
+    public const string FirstPosition = "gp";
+    public const string Count = "n";
+    public const string Kind = "k";
+    public const string TruncateBefore = "tb";
+    public const string Created = "ts";
+    public const string Events = "ev";
+    public const string Chunks = "ch";
+    public const string CommitId = "cid";
+    public const string Value = "v";
+
+    public const string AllIndex = "all";
+    public const string CategoryIndex = "category";
+    public const string TypeIndex = "type";
+
+    public const string KindSoftDelete = "soft";
+    public const string KindTombstone = "tomb";
+    public const string KindSkip = "skip";
+
+    public const string MixedTypes = "m";
+
+    public const string StreamPrefix = "s#";
+    public const string ChunkPrefix = "x#";
+    public const string SkipPrefix = "k#";
+    public const string SnapshotPrefix = "n#";
+    public const string CheckpointPrefix = "p#";
+    public const string SequenceKey = "$seq";
+    public const string WatermarkKey = "$wm";
+
+    /// <summary>
+    /// Bytes of encoded events one item holds. DynamoDB's item limit is 400 KB including keys and index attributes
+    /// (a 600-character stream name and a 500-character type take at most ~5 KB together).
+    /// </summary>
+    public const int ChunkBytes = 380_000;
+
+    /// <summary>The largest event (data + metadata) accepted: what fits one item with its type and content type.</summary>
+    public const int MaxEventSize = 370_000;
+
+    /// <summary>Stream names are stored in the partition key (at most 2,048 UTF-8 bytes): 600 characters always fit.</summary>
+    public const int MaxStreamNameLength = 600;
+
+    public static string StreamPk(StreamName stream) => StreamPrefix + stream.Value;
+
+    public static AttributeValue S(string value) => new() { S = value };
+
+    public static AttributeValue N(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
+
+    public static long GetLong(Dictionary<string, AttributeValue> item, string name, long fallback = 0) =>
+        item.TryGetValue(name, out var v) && v.N is not null ? long.Parse(v.N, CultureInfo.InvariantCulture) : fallback;
+
+    public static string? GetString(Dictionary<string, AttributeValue> item, string name) =>
+        item.TryGetValue(name, out var v) ? v.S : null;
+
+    public static ReadOnlyMemory<byte> GetBytes(Dictionary<string, AttributeValue> item, string name)
+    {
+        if (!item.TryGetValue(name, out var v) || v.B is null) return ReadOnlyMemory<byte>.Empty;
+        return v.B.TryGetBuffer(out var segment) ? segment.AsMemory() : v.B.ToArray();
+    }
+
+    public static Dictionary<string, AttributeValue> Key(string pk, long sk) => new()
+    {
+        [Pk] = S(pk),
+        [Sk] = N(sk),
+    };
+
+    public static string AllPartitionKey(long lastPosition, int partitions) =>
+        "a#" + (lastPosition % partitions).ToString(CultureInfo.InvariantCulture);
+}
