@@ -1,0 +1,131 @@
+using Confluent.Kafka;
+
+namespace EventStore.Providers.Kafka;
+
+/// <summary>Options of the Kafka provider, bound from <c>EventStore:Kafka</c>.</summary>
+public sealed class KafkaEventStoreOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "EventStore:Kafka";
+
+    /// <summary>Comma-separated <c>host:port</c> list of brokers. Required.</summary>
+    public string BootstrapServers { get; set; } = "";
+
+    /// <summary>The events topic (the log). Default <c>eventstore-events</c>.</summary>
+    public string Topic { get; set; } = "eventstore-events";
+
+    /// <summary>
+    /// Partitions of the events topic when the provider creates it. One partition gives a total order over
+    /// <c>$all</c>; several give per-partition order and vector positions (see the README).
+    /// </summary>
+    public int Partitions { get; set; } = 1;
+
+    /// <summary>Replication factor used when the provider creates topics. Default 3.</summary>
+    public short ReplicationFactor { get; set; } = 3;
+
+    /// <summary>The compacted topic holding index snapshots. Default <c>{Topic}-index</c>.</summary>
+    public string? IndexTopic { get; set; }
+
+    /// <summary>The compacted topic of the snapshot store. Default <c>{Topic}-snapshots</c>.</summary>
+    public string? SnapshotTopic { get; set; }
+
+    /// <summary>The compacted topic of the checkpoint store. Default <c>{Topic}-checkpoints</c>.</summary>
+    public string? CheckpointTopic { get; set; }
+
+    /// <summary>Create the topics at initialisation when they are missing (needs the Admin API). Default false.</summary>
+    public bool CreateTopics { get; set; }
+
+    /// <summary>
+    /// Refuse to start unless the events topic keeps events forever (<c>retention.ms=-1</c>,
+    /// <c>retention.bytes=-1</c>, <c>cleanup.policy=delete</c>). Default true. Turn off only against brokers
+    /// without DescribeConfigs (the librdkafka mock cluster); a warning is logged.
+    /// </summary>
+    public bool VerifyTopicConfiguration { get; set; } = true;
+
+    /// <summary>
+    /// Fence writers of other processes with one transactional producer per partition
+    /// (<c>transactional.id = {TransactionalIdPrefix}-{partition}</c>). Default true: on for real Kafka. Turn it off
+    /// where the broker lacks transactions (the mock cluster); cross-process safety is then best-effort (README).
+    /// </summary>
+    public bool UseTransactions { get; set; } = true;
+
+    /// <summary>Prefix of the transactional ids. Default <c>{Topic}-writer</c>.</summary>
+    public string? TransactionalIdPrefix { get; set; }
+
+    /// <summary>
+    /// The broker's <c>message.max.bytes</c> (or the topic's <c>max.message.bytes</c>): events whose data, metadata
+    /// and headers would exceed it are refused before anything is produced. Default 1,000,000.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = 1_000_000;
+
+    /// <summary>Write an index snapshot to the index topic after this many events of a partition. Default 10,000.</summary>
+    public int IndexSnapshotInterval { get; set; } = 10_000;
+
+    /// <summary>How long a single broker request may take before the call fails as transient. Default 30 s.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Extra librdkafka settings for every client, e.g. <c>security.protocol</c>, <c>sasl.mechanism</c>,
+    /// <c>sasl.username</c>, <c>sasl.password</c>, <c>ssl.ca.location</c>. Values are never logged.
+    /// </summary>
+    public IDictionary<string, string> ClientConfig { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    internal string EffectiveIndexTopic => IndexTopic ?? Topic + "-index";
+    internal string EffectiveSnapshotTopic => SnapshotTopic ?? Topic + "-snapshots";
+    internal string EffectiveCheckpointTopic => CheckpointTopic ?? Topic + "-checkpoints";
+    internal string EffectiveTransactionalIdPrefix => TransactionalIdPrefix ?? Topic + "-writer";
+
+    /// <summary>Throws <see cref="EventStoreConfigurationException"/> naming the first bad key.</summary>
+    public void Validate(string sectionPath = SectionName)
+    {
+        if (string.IsNullOrWhiteSpace(BootstrapServers))
+            throw new EventStoreConfigurationException($"{sectionPath}:BootstrapServers", "is missing; set it to the brokers' host:port list.");
+        ValidateTopic(Topic, $"{sectionPath}:Topic");
+        if (IndexTopic is not null) ValidateTopic(IndexTopic, $"{sectionPath}:IndexTopic");
+        if (SnapshotTopic is not null) ValidateTopic(SnapshotTopic, $"{sectionPath}:SnapshotTopic");
+        if (CheckpointTopic is not null) ValidateTopic(CheckpointTopic, $"{sectionPath}:CheckpointTopic");
+        var names = new[] { Topic, EffectiveIndexTopic, EffectiveSnapshotTopic, EffectiveCheckpointTopic };
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+            throw new EventStoreConfigurationException($"{sectionPath}:Topic", "must differ from IndexTopic, SnapshotTopic and CheckpointTopic.");
+        if (Partitions is < 1 or > 10_000)
+            throw new EventStoreConfigurationException($"{sectionPath}:Partitions", $"is {Partitions}; it must be between 1 and 10000.");
+        if (ReplicationFactor < 1)
+            throw new EventStoreConfigurationException($"{sectionPath}:ReplicationFactor", $"is {ReplicationFactor}; it must be 1 or more.");
+        if (MaxMessageBytes < 1024)
+            throw new EventStoreConfigurationException($"{sectionPath}:MaxMessageBytes", $"is {MaxMessageBytes}; it must be at least 1024.");
+        if (IndexSnapshotInterval < 1)
+            throw new EventStoreConfigurationException($"{sectionPath}:IndexSnapshotInterval", $"is {IndexSnapshotInterval}; it must be 1 or more.");
+        if (RequestTimeout <= TimeSpan.Zero)
+            throw new EventStoreConfigurationException($"{sectionPath}:RequestTimeout", "must be positive.");
+        if (TransactionalIdPrefix is not null && string.IsNullOrWhiteSpace(TransactionalIdPrefix))
+            throw new EventStoreConfigurationException($"{sectionPath}:TransactionalIdPrefix", "is empty.");
+        foreach (var key in ClientConfig.Keys)
+        {
+            if (ReservedClientKeys.Contains(key))
+                throw new EventStoreConfigurationException($"{sectionPath}:ClientConfig:{key}",
+                    "is set by the provider itself (its guarantees depend on it) and cannot be overridden.");
+        }
+    }
+
+    private static void ValidateTopic(string? topic, string key)
+    {
+        if (string.IsNullOrWhiteSpace(topic))
+            throw new EventStoreConfigurationException(key, "is missing.");
+        if (topic.Length > 249 || topic is "." or ".." || !topic.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            throw new EventStoreConfigurationException(key, $"is '{topic}'; a Kafka topic name has 1-249 characters of [a-zA-Z0-9._-].");
+    }
+
+    /// <summary>Settings the provider fixes because its guarantees rest on them.</summary>
+    private static readonly HashSet<string> ReservedClientKeys = new(StringComparer.Ordinal)
+    {
+        "bootstrap.servers", "enable.idempotence", "acks", "request.required.acks", "transactional.id",
+        "isolation.level", "enable.auto.commit", "max.in.flight.requests.per.connection", "max.in.flight",
+    };
+
+    internal T Apply<T>(T config) where T : ClientConfig
+    {
+        config.BootstrapServers = BootstrapServers;
+        foreach (var (k, v) in ClientConfig) config.Set(k, v);
+        return config;
+    }
+}

@@ -1,0 +1,373 @@
+using System.Text;
+using System.Threading.Channels;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace EventStore.Providers.Kafka;
+
+/// <summary>
+/// The one writer of a partition in this process: every append and delete for the partition goes through its
+/// channel, so the expected-version check against the index and the produce that follows cannot interleave with
+/// another append of this process.
+/// </summary>
+/// <remarks>
+/// Before each group of appends the writer reads the partition from the index's next offset up to the high
+/// watermark, so writes of other processes are in the index before versions are checked (skipped while this
+/// process holds the partition's transactional id: fencing makes it the only writer).
+/// </remarks>
+internal sealed class PartitionWriter : IAsyncDisposable
+{
+    private readonly KafkaEventStore _store;
+    private readonly KafkaEventStoreOptions _options;
+    private readonly TopicPartition _tp;
+    private readonly ILogger _logger;
+    private readonly Channel<WorkItem> _channel = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConsumerPool.Lease _catchUp;
+    private readonly IProducer<byte[], byte[]> _sharedProducer;
+    private IProducer<byte[], byte[]>? _transactional;
+    private bool _exclusive;
+    private Task? _loop;
+
+    public PartitionWriter(KafkaEventStore store, int partition, IProducer<byte[], byte[]> sharedProducer, ConsumerPool pool, ILogger logger)
+    {
+        _store = store;
+        _options = store.Options;
+        _tp = new TopicPartition(_options.Topic, partition);
+        _sharedProducer = sharedProducer;
+        _logger = logger;
+        _catchUp = pool.Rent();
+        Index = new PartitionIndex(partition);
+    }
+
+    public PartitionIndex Index { get; }
+
+    public void Start() => _loop = Task.Run(RunAsync);
+
+    public Task<AppendResult> AppendAsync(StreamName stream, ExpectedVersion expected, IReadOnlyList<EventData> events, CancellationToken ct)
+    {
+        var item = new WorkItem(WorkKind.Append, stream, expected, events, StreamDeletionMode.Soft, ct);
+        if (!_channel.Writer.TryWrite(item)) throw new ObjectDisposedException(nameof(KafkaEventStore));
+        return item.Completion.Task;
+    }
+
+    public Task<AppendResult> DeleteAsync(StreamName stream, ExpectedVersion expected, StreamDeletionMode mode, CancellationToken ct)
+    {
+        var item = new WorkItem(WorkKind.Delete, stream, expected, [], mode, ct);
+        if (!_channel.Writer.TryWrite(item)) throw new ObjectDisposedException(nameof(KafkaEventStore));
+        return item.Completion.Task;
+    }
+
+    /// <summary>Completes once the index holds every record below the high watermark seen when the request ran.</summary>
+    public Task CatchUpAsync(CancellationToken ct)
+    {
+        var item = new WorkItem(WorkKind.CatchUp, default, default, [], default, ct);
+        if (!_channel.Writer.TryWrite(item)) throw new ObjectDisposedException(nameof(KafkaEventStore));
+        return item.Completion.Task.WaitAsync(ct);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<WorkItem>();
+        var inFlight = new List<(WorkItem Item, Pending Pending)>();
+        var streamsInFlight = new HashSet<string>(StringComparer.Ordinal);
+        while (await _channel.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < 1000 && _channel.Reader.TryRead(out var item)) batch.Add(item);
+            try
+            {
+                await EnsureWriterAsync().ConfigureAwait(false);
+                if (!_exclusive || batch.Exists(i => i.Kind == WorkKind.CatchUp))
+                    await CatchUpCoreAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                foreach (var item in batch) item.Completion.TrySetException(Transient("catching up the partition index", e));
+                continue;
+            }
+            var transaction = false;
+            foreach (var item in batch)
+            {
+                if (item.Kind == WorkKind.CatchUp)
+                {
+                    item.Completion.TrySetResult(null!);
+                    continue;
+                }
+                if (item.CancellationToken.IsCancellationRequested)
+                {
+                    item.Completion.TrySetCanceled(item.CancellationToken);
+                    continue;
+                }
+                if (streamsInFlight.Contains(item.Stream.Value))
+                {
+                    await FinishAsync(inFlight, transaction).ConfigureAwait(false);
+                    transaction = false;
+                    streamsInFlight.Clear();
+                }
+                try
+                {
+                    var pending = await DecideAsync(item).ConfigureAwait(false);
+                    if (pending is null) continue;
+                    if (_transactional is not null && !transaction)
+                    {
+                        _transactional.BeginTransaction();
+                        transaction = true;
+                    }
+                    pending.Produce(_transactional ?? _sharedProducer, _tp);
+                    inFlight.Add((item, pending));
+                    streamsInFlight.Add(item.Stream.Value);
+                }
+                catch (Exception e)
+                {
+                    item.Completion.TrySetException(e is EventStoreException or OperationCanceledException ? e : Transient("appending", e));
+                }
+            }
+            await FinishAsync(inFlight, transaction).ConfigureAwait(false);
+            streamsInFlight.Clear();
+            if (Index.EventsSinceSnapshot >= _options.IndexSnapshotInterval)
+                await _store.WriteIndexSnapshotAsync(Index).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Checks the expectation against the index; returns what to produce, or null when the item is already answered.</summary>
+    private async Task<Pending?> DecideAsync(WorkItem item)
+    {
+        var stream = item.Stream;
+        var entry = Index.Find(stream.Value);
+        if (entry?.Tombstoned == true) throw new StreamDeletedException(stream);
+        var last = entry?.LastVersion ?? -1;
+        var visible = entry is { Visible: true };
+        var key = Encoding.UTF8.GetBytes(stream.Value);
+        if (item.Kind == WorkKind.Delete)
+        {
+            if (!Satisfied(item.Expected, last, visible)) throw new WrongExpectedVersionException(stream, item.Expected, visible ? last : -1);
+            if (item.Mode == StreamDeletionMode.Soft && !visible)
+            {
+                item.Completion.TrySetResult(new AppendResult(last, Position.Start, false));
+                return null;
+            }
+            var kind = item.Mode == StreamDeletionMode.Tombstone ? RecordKind.Tombstone : RecordKind.SoftDelete;
+            return new Pending(stream.Value, -1, [EventRecord.Marker(key, kind, last)], [], kind);
+        }
+        var events = item.Events;
+        if (!Satisfied(item.Expected, last, visible) || (item.Expected.Kind == ExpectedVersionKind.Any && events.Count > 0 && visible))
+        {
+            var idempotent = await CheckIdempotenceAsync(stream, item.Expected, events, entry).ConfigureAwait(false);
+            if (idempotent is not null)
+            {
+                item.Completion.TrySetResult(idempotent);
+                return null;
+            }
+            if (!Satisfied(item.Expected, last, visible)) throw new WrongExpectedVersionException(stream, item.Expected, visible ? last : -1);
+        }
+        if (events.Count == 0)
+        {
+            item.Completion.TrySetResult(new AppendResult(visible ? last : -1, entry is null ? Position.Start : _store.PositionOf(Index.Partition, entry.LastOffset), false));
+            return null;
+        }
+        var messages = new Message<byte[], byte[]>[events.Count];
+        var batchLast = last + events.Count;
+        for (var i = 0; i < events.Count; i++) messages[i] = EventRecord.ToMessage(key, events[i], last + 1 + i, batchLast);
+        return new Pending(stream.Value, last + 1, messages, events.Select(e => e.EventId).ToArray(), RecordKind.Event);
+    }
+
+    /// <summary>
+    /// A soft-deleted stream counts as missing for NoStream and StreamExists; an exact expectation still names its
+    /// last version, since appending continues after it.
+    /// </summary>
+    private static bool Satisfied(ExpectedVersion expected, long last, bool visible) => expected.Kind switch
+    {
+        ExpectedVersionKind.Any => true,
+        ExpectedVersionKind.NoStream => !visible,
+        ExpectedVersionKind.StreamExists => visible,
+        ExpectedVersionKind.Exact => visible && expected.Version == last,
+        _ => false,
+    };
+
+    private async Task<AppendResult?> CheckIdempotenceAsync(StreamName stream, ExpectedVersion expected, IReadOnlyList<EventData> events, StreamEntry? entry)
+    {
+        if (events.Count == 0 || entry is null || entry.LastVersion < 0) return null;
+        long from = expected.Kind switch
+        {
+            ExpectedVersionKind.Exact => expected.Version + 1,
+            ExpectedVersionKind.NoStream => 0,
+            _ => Math.Max(0, entry.LastVersion - events.Count + 1),
+        };
+        var count = (int)Math.Min(events.Count, entry.LastVersion - from + 1);
+        var stored = count <= 0 ? [] : await StoredIdsAsync(stream, entry, from, count).ConfigureAwait(false);
+        var matches = 0;
+        for (var i = 0; i < stored.Count; i++) if (stored[i] == events[i].EventId) matches++;
+        if (matches == events.Count)
+        {
+            var lastOffset = entry.Slice(from + count - 1, from + count - 1)[0].FirstOffset;
+            return new AppendResult(from + count - 1, _store.PositionOf(Index.Partition, lastOffset), false);
+        }
+        var storedSet = stored.ToHashSet();
+        if (expected.Kind is ExpectedVersionKind.Any or ExpectedVersionKind.StreamExists)
+        {
+            // For Any the batch may sit anywhere in the recent tail; look a batch-length further back too.
+            var wider = Math.Max(0, entry.LastVersion - 2 * events.Count + 1);
+            if (wider < from) storedSet.UnionWith(await StoredIdsAsync(stream, entry, wider, (int)(from - wider)).ConfigureAwait(false));
+        }
+        var overlap = events.FirstOrDefault(e => storedSet.Contains(e.EventId));
+        if (overlap is not null) throw new EventIdConflictException(stream, overlap.EventId);
+        return null;
+    }
+
+    private async Task<List<Guid>> StoredIdsAsync(StreamName stream, StreamEntry entry, long from, int count)
+    {
+        if (from >= entry.RecentFirstVersion && from + count - 1 <= entry.LastVersion)
+            return entry.RecentIds.GetRange((int)(from - entry.RecentFirstVersion), count);
+        var ids = new List<Guid>(count);
+        await foreach (var e in _store.ReadRunsAsync(stream, Index.Partition, entry.Slice(from, from + count - 1), false, CancellationToken.None).ConfigureAwait(false))
+            ids.Add(e.EventId);
+        return ids;
+    }
+
+    private async Task FinishAsync(List<(WorkItem Item, Pending Pending)> inFlight, bool transaction)
+    {
+        if (inFlight.Count == 0) return;
+        Exception? failure = null;
+        foreach (var (_, p) in inFlight)
+        {
+            try { await p.Delivered.Task.ConfigureAwait(false); }
+            catch (Exception e) { failure ??= e; }
+        }
+        if (transaction && _transactional is not null)
+        {
+            try
+            {
+                if (failure is null) await Task.Run(() => _transactional.CommitTransaction(_options.RequestTimeout)).ConfigureAwait(false);
+                else await Task.Run(() => _transactional.AbortTransaction(_options.RequestTimeout)).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+                if (e is KafkaException k && (k.Error.IsFatal || k.Error.Code is ErrorCode.ProducerFenced or ErrorCode.InvalidProducerEpoch))
+                {
+                    _logger.LogWarning("Partition {Partition}: this writer was fenced by another process; it will re-initialise and catch up.", _tp.Partition.Value);
+                    _transactional.Dispose();
+                    _transactional = null;
+                }
+            }
+        }
+        foreach (var (item, p) in inFlight)
+        {
+            if (failure is not null)
+            {
+                // The records may or may not be in the log: read them back before the next decision.
+                _exclusive = false;
+                item.Completion.TrySetException(Transient("appending", failure));
+                continue;
+            }
+            var offsets = p.Offsets;
+            if (p.Kind == RecordKind.Event)
+            {
+                Index.ApplyOwn(p.Stream, p.FirstVersion, offsets.Select((o, i) => (o, p.Ids[i])).ToList());
+                item.Completion.TrySetResult(new AppendResult(p.FirstVersion + offsets.Length - 1, _store.PositionOf(Index.Partition, offsets[^1])));
+            }
+            else
+            {
+                var last = Index.Find(p.Stream)?.LastVersion ?? -1;
+                Index.ApplyOwnMarker(offsets[0], new EventRecord.Header(p.Stream, p.Kind, last, last, Guid.Empty));
+                item.Completion.TrySetResult(new AppendResult(last, _store.PositionOf(Index.Partition, offsets[0])));
+            }
+        }
+        inFlight.Clear();
+    }
+
+    private async Task EnsureWriterAsync()
+    {
+        if (!_options.UseTransactions || _transactional is not null) return;
+        var config = _options.Apply(_store.ProducerConfig());
+        config.TransactionalId = $"{_options.EffectiveTransactionalIdPrefix}-{_tp.Partition.Value}";
+        var producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+        // Initialising fences every older producer with this transactional id; afterwards only this one can write.
+        await Task.Run(() => producer.InitTransactions(_options.RequestTimeout)).ConfigureAwait(false);
+        _transactional = producer;
+        _exclusive = false;
+        await CatchUpCoreAsync(CancellationToken.None).ConfigureAwait(false);
+        _exclusive = true;
+    }
+
+    /// <summary>Reads the partition from the index's next offset to the high watermark into the index.</summary>
+    internal async Task CatchUpCoreAsync(CancellationToken ct)
+    {
+        var consumer = _catchUp.Consumer;
+        var watermarks = await Task.Run(() => consumer.QueryWatermarkOffsets(_tp, _options.RequestTimeout), ct).ConfigureAwait(false);
+        var high = watermarks.High.Value;
+        if (Index.NextOffset < watermarks.Low.Value)
+            throw new EventStoreException($"Partition {_tp.Partition.Value} of topic '{_tp.Topic}' starts at offset {watermarks.Low.Value} but the index needs offset {Index.NextOffset}: events were deleted by retention. The topic must keep events forever.");
+        if (Index.NextOffset >= high) return;
+        consumer.Assign(new TopicPartitionOffset(_tp, Index.NextOffset));
+        try
+        {
+            while (Index.NextOffset < high)
+            {
+                var r = await _catchUp.NextAsync(ct).ConfigureAwait(false);
+                if (r is null) continue;
+                if (r.IsPartitionEOF) break;
+                if (EventRecord.TryReadHeader(r, out var h)) Index.Apply(r.Offset.Value, h);
+                else Index.NextOffset = Math.Max(Index.NextOffset, r.Offset.Value + 1);
+            }
+        }
+        finally
+        {
+            consumer.Unassign();
+        }
+    }
+
+    private static TransientEventStoreException Transient(string what, Exception e) =>
+        new($"Kafka failed while {what}: {(e is KafkaException k ? k.Error.Reason : e.Message)}. Retry with the same event ids.", e);
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Writer.TryComplete();
+        if (_loop is not null) await _loop.ConfigureAwait(false);
+        _transactional?.Dispose();
+        _catchUp.Consumer.Dispose();
+    }
+
+    private enum WorkKind { Append, Delete, CatchUp }
+
+    private sealed class WorkItem(WorkKind kind, StreamName stream, ExpectedVersion expected, IReadOnlyList<EventData> events, StreamDeletionMode mode, CancellationToken ct)
+    {
+        public WorkKind Kind { get; } = kind;
+        public StreamName Stream { get; } = stream;
+        public ExpectedVersion Expected { get; } = expected;
+        public IReadOnlyList<EventData> Events { get; } = events;
+        public StreamDeletionMode Mode { get; } = mode;
+        public CancellationToken CancellationToken { get; } = ct;
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>The records of one append on their way to the broker.</summary>
+    private sealed class Pending(string stream, long firstVersion, Message<byte[], byte[]>[] messages, Guid[] ids, RecordKind kind)
+    {
+        private int _remaining = messages.Length;
+        public string Stream { get; } = stream;
+        public long FirstVersion { get; } = firstVersion;
+        public Guid[] Ids { get; } = ids;
+        public RecordKind Kind { get; } = kind;
+        public long[] Offsets { get; } = new long[messages.Length];
+        public TaskCompletionSource Delivered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Produce(IProducer<byte[], byte[]> producer, TopicPartition tp)
+        {
+            for (var i = 0; i < messages.Length; i++)
+            {
+                var index = i;
+                producer.Produce(tp, messages[i], report =>
+                {
+                    if (report.Error.IsError)
+                    {
+                        Delivered.TrySetException(new KafkaException(report.Error));
+                        return;
+                    }
+                    Offsets[index] = report.Offset.Value;
+                    if (Interlocked.Decrement(ref _remaining) == 0) Delivered.TrySetResult();
+                });
+            }
+        }
+    }
+}
