@@ -191,24 +191,37 @@ public sealed class PositionAndConfigurationTests
         Report.Count("Abstractions", "generated positions round-tripped", valid + 2000);
     }
 
-    public static TheoryData<string, string?, string, string?> BadConfigurations => new()
+    // Each case: settings as "key=value" pairs separated by '|' (a missing value means the key is absent), and the key the error must name.
+    public static TheoryData<string, string> BadConfigurations => new()
     {
-        { "EventStore:Provider", null, "EventStore:Provider", null },
-        { "EventStore:Provider", "   ", "EventStore:Provider", null },
-        { "EventStore:Provider", "NoSuchBackend", "EventStore:Provider", null },
-        { "EventStore:Provider", "InMemory", "EventStore:SnapshotEvery", "-3" },
-        { "EventStore:Provider", "InMemory", "EventStore:SnapshotEvery", "'; DROP TABLE x;--" },
+        { "", "EventStore:Provider" },
+        { "EventStore:Provider=   ", "EventStore:Provider" },
+        { "EventStore:Provider=NoSuchBackend", "EventStore:Provider" },
+        { "EventStore:Provider=InMemory|EventStore:SnapshotEvery=-3", "EventStore:SnapshotEvery" },
+        { "EventStore:Provider=InMemory|EventStore:SnapshotEvery='; DROP TABLE x;--", "EventStore:SnapshotEvery" },
+        { "EventStore:Provider=Postgres", "EventStore:Postgres:ConnectionString" },
+        { "EventStore:Provider=Postgres|EventStore:Postgres:ConnectionString=Host=h|EventStore:Postgres:Schema=x\"; DROP SCHEMA public;--", "EventStore:Postgres:Schema" },
+        { "EventStore:Provider=Postgres|EventStore:Postgres:ConnectionString=Host=h|EventStore:Postgres:PollInterval=soon", "EventStore:Postgres:PollInterval" },
+        { "EventStore:Provider=Postgres|EventStore:Postgres:ConnectionString=Host=h|EventStore:Postgres:ReadPageSize=-1", "EventStore:Postgres:ReadPageSize" },
+        { "EventStore:Provider=DynamoDB|EventStore:DynamoDB:ServiceUrl=ftp:/nowhere", "EventStore:DynamoDB:ServiceUrl" },
+        { "EventStore:Provider=DynamoDB|EventStore:DynamoDB:TableName=a", "EventStore:DynamoDB:TableName" },
+        { "EventStore:Provider=DynamoDB|EventStore:DynamoDB:AllPartitions=0", "EventStore:DynamoDB:AllPartitions" },
     };
 
     [Theory]
     [MemberData(nameof(BadConfigurations))]
-    public void Invalid_configuration_is_refused_with_an_EventStoreConfigurationException_naming_the_key(string key, string? value, string badKey, string? badValue)
+    public void Invalid_configuration_is_refused_with_an_EventStoreConfigurationException_naming_the_key(string settings, string badKey)
     {
-        var settings = new Dictionary<string, string?> { [key] = value };
-        if (badValue is not null) settings[badKey] = badValue;
-        var e = Assert.Throws<EventStoreConfigurationException>(() => ConfiguredStoreTarget.BuildServices(settings).Dispose());
+        var configuration = settings.Split('|', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(kv => kv[0], kv => (string?)kv[1]);
+        var e = Assert.Throws<EventStoreConfigurationException>(() =>
+        {
+            using var services = ConfiguredStoreTarget.BuildServices(configuration);
+            Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IEventStore>(services);
+        });
         Assert.Equal(badKey, e.Key);
         Assert.Contains(badKey, e.Message, StringComparison.Ordinal);
-        Report.Count("Configuration", $"refused {badKey}={badValue ?? value ?? "(missing)"}", 1);
+        Report.Count("Configuration", $"refused [{settings}] naming {badKey}", 1);
     }
 }

@@ -6,6 +6,7 @@ using EventStore.Providers.Reliability.Tests.Servers;
 using EventStore.Providers.Reliability.Tests.Targets;
 
 [assembly: AssemblyFixture(typeof(PostgresFixture))]
+[assembly: AssemblyFixture(typeof(DynamoDBFixture))]
 
 namespace EventStore.Providers.Reliability.Tests.Targets;
 
@@ -46,5 +47,35 @@ public sealed class PostgresLostResponseTests(PostgresFixture postgres) : LostRe
     protected override int UpstreamPort => _server.Port;
 
     protected override IStoreTarget TargetThrough(int proxyPort) =>
-        new PostgresTarget(new Npgsql.NpgsqlConnectionStringBuilder(_server.ConnectionString) { Host = "127.0.0.1", Port = proxyPort, CancellationTimeout = 500 }.ConnectionString);
+        new PostgresTarget(new Npgsql.NpgsqlConnectionStringBuilder(_server.ConnectionString) { Host = "127.0.0.1", Port = proxyPort, CancellationTimeout = 500, CommandTimeout = 5 }.ConnectionString);
+}
+
+public sealed class DynamoDBModelBasedTests(DynamoDBFixture dynamo) : ModelBasedTests(dynamo.Target);
+public sealed class DynamoDBHostileInputTests(DynamoDBFixture dynamo) : HostileInputTests(dynamo.Target);
+public sealed class DynamoDBLoadTests(DynamoDBFixture dynamo) : LoadTests(dynamo.Target);
+public sealed class DynamoDBCancellationTests(DynamoDBFixture dynamo) : CancellationTests(dynamo.Target);
+public sealed class DynamoDBClientCrashTests(DynamoDBFixture dynamo) : ClientCrashTests(dynamo.Target);
+
+public sealed class DynamoDBServerCrashTests : ServerCrashTests
+{
+    protected override async Task<CrashRig> CreateRigAsync(CancellationToken cancellationToken)
+    {
+        var server = await DynaliteServer.StartAsync(persistent: true, cancellationToken);
+        // Short timeouts and few SDK retries so an outage surfaces as a transient failure in seconds.
+        return new CrashRig(new CrashableDynalite(server), new DynamoDBTarget(server.ServiceUrl, requestTimeout: "00:00:02", maxErrorRetry: 1));
+    }
+
+    private sealed class CrashableDynalite(DynaliteServer server) : ICrashableServer
+    {
+        public Task CrashAsync(CancellationToken cancellationToken) => server.CrashAsync(cancellationToken);
+        public Task StartAgainAsync(CancellationToken cancellationToken) => server.StartAgainAsync(cancellationToken);
+        public ValueTask DisposeAsync() => server.DisposeAsync();
+    }
+}
+
+public sealed class DynamoDBLostResponseTests(DynamoDBFixture dynamo) : LostResponseTests
+{
+    protected override int UpstreamPort => new Uri(dynamo.Target.ServiceUrl).Port;
+
+    protected override IStoreTarget TargetThrough(int proxyPort) => new DynamoDBTarget($"http://127.0.0.1:{proxyPort}", requestTimeout: "00:00:02", maxErrorRetry: 0);
 }
