@@ -307,26 +307,67 @@ public sealed class KafkaEventStore : IEventStore, IEventStoreInitializer, IAsyn
             yield break;
         }
         var upper = options.From is { IsStart: false } from ? UpperBounds(from, writers.Length) : ends;
-        for (var p = writers.Length - 1; p >= 0; p--)
+        var bounds = new long[writers.Length];
+        for (var p = 0; p < writers.Length; p++) bounds[p] = Math.Min(upper[p], ends[p]);
+        var sources = Enumerable.Range(0, writers.Length).Select(p => ReadPartitionBackwardsAsync(p, bounds[p], ct)).ToArray();
+        await foreach (var r in MergeAsync(sources, backwards: true, ct).ConfigureAwait(false))
         {
-            var bounds = (long[])upper.Clone();
-            for (var end = Math.Min(upper[p], ends[p]); end > 0; end -= BackwardsChunk)
+            var p = r.Partition.Value;
+            bounds[p] = r.Offset.Value;
+            if (!TryCommittedEvent(writers[p].Index, r, out var stream, out var version) || !options.Filter.Matches(stream, EventTypeOf(r))) continue;
+            var position = writers.Length == 1 ? Position.FromInt64(r.Offset.Value) : Position.FromParts(bounds);
+            yield return EventRecord.ToRecordedEvent(r, stream, version, position);
+            if (++count >= options.MaxCount) yield break;
+        }
+    }
+
+    /// <summary>
+    /// Merges the partitions' records into one deterministic order: by producer timestamp, then partition (forwards
+    /// the oldest head first, backwards the newest). Each partition stays in offset order; two readers of the same
+    /// records see the same sequence and the same positions.
+    /// </summary>
+    private static async IAsyncEnumerable<ConsumeResult<byte[], byte[]>> MergeAsync(IAsyncEnumerable<ConsumeResult<byte[], byte[]>>[] sources, bool backwards,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        if (sources.Length == 1)
+        {
+            await foreach (var r in sources[0].WithCancellation(ct).ConfigureAwait(false)) yield return r;
+            yield break;
+        }
+        var enumerators = sources.Select(s => s.GetAsyncEnumerator(ct)).ToArray();
+        var heads = new ConsumeResult<byte[], byte[]>?[enumerators.Length];
+        try
+        {
+            for (var i = 0; i < enumerators.Length; i++)
+                heads[i] = await enumerators[i].MoveNextAsync().ConfigureAwait(false) ? enumerators[i].Current : null;
+            while (true)
             {
-                var start = Math.Max(0, end - BackwardsChunk);
-                var chunk = new List<(RecordedEvent Event, long Offset)>();
-                await foreach (var r in ReadPartitionRangeAsync(p, start, end, ct).ConfigureAwait(false))
+                var pick = -1;
+                for (var i = 0; i < heads.Length; i++)
                 {
-                    if (!TryCommittedEvent(writers[p].Index, r, out var stream, out var version) || !options.Filter.Matches(stream, EventTypeOf(r))) continue;
-                    chunk.Add((EventRecord.ToRecordedEvent(r, stream, version, Position.Start), r.Offset.Value));
+                    if (heads[i] is not { } h) continue;
+                    if (pick < 0) { pick = i; continue; }
+                    var c = h.Message.Timestamp.UnixTimestampMs.CompareTo(heads[pick]!.Message.Timestamp.UnixTimestampMs);
+                    if (backwards ? c > 0 : c < 0) pick = i;
                 }
-                for (var j = chunk.Count - 1; j >= 0; j--)
-                {
-                    bounds[p] = chunk[j].Offset;
-                    var position = writers.Length == 1 ? Position.FromInt64(chunk[j].Offset) : Position.FromParts(bounds);
-                    yield return chunk[j].Event with { Position = position };
-                    if (++count >= options.MaxCount) yield break;
-                }
+                if (pick < 0) yield break;
+                yield return heads[pick]!;
+                heads[pick] = await enumerators[pick].MoveNextAsync().ConfigureAwait(false) ? enumerators[pick].Current : null;
             }
+        }
+        finally
+        {
+            foreach (var e in enumerators) await e.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async IAsyncEnumerable<ConsumeResult<byte[], byte[]>> ReadPartitionBackwardsAsync(int partition, long end, [EnumeratorCancellation] CancellationToken ct)
+    {
+        for (; end > 0; end -= BackwardsChunk)
+        {
+            var chunk = new List<ConsumeResult<byte[], byte[]>>(BackwardsChunk);
+            await foreach (var r in ReadPartitionRangeAsync(partition, Math.Max(0, end - BackwardsChunk), end, ct).ConfigureAwait(false)) chunk.Add(r);
+            for (var j = chunk.Count - 1; j >= 0; j--) yield return chunk[j];
         }
     }
 
@@ -379,37 +420,17 @@ public sealed class KafkaEventStore : IEventStore, IEventStoreInitializer, IAsyn
     /// <summary>One processed record of a forward scan: the event when it passes the filter, and the position after it.</summary>
     private readonly record struct ScanItem(RecordedEvent? Event, Position Progress);
 
-    /// <summary>Scans partitions forward from <paramref name="start"/> up to <paramref name="ends"/>, in arrival order.</summary>
+    /// <summary>Scans partitions forward from <paramref name="start"/> up to <paramref name="ends"/>, merged deterministically.</summary>
     private async IAsyncEnumerable<ScanItem> ScanAsync(long[] start, long[] ends, EventFilter filter, [EnumeratorCancellation] CancellationToken ct)
     {
         var writers = _writers;
         var next = (long[])start.Clone();
-        var open = new HashSet<int>();
-        var assignments = new List<TopicPartitionOffset>();
-        for (var p = 0; p < writers.Length; p++)
+        var sources = Enumerable.Range(0, writers.Length).Select(p => ReadPartitionRangeAsync(p, start[p], ends[p], ct)).ToArray();
+        await foreach (var r in MergeAsync(sources, backwards: false, ct).ConfigureAwait(false))
         {
-            if (next[p] >= ends[p]) continue;
-            open.Add(p);
-            assignments.Add(new TopicPartitionOffset(Options.Topic, p, next[p]));
-        }
-        if (open.Count == 0) yield break;
-        using var lease = Consumers.Rent();
-        lease.Consumer.Assign(assignments);
-        while (open.Count > 0)
-        {
-            var r = await lease.NextAsync(ct).ConfigureAwait(false);
-            if (r is null) continue;
             var p = r.Partition.Value;
-            if (!open.Contains(p)) continue;
-            if (r.IsPartitionEOF || r.Offset.Value >= ends[p])
-            {
-                open.Remove(p);
-                next[p] = Math.Max(next[p], Math.Min(ends[p], r.IsPartitionEOF ? r.Offset.Value : ends[p]));
-                continue;
-            }
             var offset = r.Offset.Value;
             next[p] = offset + 1;
-            if (offset + 1 >= ends[p]) open.Remove(p);
             var progress = writers.Length == 1 ? Position.FromInt64(offset) : Position.FromParts(next);
             if (TryCommittedEvent(writers[p].Index, r, out var stream, out var version) && filter.Matches(stream, EventTypeOf(r)))
                 yield return new ScanItem(EventRecord.ToRecordedEvent(r, stream, version, progress), progress);

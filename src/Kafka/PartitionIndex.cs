@@ -180,40 +180,61 @@ internal sealed class PartitionIndex(int partition)
         }
     }
 
-    /// <summary>Applies a batch this process just wrote (delivered at <paramref name="events"/>' offsets).</summary>
-    public void ApplyOwn(string stream, long firstVersion, IReadOnlyList<(long Offset, Guid Id)> events)
+    /// <summary>
+    /// Applies a batch this process just wrote when it directly follows everything applied so far; returns false
+    /// (applying nothing) otherwise, and the writer then reads the gap so the log's order decides.
+    /// </summary>
+    public bool TryApplyOwn(string stream, long firstVersion, IReadOnlyList<(long Offset, Guid Id)> events)
     {
         lock (Sync)
         {
-            Commit(stream, firstVersion, events);
-            if (_open is null && events[0].Offset == NextOffset) NextOffset = events[^1].Offset + 1;
+            if (_open is not null || events[0].Offset != NextOffset) return false;
+            if (!Commit(stream, firstVersion, events)) return false;
+            NextOffset = events[^1].Offset + 1;
+            return true;
         }
     }
 
-    public void ApplyOwnMarker(long offset, in EventRecord.Header h)
+    public bool TryApplyOwnMarker(long offset, in EventRecord.Header h)
     {
         lock (Sync)
         {
+            if (_open is not null || offset != NextOffset) return false;
             ApplyMarker(offset, h);
-            if (_open is null && offset == NextOffset) NextOffset = offset + 1;
+            NextOffset = offset + 1;
+            return MarkerAppliedCore(h.Stream, h.Kind, h.Version, offset);
         }
     }
 
-    private void Commit(string stream, long firstVersion, IReadOnlyList<(long Offset, Guid Id)> events)
+    /// <summary>True when the marker at <paramref name="offset"/> took effect on its stream.</summary>
+    public bool MarkerApplied(string stream, RecordKind kind, long version, long offset)
+    {
+        lock (Sync) return MarkerAppliedCore(stream, kind, version, offset);
+    }
+
+    private bool MarkerAppliedCore(string stream, RecordKind kind, long version, long offset)
+    {
+        if (!_streams.TryGetValue(stream, out var e) || e.LastOffset < offset) return false;
+        return kind == RecordKind.Tombstone ? e.Tombstoned : e.TruncateBefore >= version + 1;
+    }
+
+    private bool Commit(string stream, long firstVersion, IReadOnlyList<(long Offset, Guid Id)> events)
     {
         var entry = _streams.GetValueOrDefault(stream);
-        if (entry is not null && events[0].Offset <= entry.LastOffset) return;
-        if (firstVersion != (entry?.LastVersion ?? -1) + 1 || entry?.Tombstoned == true) return;
+        if (entry is not null && events[0].Offset <= entry.LastOffset) return false;
+        if (firstVersion != (entry?.LastVersion ?? -1) + 1 || entry?.Tombstoned == true) return false;
         if (entry is null) _streams[stream] = entry = new StreamEntry();
         entry.AddEvents(firstVersion, events);
         EventsSinceSnapshot += events.Count;
         LastEventOffset = Math.Max(LastEventOffset, events[^1].Offset);
+        return true;
     }
 
+    /// <summary>A marker applies only to the version its writer saw: one that lost a race to an append is ignored.</summary>
     private void ApplyMarker(long offset, in EventRecord.Header h)
     {
         if (!_streams.TryGetValue(h.Stream, out var entry)) _streams[h.Stream] = entry = new StreamEntry();
-        if (offset <= entry.LastOffset) return;
+        if (offset <= entry.LastOffset || h.Version != entry.LastVersion || entry.Tombstoned) return;
         entry.LastOffset = offset;
         if (h.Kind == RecordKind.Tombstone) entry.Tombstoned = true;
         else entry.TruncateBefore = Math.Max(entry.TruncateBefore, entry.LastVersion + 1);

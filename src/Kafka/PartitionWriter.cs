@@ -147,7 +147,7 @@ internal sealed class PartitionWriter : IAsyncDisposable
                 return null;
             }
             var kind = item.Mode == StreamDeletionMode.Tombstone ? RecordKind.Tombstone : RecordKind.SoftDelete;
-            return new Pending(stream.Value, -1, [EventRecord.Marker(key, kind, last)], [], kind);
+            return new Pending(stream.Value, last, [EventRecord.Marker(key, kind, last)], [], kind);
         }
         var events = item.Events;
         if (!Satisfied(item.Expected, last, visible) || (item.Expected.Kind == ExpectedVersionKind.Any && events.Count > 0 && visible))
@@ -260,20 +260,62 @@ internal sealed class PartitionWriter : IAsyncDisposable
                 item.Completion.TrySetException(Transient("appending", failure));
                 continue;
             }
-            var offsets = p.Offsets;
-            if (p.Kind == RecordKind.Event)
+            try
             {
-                Index.ApplyOwn(p.Stream, p.FirstVersion, offsets.Select((o, i) => (o, p.Ids[i])).ToList());
-                item.Completion.TrySetResult(new AppendResult(p.FirstVersion + offsets.Length - 1, _store.PositionOf(Index.Partition, offsets[^1])));
+                item.Completion.TrySetResult(await ConfirmAsync(item, p).ConfigureAwait(false));
             }
-            else
+            catch (Exception e)
             {
-                var last = Index.Find(p.Stream)?.LastVersion ?? -1;
-                Index.ApplyOwnMarker(offsets[0], new EventRecord.Header(p.Stream, p.Kind, last, last, Guid.Empty));
-                item.Completion.TrySetResult(new AppendResult(last, _store.PositionOf(Index.Partition, offsets[0])));
+                item.Completion.TrySetException(e is EventStoreException ? e : Transient("confirming an append", e));
             }
         }
         inFlight.Clear();
+    }
+
+    /// <summary>
+    /// Decides whether a delivered append won. When its records directly follow what the index has applied, nothing
+    /// came between the check and the write. Otherwise another process wrote in between: the writer reads the
+    /// partition in offset order (as every instance does) and the first batch for a version wins; a losing batch stays
+    /// in the log but no index accepts it, so no reader ever returns it.
+    /// </summary>
+    private async Task<AppendResult> ConfirmAsync(WorkItem item, Pending p)
+    {
+        var offsets = p.Offsets;
+        if (p.Kind == RecordKind.Event)
+        {
+            var events = offsets.Select((o, i) => (o, p.Ids[i])).ToList();
+            if (!Index.TryApplyOwn(p.Stream, p.FirstVersion, events))
+            {
+                await CatchUpCoreAsync(CancellationToken.None).ConfigureAwait(false);
+                if (!Index.IsCommitted(p.Stream, p.FirstVersion, offsets[0]))
+                {
+                    if (item.Expected.Kind == ExpectedVersionKind.Any && item.Attempt++ < 10)
+                    {
+                        // Any never conflicts: write again after the winner.
+                        var retry = await DecideAsync(item).ConfigureAwait(false);
+                        if (retry is null) return await item.Completion.Task.ConfigureAwait(false);
+                        retry.Produce(_transactional ?? _sharedProducer, _tp);
+                        await retry.Delivered.Task.ConfigureAwait(false);
+                        return await ConfirmAsync(item, retry).ConfigureAwait(false);
+                    }
+                    var entry = Index.Find(p.Stream);
+                    throw new WrongExpectedVersionException(item.Stream, item.Expected, entry is { Visible: true } ? entry.LastVersion : -1);
+                }
+            }
+            return new AppendResult(p.FirstVersion + offsets.Length - 1, _store.PositionOf(Index.Partition, offsets[^1]));
+        }
+        var last = p.FirstVersion;
+        var header = new EventRecord.Header(p.Stream, p.Kind, last, last, Guid.Empty);
+        if (!Index.TryApplyOwnMarker(offsets[0], header))
+        {
+            await CatchUpCoreAsync(CancellationToken.None).ConfigureAwait(false);
+            if (!Index.MarkerApplied(p.Stream, p.Kind, last, offsets[0]))
+            {
+                var entry = Index.Find(p.Stream);
+                throw new WrongExpectedVersionException(item.Stream, item.Expected, entry is { Visible: true } ? entry.LastVersion : -1);
+            }
+        }
+        return new AppendResult(last, _store.PositionOf(Index.Partition, offsets[0]));
     }
 
     private async Task EnsureWriterAsync()
@@ -338,6 +380,7 @@ internal sealed class PartitionWriter : IAsyncDisposable
         public IReadOnlyList<EventData> Events { get; } = events;
         public StreamDeletionMode Mode { get; } = mode;
         public CancellationToken CancellationToken { get; } = ct;
+        public int Attempt { get; set; }
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
