@@ -1,3 +1,4 @@
+using EventStore.Providers.Projections;
 using Npgsql;
 
 namespace EventStore.Providers.Postgres;
@@ -7,9 +8,10 @@ namespace EventStore.Providers.Postgres;
 /// projection writing its read model to the same PostgreSQL saves the read-model change and its checkpoint in one
 /// transaction (<see cref="SaveAtomicallyAsync"/>, or <see cref="SaveAsync(NpgsqlTransaction, string, Position, CancellationToken)"/>
 /// inside a transaction the projection already runs). Either both are stored or neither, so a crash can never
-/// re-apply or skip an event.
+/// re-apply or skip an event. The subscription runner uses it through <see cref="ITransactionalCheckpointStore"/>,
+/// handing the handler the <see cref="NpgsqlTransaction"/> as <c>SubscriptionContext.Transaction</c>.
 /// </summary>
-public sealed class PostgresCheckpointStore(PostgresEventStore store) : ICheckpointStore
+public sealed class PostgresCheckpointStore(PostgresEventStore store) : ITransactionalCheckpointStore
 {
     private readonly PostgresEventStore _store = store ?? throw new ArgumentNullException(nameof(store));
 
@@ -96,6 +98,13 @@ public sealed class PostgresCheckpointStore(PostgresEventStore store) : ICheckpo
         {
             if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <inheritdoc />
+    Task ITransactionalCheckpointStore.HandleAndSaveAsync(string subscriptionId, Position checkpoint, Func<object, CancellationToken, Task> handle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        return SaveAtomicallyAsync(subscriptionId, checkpoint, (_, transaction, ct) => handle(transaction, ct), cancellationToken);
     }
 
     /// <inheritdoc />

@@ -22,6 +22,7 @@ public sealed partial class PostgresEventStore
             var page = await ReadStreamPageAsync(stream, forwards, next, limit, cancellationToken).ConfigureAwait(false);
             foreach (var e in page)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return e;
             }
             if (page.Count < limit) yield break;
@@ -88,6 +89,7 @@ public sealed partial class PostgresEventStore
             var page = await ReadLogPageAsync(forwards, cursor, filter, limit, cancellationToken).ConfigureAwait(false);
             foreach (var e in page)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return e;
             }
             if (page.Count < limit) yield break;

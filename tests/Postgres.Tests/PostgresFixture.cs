@@ -10,7 +10,7 @@ namespace EventStore.Providers.Postgres.Tests;
 /// Finds a PostgreSQL server: <c>EVENTSTORE_POSTGRES_CONNECTION</c>, else one started by <c>eng/postgres.sh start</c>;
 /// otherwise every test fails with the reason. Each <see cref="CreateStoreAsync"/> gets its own schema.
 /// </summary>
-public sealed class PostgresFixture : IEventStoreFixture, IAsyncLifetime
+public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpointFixture, IAsyncLifetime
 {
     public const string EnvironmentVariable = "EVENTSTORE_POSTGRES_CONNECTION";
     private NpgsqlDataSource? _dataSource;
@@ -86,6 +86,39 @@ public sealed class PostgresFixture : IEventStoreFixture, IAsyncLifetime
                 foreach (var other in others) await other.DisposeAsync();
                 await DropSchemaAsync(schema);
             });
+    }
+
+    public async Task WriteReadModelAndCheckpointAsync(StoreUnderTest store, string subscriptionId, Position checkpoint, string readModelKey,
+        bool failBeforeCommit, CancellationToken cancellationToken)
+    {
+        var pg = (PostgresEventStore)store.Store;
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+        await using (var create = new NpgsqlCommand($"CREATE TABLE IF NOT EXISTS \"{pg.Schema}\".read_model (key text PRIMARY KEY)", connection))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var cmd = new NpgsqlCommand($"INSERT INTO \"{pg.Schema}\".read_model (key) VALUES ($1)", connection, transaction))
+        {
+            cmd.Parameters.AddWithValue(readModelKey);
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await new PostgresCheckpointStore(pg).SaveAsync(transaction, subscriptionId, checkpoint, cancellationToken);
+        if (failBeforeCommit) throw new InvalidOperationException("Simulated crash after both writes, before the commit.");
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> ReadModelExistsAsync(StoreUnderTest store, string readModelKey, CancellationToken cancellationToken)
+    {
+        var pg = (PostgresEventStore)store.Store;
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+        await using (var exists = new NpgsqlCommand($"SELECT to_regclass('\"{pg.Schema}\".read_model') IS NOT NULL", connection))
+        {
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!) return false;
+        }
+        await using var cmd = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM \"{pg.Schema}\".read_model WHERE key = $1)", connection);
+        cmd.Parameters.AddWithValue(readModelKey);
+        return (bool)(await cmd.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task DropSchemaAsync(string schema)

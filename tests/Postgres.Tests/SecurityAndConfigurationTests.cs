@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace EventStore.Providers.Postgres.Tests;
+
+/// <summary>Secrets never leak into exceptions or logs; configuration errors name their key; DI wiring works.</summary>
+public sealed class SecurityAndConfigurationTests(PostgresFixture fixture)
+{
+    private const string Password = "Sup3r-S3cret-Pa55word!";
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_unreachable_server_is_a_transient_error_whose_message_and_logs_hold_no_password()
+    {
+        var logs = new CapturingLoggerFactory();
+        var options = new PostgresEventStoreOptions { ConnectionString = $"Host=127.0.0.1;Port={ClosedPort()};Username=app;Password={Password};Timeout=3" };
+        await using var store = PostgresEventStore.Create(options, logs);
+
+        var e = await Assert.ThrowsAsync<TransientEventStoreException>(() => store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.Any, [TestEvents.New()], Ct));
+        var read = await Assert.ThrowsAsync<TransientEventStoreException>(() => store.ReadAllAsync(cancellationToken: Ct).ToListAsync(Ct));
+
+        foreach (var text in new[] { e.ToString(), read.ToString() }.Concat(logs.Lines))
+            Assert.DoesNotContain(Password, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Password", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Refused_permissions_are_reported_as_access_denied_without_the_password()
+    {
+        // The test server trusts local connections, so the password is not checked; a role without the right to create
+        // the schema gets a refusal, which must come back typed and without the password.
+        var role = "r_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        {
+            await using var cmd = new NpgsqlCommand($"CREATE ROLE {role} LOGIN", connection);
+            await cmd.ExecuteNonQueryAsync(Ct);
+        }
+        var csb = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Username = role, Password = Password, Pooling = false };
+        await using var store = PostgresEventStore.Create(new PostgresEventStoreOptions { ConnectionString = csb.ConnectionString, Schema = PostgresFixture.NewSchema() });
+
+        var e = await Assert.ThrowsAnyAsync<EventStoreException>(() => store.InitializeAsync(Ct));
+
+        Assert.DoesNotContain(Password, e.ToString(), StringComparison.Ordinal);
+        Assert.IsType<AccessDeniedException>(e);
+        await using (var connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        {
+            await using var cmd = new NpgsqlCommand($"DROP ROLE {role}", connection);
+            await cmd.ExecuteNonQueryAsync(Ct);
+        }
+    }
+
+    [Fact]
+    public void An_invalid_connection_string_is_named_by_its_key_without_echoing_it()
+    {
+        var options = new PostgresEventStoreOptions { ConnectionString = $"Host=localhost;Password={Password};NotAKeyword=1" };
+
+        var e = Assert.Throws<EventStoreConfigurationException>(() => options.Validate(hasDataSource: false));
+
+        Assert.Equal("EventStore:Postgres:ConnectionString", e.Key);
+        Assert.DoesNotContain(Password, e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Schema", "Bad-Schema", "EventStore:Postgres:Schema")]
+    [InlineData("PollInterval", "soon", "EventStore:Postgres:PollInterval")]
+    [InlineData("ReadPageSize", "0", "EventStore:Postgres:ReadPageSize")]
+    [InlineData("MigrateOnStart", "maybe", "EventStore:Postgres:MigrateOnStart")]
+    [InlineData("ConnectionString", "", "EventStore:Postgres:ConnectionString")]
+    public void Invalid_configuration_is_refused_naming_the_key(string key, string value, string expectedKey)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["EventStore:Provider"] = "Postgres",
+            ["EventStore:Postgres:ConnectionString"] = fixture.ConnectionString,
+            [$"EventStore:Postgres:{key}"] = value,
+        };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
+        var e = Assert.Throws<EventStoreConfigurationException>(() =>
+        {
+            var services = new ServiceCollection().AddEventStore(configuration.GetSection("EventStore"));
+            using var provider = services.BuildServiceProvider();
+            provider.GetRequiredService<IEventStore>();
+        });
+
+        Assert.Equal(expectedKey, e.Key);
+    }
+
+    [Fact]
+    public async Task Configuration_picks_the_postgres_provider_and_its_services_share_one_store()
+    {
+        var schema = PostgresFixture.NewSchema();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EventStore:Provider"] = "Postgres",
+            ["EventStore:Postgres:ConnectionString"] = fixture.ConnectionString,
+            ["EventStore:Postgres:Schema"] = schema,
+        }).Build();
+        await using var provider = new ServiceCollection().AddEventStore(configuration.GetSection("EventStore")).BuildServiceProvider();
+        try
+        {
+            await provider.GetRequiredService<IEventStoreInitializer>().InitializeAsync(Ct);
+            var store = provider.GetRequiredService<IEventStore>();
+            await store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.NoStream, [TestEvents.New()], Ct);
+
+            Assert.Equal("Postgres", store.Capabilities.ProviderName);
+            Assert.Same(provider.GetRequiredService<PostgresEventStore>(), provider.GetRequiredService<IEventStoreInitializer>());
+            Assert.IsType<PostgresCheckpointStore>(provider.GetRequiredService<ICheckpointStore>());
+            Assert.IsType<PostgresSnapshotStore>(provider.GetRequiredService<ISnapshotStore>());
+            Assert.Equal(0, (await store.GetStreamInfoAsync(new StreamName("Order-1"), Ct)).LastVersion);
+        }
+        finally
+        {
+            await fixture.DropSchemaAsync(schema);
+        }
+    }
+
+    [Fact]
+    public async Task UsePostgres_takes_an_npgsql_data_source_registered_in_di()
+    {
+        var schema = PostgresFixture.NewSchema();
+        var services = new ServiceCollection();
+        services.AddSingleton(fixture.DataSource);
+        services.AddEventStore(o => o.UsePostgres(p => p.Schema = schema));
+        await using var provider = services.BuildServiceProvider();
+        try
+        {
+            var store = provider.GetRequiredService<PostgresEventStore>();
+            Assert.Same(fixture.DataSource, store.DataSource);
+            Assert.Equal(0, (await store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.NoStream, [TestEvents.New()], Ct)).LastVersion);
+        }
+        finally
+        {
+            await fixture.DropSchemaAsync(schema);
+        }
+    }
+
+    private static int ClosedPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private sealed class CapturingLoggerFactory : ILoggerFactory
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        public IEnumerable<string> Lines => _lines;
+
+        public ILogger CreateLogger(string categoryName) => new Logger(_lines);
+
+        public void AddProvider(ILoggerProvider provider) { }
+
+        public void Dispose() { }
+
+        private sealed class Logger(ConcurrentQueue<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue($"{logLevel}: {formatter(state, exception)} {exception}");
+        }
+    }
+}
