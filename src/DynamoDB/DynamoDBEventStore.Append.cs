@@ -30,80 +30,117 @@ public sealed partial class DynamoDBEventStore
 
         var payload = Encode(events);
         StreamHead? head = null;
-        if (expectedVersion.Kind == ExpectedVersionKind.Exact && _heads.TryGetValue(pk, out var known) && known.LastVersion == expectedVersion.Version && !known.SoftDeleted)
+        // A head this instance wrote is trusted when it matches the expectation: the conditional write on its next slot
+        // fails if anyone appended or deleted since, and the append then reads the real head.
+        if (_heads.TryGetValue(pk, out var known) && (expectedVersion.Kind != ExpectedVersionKind.Exact || known.LastVersion == expectedVersion.Version)
+            && expectedVersion.Kind != ExpectedVersionKind.NoStream)
             head = known;
         else if (expectedVersion.Kind == ExpectedVersionKind.NoStream && !_heads.ContainsKey(pk))
             head = StreamHead.Missing; // optimistic: the slot-0 condition fails if the stream exists, then we read.
-        var fresh = false;
-        Reservation? reservation = null;
+        var state = new AppendState { Head = head };
+        try
+        {
+            var result = await AppendLoopAsync(stream, pk, expectedVersion, events, payload, state, cancellationToken).ConfigureAwait(false);
+            if (!result.WroteEvents) await ReleaseAsync(state.Reservation).ConfigureAwait(false);
+            return result;
+        }
+        catch when (state.Reservation is not null && !state.OutcomeUnknown)
+        {
+            // Positions reserved for a commit that was never sent: mark them skipped so readers need not wait.
+            await ReleaseAsync(state.Reservation).ConfigureAwait(false);
+            throw;
+        }
+    }
 
+    /// <summary>The mutable state of one append across its attempts.</summary>
+    private sealed class AppendState
+    {
+        public StreamHead? Head { get; set; }
+        public Reservation? Reservation { get; set; }
+        public bool OutcomeUnknown { get; set; }
+    }
+
+    private async Task<AppendResult> AppendLoopAsync(StreamName stream, string pk, ExpectedVersion expectedVersion, IReadOnlyList<EventData> events, Payload payload,
+        AppendState state, CancellationToken cancellationToken)
+    {
+        var fresh = false;
         for (var attempt = 0; ; attempt++)
         {
-            if (head is null)
+            if (state.Head is null)
             {
-                (head, reservation) = await ReadHeadAndReserveAsync(pk, reservation, events.Count, cancellationToken).ConfigureAwait(false);
+                (state.Head, state.Reservation) = await ReadHeadAndReserveAsync(pk, state.Reservation, events.Count, cancellationToken).ConfigureAwait(false);
                 fresh = true;
             }
+            var head = state.Head;
 
-            if (head.Tombstoned)
-            {
-                await ReleaseAsync(reservation).ConfigureAwait(false);
-                throw new StreamDeletedException(stream);
-            }
+            if (head.Tombstoned) throw new StreamDeletedException(stream);
 
             if (!head.Satisfies(expectedVersion))
             {
-                if (!fresh) { head = null; continue; }
-                await ReleaseAsync(reservation).ConfigureAwait(false);
+                if (!fresh) { state.Head = null; continue; }
                 var same = await FindStoredBatchAsync(stream, expectedVersion, events, head, cancellationToken).ConfigureAwait(false);
                 return same ?? throw new WrongExpectedVersionException(stream, expectedVersion, head.EffectiveVersion);
             }
 
-            if (expectedVersion.Kind == ExpectedVersionKind.Any && fresh && head.EffectiveVersion >= 0)
+            var overlap = OverlapsHead(head, events);
+            if ((expectedVersion.Kind == ExpectedVersionKind.Any && fresh && head.EffectiveVersion >= 0) || overlap is not null)
             {
-                var same = await FindStoredBatchAsync(stream, expectedVersion, events, head, cancellationToken).ConfigureAwait(false);
-                if (same is not null)
-                {
-                    await ReleaseAsync(reservation).ConfigureAwait(false);
-                    return same;
-                }
+                // Judged like an Any re-send: the batch must be the stream's most recent events.
+                var same = await FindStoredBatchAsync(stream, ExpectedVersion.Any, events, head, cancellationToken).ConfigureAwait(false);
+                if (same is not null) return same;
+                if (overlap is { } id) throw new EventIdConflictException(stream, id);
             }
 
-            if (reservation is { } r && _time.GetElapsedTime(r.TakenAt) > MaxReservationAge)
+            if (state.Reservation is { } r && _time.GetElapsedTime(r.TakenAt) > MaxReservationAge)
             {
-                await ReleaseAsync(reservation).ConfigureAwait(false);
-                reservation = null;
+                await ReleaseAsync(state.Reservation).ConfigureAwait(false);
+                state.Reservation = null;
             }
-            if (cancellationToken.IsCancellationRequested)
-            {
-                await ReleaseAsync(reservation).ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-            reservation ??= await ReserveAsync(events.Count, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            state.Reservation ??= await ReserveAsync(events.Count, cancellationToken).ConfigureAwait(false);
             if (payload.Chunks is not null && payload.CommitId is null)
                 payload.CommitId = await WriteChunksAsync(payload.Chunks, cancellationToken).ConfigureAwait(false);
 
-            var commit = BuildCommit(stream, pk, head, reservation.Value, events.Count, payload);
+            var reservation = state.Reservation.Value;
+            var commit = BuildCommit(stream, pk, head, reservation, events.Count, payload);
             try
             {
                 // Once sent, a commit is not cancelled halfway: the append then either happened or did not.
+                state.OutcomeUnknown = true;
                 await PutCommitAsync(commit, head.SlotHoldsSoftMarker, CancellationToken.None).ConfigureAwait(false);
             }
             catch (ConditionalCheckFailedException)
             {
-                await ReleaseAsync(reservation).ConfigureAwait(false);
-                reservation = null;
+                // Rejected, so certainly not written: the positions can be released.
+                state.OutcomeUnknown = false;
+                await ReleaseAsync(state.Reservation).ConfigureAwait(false);
+                state.Reservation = null;
                 _heads.TryRemove(pk, out _);
-                head = null;
+                state.Head = null;
                 if (attempt >= MaxAppendAttempts)
                     throw new TransientEventStoreException($"Append to stream '{stream}' lost {attempt} races in a row; retry with the same event ids.");
                 continue;
             }
 
             var lastVersion = head.NextSlot + events.Count - 1;
-            RememberHead(pk, new StreamHead(lastVersion, lastVersion + 1, head.TruncateBefore, false, false, reservation.Value.Last, null));
-            return new AppendResult(lastVersion, Position.FromInt64(reservation.Value.Last));
+            RememberHead(pk, new StreamHead(lastVersion, lastVersion + 1, head.TruncateBefore, false, false, reservation.Last, commit));
+            _appended.Signal();
+            return new AppendResult(lastVersion, Position.FromInt64(reservation.Last));
         }
+    }
+
+    /// <summary>
+    /// Whether the batch shares an id with the stream's newest commit (known from the head read or this instance's own
+    /// write): then it may be a re-send or a partial overlap, and the idempotence rule decides.
+    /// </summary>
+    private static Guid? OverlapsHead(StreamHead head, IReadOnlyList<EventData> events)
+    {
+        if (head.Item is not { } item || head.LastVersion < 0 || Schema.GetLong(item, Schema.Chunks) > 0 || !item.ContainsKey(Schema.Events)) return null;
+        var stored = EventCodec.Decode(Schema.GetBytes(item, Schema.Events));
+        foreach (var e in events)
+            foreach (var s in stored)
+                if (s.EventId == e.EventId) return e.EventId;
+        return null;
     }
 
     /// <summary>

@@ -45,7 +45,7 @@ public sealed partial class DynamoDBEventStoreOptions
     /// How long a reserved but unwritten global position may hold readers back before a reader declares it abandoned
     /// (a writer crashed between reserving and writing) and records a skip marker for it.
     /// </summary>
-    public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often a caught-up subscription polls for new events.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
@@ -80,8 +80,8 @@ public sealed partial class DynamoDBEventStoreOptions
             throw new EventStoreConfigurationException($"{sectionPath}:{nameof(AllPartitions)}", $"is {AllPartitions}; it must be between 1 and 64.");
         if (GapTimeout < TimeSpan.FromMilliseconds(100) || GapTimeout > TimeSpan.FromHours(1))
             throw new EventStoreConfigurationException($"{sectionPath}:{nameof(GapTimeout)}", $"is {GapTimeout}; it must be between 100 ms and 1 hour.");
-        if (GapTimeout <= RequestTimeout * 2)
-            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(GapTimeout)}", $"is {GapTimeout}; it must be more than twice {nameof(RequestTimeout)} ({RequestTimeout}) so a slow write is not declared abandoned.");
+        if (GapTimeout < RequestTimeout * 4)
+            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(GapTimeout)}", $"is {GapTimeout}; it must be at least four times {nameof(RequestTimeout)} ({RequestTimeout}) so a slow write is not declared abandoned.");
         if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
             throw new EventStoreConfigurationException($"{sectionPath}:{nameof(PollInterval)}", $"is {PollInterval}; it must be between 1 ms and 1 minute.");
         if (MaxErrorRetry is < 0 or > 50)

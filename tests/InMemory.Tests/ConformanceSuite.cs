@@ -19,4 +19,9 @@ public sealed class InMemoryLifecycleTests(InMemoryFixture f) : LifecycleTests(f
 public sealed class InMemoryBadInputTests(InMemoryFixture f) : BadInputTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryCancellationTests(InMemoryFixture f) : CancellationTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryMetacharacterTests(InMemoryFixture f) : MetacharacterTests(f), IClassFixture<InMemoryFixture>;
+[Collection(nameof(MemoryMeasurement))]
 public sealed class InMemoryLargeReadTests(InMemoryFixture f) : LargeReadTests(f), IClassFixture<InMemoryFixture>;
+
+/// <summary>Live-memory measurements run alone, so other tests' allocations do not blur them.</summary>
+[CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
+public sealed class MemoryMeasurement;
