@@ -64,7 +64,9 @@ public abstract class HostileInputTests(IStoreTarget target)
             catch (Exception ex) when (ex is InvalidStreamNameException or InvalidEventException or EventTooLargeException)
             {
                 refusedByStore++;
-                Assert.False((await store.GetStreamInfoAsync(stream, ct)).Exists, $"{stream} was refused with {ex.GetType().Name} but exists");
+                // A name over the provider's limit cannot even be asked about; the final $all comparison proves nothing was written.
+                if (ex is not InvalidStreamNameException)
+                    Assert.False((await store.GetStreamInfoAsync(stream, ct)).Exists, $"{stream} was refused with {ex.GetType().Name} but exists");
             }
             if (!typeIsValid)
             {
@@ -206,6 +208,9 @@ public sealed class PositionAndConfigurationTests
         { "EventStore:Provider=DynamoDB|EventStore:DynamoDB:ServiceUrl=ftp:/nowhere", "EventStore:DynamoDB:ServiceUrl" },
         { "EventStore:Provider=DynamoDB|EventStore:DynamoDB:TableName=a", "EventStore:DynamoDB:TableName" },
         { "EventStore:Provider=DynamoDB|EventStore:DynamoDB:AllPartitions=0", "EventStore:DynamoDB:AllPartitions" },
+        { "EventStore:Provider=Kafka", "EventStore:Kafka:BootstrapServers" },
+        { "EventStore:Provider=Kafka|EventStore:Kafka:BootstrapServers=127.0.0.1:9|EventStore:Kafka:Partitions=0", "EventStore:Kafka:Partitions" },
+        { "EventStore:Provider=Kafka|EventStore:Kafka:BootstrapServers=127.0.0.1:9|EventStore:Kafka:Topic=bad topic/../x", "EventStore:Kafka:Topic" },
     };
 
     [Theory]

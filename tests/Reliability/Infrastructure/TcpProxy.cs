@@ -32,11 +32,25 @@ public sealed class TcpProxy : IAsyncDisposable
 
     private long _dropped;
 
+    private long _requestsSinceArmed;
+    private long _passBeforeDropping;
+
     /// <summary>Drops server replies while true.</summary>
     public bool DropReplies
     {
         get => _dropReplies;
-        set => _dropReplies = value;
+        set => DropRepliesAfter(value ? 0 : -1);
+    }
+
+    /// <summary>
+    /// Lets the replies to the next <paramref name="requests"/> client writes through, then drops every reply (a call
+    /// made of several requests loses only its later replies); a negative value stops dropping.
+    /// </summary>
+    public void DropRepliesAfter(int requests)
+    {
+        Interlocked.Exchange(ref _requestsSinceArmed, 0);
+        Interlocked.Exchange(ref _passBeforeDropping, requests);
+        _dropReplies = requests >= 0;
     }
 
     /// <summary>Closes every proxied connection (their clients see a broken connection).</summary>
@@ -99,7 +113,8 @@ public sealed class TcpProxy : IAsyncDisposable
         {
             var n = await from.ReadAsync(buffer, _stop.Token);
             if (n == 0) return;
-            if (drop && _dropReplies)
+            if (!drop) Interlocked.Increment(ref _requestsSinceArmed);
+            if (drop && _dropReplies && Interlocked.Read(ref _requestsSinceArmed) > Interlocked.Read(ref _passBeforeDropping))
             {
                 Interlocked.Add(ref _dropped, n);
                 continue;

@@ -7,6 +7,7 @@ using EventStore.Providers.Reliability.Tests.Targets;
 
 [assembly: AssemblyFixture(typeof(PostgresFixture))]
 [assembly: AssemblyFixture(typeof(DynamoDBFixture))]
+[assembly: AssemblyFixture(typeof(KafkaFixture))]
 
 namespace EventStore.Providers.Reliability.Tests.Targets;
 
@@ -47,14 +48,15 @@ public sealed class PostgresLostResponseTests(PostgresFixture postgres) : LostRe
     protected override int UpstreamPort => _server.Port;
 
     protected override IStoreTarget TargetThrough(int proxyPort) =>
-        new PostgresTarget(new Npgsql.NpgsqlConnectionStringBuilder(_server.ConnectionString) { Host = "127.0.0.1", Port = proxyPort, CancellationTimeout = 500, CommandTimeout = 5 }.ConnectionString);
+        new PostgresTarget(new Npgsql.NpgsqlConnectionStringBuilder(_server.ConnectionString) { Host = "127.0.0.1", Port = proxyPort, CancellationTimeout = 500, CommandTimeout = 5, Timeout = 3 }.ConnectionString);
 }
 
 public sealed class DynamoDBModelBasedTests(DynamoDBFixture dynamo) : ModelBasedTests(dynamo.Target);
 public sealed class DynamoDBHostileInputTests(DynamoDBFixture dynamo) : HostileInputTests(dynamo.Target);
 public sealed class DynamoDBLoadTests(DynamoDBFixture dynamo) : LoadTests(dynamo.Target);
 public sealed class DynamoDBCancellationTests(DynamoDBFixture dynamo) : CancellationTests(dynamo.Target);
-public sealed class DynamoDBClientCrashTests(DynamoDBFixture dynamo) : ClientCrashTests(dynamo.Target);
+// A short request timeout keeps the gap timeout (twice it, plus a second) short, so $all gets past an append the kill abandoned quickly.
+public sealed class DynamoDBClientCrashTests(DynamoDBFixture dynamo) : ClientCrashTests(new DynamoDBTarget(dynamo.Target.ServiceUrl, requestTimeout: "00:00:01"));
 
 public sealed class DynamoDBServerCrashTests : ServerCrashTests
 {
@@ -79,3 +81,10 @@ public sealed class DynamoDBLostResponseTests(DynamoDBFixture dynamo) : LostResp
 
     protected override IStoreTarget TargetThrough(int proxyPort) => new DynamoDBTarget($"http://127.0.0.1:{proxyPort}", requestTimeout: "00:00:02", maxErrorRetry: 0);
 }
+
+public sealed class KafkaModelBasedTests(KafkaFixture kafka) : ModelBasedTests(kafka.Target);
+public sealed class PartitionedKafkaModelBasedTests(KafkaFixture kafka) : ModelBasedTests(kafka.PartitionedTarget);
+public sealed class KafkaHostileInputTests(KafkaFixture kafka) : HostileInputTests(kafka.Target);
+public sealed class KafkaLoadTests(KafkaFixture kafka) : LoadTests(kafka.Target);
+public sealed class KafkaCancellationTests(KafkaFixture kafka) : CancellationTests(kafka.Target);
+public sealed class KafkaClientCrashTests(KafkaFixture kafka) : ClientCrashTests(kafka.Target);
