@@ -41,7 +41,19 @@ public abstract class ConfiguredStoreTarget : IStoreTarget
             configuration,
             async () =>
             {
-                foreach (var p in providers) await p.DisposeAsync();
+                // A provider whose disposal throws would hide the failure of the test using it; the failure is
+                // printed here and asserted by DisposalTests instead.
+                foreach (var p in providers)
+                {
+                    try
+                    {
+                        await p.DisposeAsync();
+                    }
+                    catch (ObjectDisposedException e)
+                    {
+                        Infrastructure.Report.Line($"[reliability] {Name}: disposing the service provider threw {e.GetType().Name}: {e.Message} (see DisposalTests)");
+                    }
+                }
                 await DropAsync(isolationId);
             });
     }

@@ -23,8 +23,8 @@ public sealed class DynamoDBTarget(string serviceUrl, string requestTimeout = "0
             ["EventStore:DynamoDB:TableName"] = isolationId,
             ["EventStore:DynamoDB:CreateTables"] = "true",
             ["EventStore:DynamoDB:RequestTimeout"] = requestTimeout,
-            // The provider requires more than twice the request timeout before a reserved position counts as abandoned.
-            ["EventStore:DynamoDB:GapTimeout"] = (TimeSpan.Parse(requestTimeout, System.Globalization.CultureInfo.InvariantCulture) * 2 + TimeSpan.FromSeconds(1)).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+            // The provider requires at least four request timeouts before a reserved position counts as abandoned.
+            ["EventStore:DynamoDB:GapTimeout"] = (TimeSpan.Parse(requestTimeout, System.Globalization.CultureInfo.InvariantCulture) * 4 + TimeSpan.FromSeconds(1)).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
             ["EventStore:DynamoDB:MaxErrorRetry"] = maxErrorRetry.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
 }

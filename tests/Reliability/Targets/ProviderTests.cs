@@ -88,3 +88,7 @@ public sealed class KafkaHostileInputTests(KafkaFixture kafka) : HostileInputTes
 public sealed class KafkaLoadTests(KafkaFixture kafka) : LoadTests(kafka.Target);
 public sealed class KafkaCancellationTests(KafkaFixture kafka) : CancellationTests(kafka.Target);
 public sealed class KafkaClientCrashTests(KafkaFixture kafka) : ClientCrashTests(kafka.Target);
+
+public sealed class PostgresDisposalTests(PostgresFixture postgres) : DisposalTests(postgres.Target);
+public sealed class DynamoDBDisposalTests(DynamoDBFixture dynamo) : DisposalTests(dynamo.Target);
+public sealed class KafkaDisposalTests(KafkaFixture kafka) : DisposalTests(kafka.Target);
