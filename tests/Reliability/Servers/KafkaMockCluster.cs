@@ -17,11 +17,13 @@ public sealed class KafkaMockCluster : IDisposable
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate int TopicCreate(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitions, int replicationFactor);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate int RebalanceDelay(IntPtr cluster, int milliseconds);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate void ClientDestroy(IntPtr client);
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate void ClusterDestroy(IntPtr cluster);
 
     private readonly IntPtr _client;
     private readonly IntPtr _cluster;
     private readonly TopicCreate _topicCreate;
     private readonly ClientDestroy _destroy;
+    private readonly ClusterDestroy _destroyCluster;
 
     /// <summary>Starts a mock cluster of <paramref name="brokers"/> brokers on 127.0.0.1.</summary>
     public KafkaMockCluster(int brokers)
@@ -30,6 +32,7 @@ public sealed class KafkaMockCluster : IDisposable
         T Export<T>(string name) where T : Delegate => Marshal.GetDelegateForFunctionPointer<T>(NativeLibrary.GetExport(library, name));
         _topicCreate = Export<TopicCreate>("rd_kafka_mock_topic_create");
         _destroy = Export<ClientDestroy>("rd_kafka_destroy");
+        _destroyCluster = Export<ClusterDestroy>("rd_kafka_mock_cluster_destroy");
         var errors = Marshal.AllocHGlobal(512);
         try
         {
@@ -71,5 +74,10 @@ public sealed class KafkaMockCluster : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _destroy(_client);
+    /// <remarks>librdkafka aborts the process when a client is destroyed while its mock cluster still lives.</remarks>
+    public void Dispose()
+    {
+        _destroyCluster(_cluster);
+        _destroy(_client);
+    }
 }
