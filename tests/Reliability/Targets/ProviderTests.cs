@@ -1,0 +1,94 @@
+using EventStore.Providers.Reliability.Tests.Faults;
+using EventStore.Providers.Reliability.Tests.HostileInput;
+using EventStore.Providers.Reliability.Tests.Load;
+using EventStore.Providers.Reliability.Tests.ModelBased;
+using EventStore.Providers.Reliability.Tests.Servers;
+using EventStore.Providers.Reliability.Tests.Targets;
+
+[assembly: AssemblyFixture(typeof(PostgresFixture))]
+[assembly: AssemblyFixture(typeof(DynamoDBFixture))]
+[assembly: AssemblyFixture(typeof(KafkaFixture))]
+
+namespace EventStore.Providers.Reliability.Tests.Targets;
+
+// One line per provider and suite: the suites are written once against IStoreTarget.
+
+public sealed class InMemoryModelBasedTests() : ModelBasedTests(new InMemoryTarget());
+public sealed class InMemoryHostileInputTests() : HostileInputTests(new InMemoryTarget());
+public sealed class InMemoryLoadTests() : LoadTests(new InMemoryTarget());
+public sealed class InMemoryCancellationTests() : CancellationTests(new InMemoryTarget());
+
+public sealed class PostgresModelBasedTests(PostgresFixture postgres) : ModelBasedTests(postgres.Target);
+public sealed class PostgresHostileInputTests(PostgresFixture postgres) : HostileInputTests(postgres.Target);
+public sealed class PostgresLoadTests(PostgresFixture postgres) : LoadTests(postgres.Target);
+public sealed class PostgresCancellationTests(PostgresFixture postgres) : CancellationTests(postgres.Target);
+public sealed class PostgresClientCrashTests(PostgresFixture postgres) : ClientCrashTests(postgres.Target);
+
+public sealed class PostgresServerCrashTests : ServerCrashTests
+{
+    protected override async Task<CrashRig> CreateRigAsync(CancellationToken cancellationToken)
+    {
+        var server = await PostgresServer.StartAsync(cancellationToken);
+        // Short timeouts so an outage surfaces as a transient failure in seconds.
+        return new CrashRig(new CrashablePostgres(server), new PostgresTarget(server.ConnectionString + ";Timeout=3;Command Timeout=5;Cancellation Timeout=500"));
+    }
+
+    private sealed class CrashablePostgres(PostgresServer server) : ICrashableServer
+    {
+        public Task CrashAsync(CancellationToken cancellationToken) => server.CrashAsync(cancellationToken);
+        public Task StartAgainAsync(CancellationToken cancellationToken) => server.StartAgainAsync(cancellationToken);
+        public ValueTask DisposeAsync() => server.DisposeAsync();
+    }
+}
+
+public sealed class PostgresLostResponseTests(PostgresFixture postgres) : LostResponseTests
+{
+    private readonly Npgsql.NpgsqlConnectionStringBuilder _server = new(postgres.Target.ConnectionString);
+
+    protected override int UpstreamPort => _server.Port;
+
+    protected override IStoreTarget TargetThrough(int proxyPort) =>
+        new PostgresTarget(new Npgsql.NpgsqlConnectionStringBuilder(_server.ConnectionString) { Host = "127.0.0.1", Port = proxyPort, CancellationTimeout = 500, CommandTimeout = 5, Timeout = 3 }.ConnectionString);
+}
+
+public sealed class DynamoDBModelBasedTests(DynamoDBFixture dynamo) : ModelBasedTests(dynamo.Target);
+public sealed class DynamoDBHostileInputTests(DynamoDBFixture dynamo) : HostileInputTests(dynamo.Target);
+public sealed class DynamoDBLoadTests(DynamoDBFixture dynamo) : LoadTests(dynamo.Target);
+public sealed class DynamoDBCancellationTests(DynamoDBFixture dynamo) : CancellationTests(dynamo.Target);
+// A short request timeout keeps the gap timeout (twice it, plus a second) short, so $all gets past an append the kill abandoned quickly.
+public sealed class DynamoDBClientCrashTests(DynamoDBFixture dynamo) : ClientCrashTests(new DynamoDBTarget(dynamo.Target.ServiceUrl, requestTimeout: "00:00:01"));
+
+public sealed class DynamoDBServerCrashTests : ServerCrashTests
+{
+    protected override async Task<CrashRig> CreateRigAsync(CancellationToken cancellationToken)
+    {
+        var server = await DynaliteServer.StartAsync(persistent: true, cancellationToken);
+        // Short timeouts and few SDK retries so an outage surfaces as a transient failure in seconds.
+        return new CrashRig(new CrashableDynalite(server), new DynamoDBTarget(server.ServiceUrl, requestTimeout: "00:00:02", maxErrorRetry: 1));
+    }
+
+    private sealed class CrashableDynalite(DynaliteServer server) : ICrashableServer
+    {
+        public Task CrashAsync(CancellationToken cancellationToken) => server.CrashAsync(cancellationToken);
+        public Task StartAgainAsync(CancellationToken cancellationToken) => server.StartAgainAsync(cancellationToken);
+        public ValueTask DisposeAsync() => server.DisposeAsync();
+    }
+}
+
+public sealed class DynamoDBLostResponseTests(DynamoDBFixture dynamo) : LostResponseTests
+{
+    protected override int UpstreamPort => new Uri(dynamo.Target.ServiceUrl).Port;
+
+    protected override IStoreTarget TargetThrough(int proxyPort) => new DynamoDBTarget($"http://127.0.0.1:{proxyPort}", requestTimeout: "00:00:02", maxErrorRetry: 0);
+}
+
+public sealed class KafkaModelBasedTests(KafkaFixture kafka) : ModelBasedTests(kafka.Target);
+public sealed class PartitionedKafkaModelBasedTests(KafkaFixture kafka) : ModelBasedTests(kafka.PartitionedTarget);
+public sealed class KafkaHostileInputTests(KafkaFixture kafka) : HostileInputTests(kafka.Target);
+public sealed class KafkaLoadTests(KafkaFixture kafka) : LoadTests(kafka.Target);
+public sealed class KafkaCancellationTests(KafkaFixture kafka) : CancellationTests(kafka.Target);
+public sealed class KafkaClientCrashTests(KafkaFixture kafka) : ClientCrashTests(kafka.Target);
+
+public sealed class PostgresDisposalTests(PostgresFixture postgres) : DisposalTests(postgres.Target);
+public sealed class DynamoDBDisposalTests(DynamoDBFixture dynamo) : DisposalTests(dynamo.Target);
+public sealed class KafkaDisposalTests(KafkaFixture kafka) : DisposalTests(kafka.Target);
