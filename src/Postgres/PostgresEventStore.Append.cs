@@ -3,9 +3,10 @@ using Npgsql;
 
 namespace EventStore.Providers.Postgres;
 
-// How PostgreSQL appends: one call of the append_events function (Scripts/2_AppendEvents.sql) per append, as a
-// prepared statement in autocommit: one round trip, one transaction. The function locks the stream-head row, checks
-// the expected version and idempotence there, takes positions from log_head and inserts the batch with unnest.
+// How PostgreSQL appends: one call of the append_events function (Scripts/2_AppendEvents.sql, redefined by
+// 4_IdempotentStreamExists.sql) per append, as a prepared statement in autocommit: one round trip, one transaction.
+// The function locks the stream-head row, checks the expected version and idempotence there, takes positions from
+// log_head and inserts the batch with unnest.
 public sealed partial class PostgresEventStore
 {
     private enum AppendStatus

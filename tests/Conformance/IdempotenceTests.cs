@@ -53,6 +53,52 @@ public abstract class IdempotenceTests(IEventStoreFixture fixture) : Conformance
     }
 
     [Fact]
+    public async Task Re_sending_a_StreamExists_batch_returns_the_original_result_and_writes_nothing()
+    {
+        var stream = NewStream();
+        await SeedAsync(stream, 1);
+        var batch = TestEvents.Batch(2);
+        var original = await AppendAsync(stream, ExpectedVersion.StreamExists, batch);
+
+        var again = await AppendAsync(stream, ExpectedVersion.StreamExists, batch);
+
+        Assert.Equal(2, again.LastVersion);
+        Assert.Equal(original.Position, again.Position);
+        Assert.False(again.WroteEvents);
+        Assert.Equal(3, (await ReadStreamAsync(stream)).Count);
+        Assert.Equal(3, (await ReadAllAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Re_sending_an_Any_batch_onto_a_stream_with_earlier_events_returns_the_original_result()
+    {
+        var stream = NewStream();
+        await SeedAsync(stream, 2);
+        var batch = TestEvents.Batch(2);
+        var original = await AppendAsync(stream, ExpectedVersion.Any, batch);
+
+        var again = await AppendAsync(stream, ExpectedVersion.Any, batch);
+
+        Assert.Equal(3, again.LastVersion);
+        Assert.Equal(original.Position, again.Position);
+        Assert.False(again.WroteEvents);
+        Assert.Equal(4, (await ReadStreamAsync(stream)).Count);
+    }
+
+    [Fact]
+    public async Task A_StreamExists_batch_that_partly_overlaps_the_last_batch_fails_and_writes_nothing()
+    {
+        var stream = NewStream();
+        var batch = TestEvents.Batch(2);
+        await AppendAsync(stream, ExpectedVersion.NoStream, batch);
+
+        await Assert.ThrowsAsync<EventIdConflictException>(() => AppendAsync(stream, ExpectedVersion.StreamExists, batch[1], TestEvents.Create()));
+
+        Assert.Equal(batch.Select(e => e.EventId), (await ReadStreamAsync(stream)).Select(e => e.EventId));
+        Assert.Equal(2, (await ReadAllAsync()).Count);
+    }
+
+    [Fact]
     public async Task Re_sending_a_batch_after_the_stream_moved_on_still_returns_the_original_result()
     {
         var stream = NewStream();

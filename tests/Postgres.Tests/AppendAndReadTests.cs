@@ -66,6 +66,25 @@ public sealed class AppendAndReadTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Re_sending_the_last_batch_with_StreamExists_returns_the_original_result_instead_of_an_event_id_conflict()
+    {
+        await using var sut = await fixture.CreateStoreAsync(Ct);
+        var stream = new StreamName("Order-1");
+        await sut.Store.AppendAsync(stream, ExpectedVersion.NoStream, [TestEvents.New()], Ct);
+        var batch = TestEvents.Many(2);
+        var original = await sut.Store.AppendAsync(stream, ExpectedVersion.StreamExists, batch, Ct);
+
+        var again = await sut.Store.AppendAsync(stream, ExpectedVersion.StreamExists, batch, Ct);
+
+        Assert.Equal(original with { WroteEvents = false }, again);
+        await Assert.ThrowsAsync<EventIdConflictException>(() => sut.Store.AppendAsync(stream, ExpectedVersion.StreamExists, [batch[1], TestEvents.New()], Ct));
+        var fresh = await sut.Store.AppendAsync(stream, ExpectedVersion.StreamExists, [TestEvents.New()], Ct);
+        Assert.Equal(3, fresh.LastVersion);
+        Assert.True(fresh.WroteEvents);
+        Assert.Equal(Position.FromInt64(4), await sut.Store.GetHeadPositionAsync(Ct));
+    }
+
+    [Fact]
     public async Task An_empty_batch_checks_the_expectation_and_never_creates_the_stream()
     {
         await using var sut = await fixture.CreateStoreAsync(Ct);
