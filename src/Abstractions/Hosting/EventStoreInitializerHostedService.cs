@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace EventStore.Providers.Hosting;
@@ -11,9 +12,12 @@ namespace EventStore.Providers.Hosting;
 /// </summary>
 public sealed partial class EventStoreInitializerHostedService(
     IEnumerable<IEventStoreInitializer> initializers,
-    ILogger<EventStoreInitializerHostedService> logger,
+    ILogger<EventStoreInitializerHostedService>? logger = null,
     IOptions<EventStoreOptions>? options = null) : IHostedService
 {
+    // Optional so a container built without AddLogging (a console tool, a test) can still start the store.
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
