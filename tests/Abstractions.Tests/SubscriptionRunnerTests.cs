@@ -47,6 +47,8 @@ public class SubscriptionRunnerTests
 
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), handler.Events.Select(e => e.Version));
         Assert.All(handler.Batches, b => Assert.InRange(b.Count, 1, 3));
+        // The last events may arrive while the runner still pages history; it must still turn live afterwards.
+        await WaitUntilLiveAsync(runner);
         Assert.Equal(SubscriptionStatus.Live, runner.Status);
     }
 
