@@ -27,6 +27,8 @@ internal static class EventStoreCoreServices
     public static void Add(EventStoreBuilder builder)
     {
         var services = builder.Services;
+        // The health check service and the hosted services log; a container built without a host still resolves them.
+        services.AddLogging();
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddOptions<EventSerializationOptions>();
