@@ -21,6 +21,7 @@ public sealed class KafkaEventStore : IEventStore, IEventStoreInitializer, IAsyn
     private volatile bool _initialized;
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private EventStoreCapabilities _capabilities;
+    private Task? _disposal;
 
     /// <summary>Creates the store; call <see cref="InitializeAsync"/> (or let the first call do it).</summary>
     /// <exception cref="EventStoreConfigurationException">An option is invalid.</exception>
@@ -666,7 +667,24 @@ public sealed class KafkaEventStore : IEventStore, IEventStoreInitializer, IAsyn
     }
 
     /// <summary>Stops the writers and closes the Kafka clients.</summary>
-    public async ValueTask DisposeAsync()
+    /// <remarks>
+    /// Idempotent: DI containers dispose one singleton once per service type it is registered under, so later (and
+    /// concurrent) calls wait for the first disposal instead of touching the destroyed librdkafka handles.
+    /// </remarks>
+    public ValueTask DisposeAsync()
+    {
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = Interlocked.CompareExchange(ref _disposal, first.Task, null);
+        if (running is not null) return new ValueTask(running);
+        _ = DisposeCoreAsync().ContinueWith(t =>
+        {
+            if (t.Exception is not null) first.TrySetException(t.Exception.InnerExceptions);
+            else first.TrySetResult();
+        }, TaskScheduler.Default);
+        return new ValueTask(first.Task);
+    }
+
+    private async Task DisposeCoreAsync()
     {
         foreach (var w in _writers) await w.DisposeAsync().ConfigureAwait(false);
         Producer.Flush(TimeSpan.FromSeconds(5));

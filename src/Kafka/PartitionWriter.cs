@@ -150,7 +150,8 @@ internal sealed class PartitionWriter : IAsyncDisposable
             return new Pending(stream.Value, last, [EventRecord.Marker(key, kind, last)], [], kind);
         }
         var events = item.Events;
-        if (!Satisfied(item.Expected, last, visible) || (item.Expected.Kind == ExpectedVersionKind.Any && events.Count > 0 && visible))
+        // Any and StreamExists hold on an existing stream, so a re-sent batch would pass the version check: look for it first.
+        if (!Satisfied(item.Expected, last, visible) || (item.Expected.Kind is ExpectedVersionKind.Any or ExpectedVersionKind.StreamExists && events.Count > 0 && visible))
         {
             var idempotent = await CheckIdempotenceAsync(stream, item.Expected, events, entry).ConfigureAwait(false);
             if (idempotent is not null)
@@ -187,32 +188,44 @@ internal sealed class PartitionWriter : IAsyncDisposable
     private async Task<AppendResult?> CheckIdempotenceAsync(StreamName stream, ExpectedVersion expected, IReadOnlyList<EventData> events, StreamEntry? entry)
     {
         if (events.Count == 0 || entry is null || entry.LastVersion < 0) return null;
-        long from = expected.Kind switch
-        {
-            ExpectedVersionKind.Exact => expected.Version + 1,
-            ExpectedVersionKind.NoStream => 0,
-            _ => Math.Max(0, entry.LastVersion - events.Count + 1),
-        };
+        if (expected.Kind is ExpectedVersionKind.Any or ExpectedVersionKind.StreamExists)
+            return await CheckRecentTailAsync(stream, events, entry).ConfigureAwait(false);
+        var from = expected.Kind == ExpectedVersionKind.Exact ? expected.Version + 1 : 0;
         var count = (int)Math.Min(events.Count, entry.LastVersion - from + 1);
         var stored = count <= 0 ? [] : await StoredIdsAsync(stream, entry, from, count).ConfigureAwait(false);
         var matches = 0;
         for (var i = 0; i < stored.Count; i++) if (stored[i] == events[i].EventId) matches++;
-        if (matches == events.Count)
-        {
-            var lastOffset = entry.Slice(from + count - 1, from + count - 1)[0].FirstOffset;
-            return new AppendResult(from + count - 1, _store.PositionOf(Index.Partition, lastOffset), false);
-        }
+        if (matches == events.Count) return Original(entry, from + count - 1);
         var storedSet = stored.ToHashSet();
-        if (expected.Kind is ExpectedVersionKind.Any or ExpectedVersionKind.StreamExists)
-        {
-            // For Any the batch may sit anywhere in the recent tail; look a batch-length further back too.
-            var wider = Math.Max(0, entry.LastVersion - 2 * events.Count + 1);
-            if (wider < from) storedSet.UnionWith(await StoredIdsAsync(stream, entry, wider, (int)(from - wider)).ConfigureAwait(false));
-        }
         var overlap = events.FirstOrDefault(e => storedSet.Contains(e.EventId));
         if (overlap is not null) throw new EventIdConflictException(stream, overlap.EventId);
         return null;
     }
+
+    /// <summary>
+    /// Any and StreamExists name no place for the batch: it is a re-send when its first id is stored in the recent
+    /// tail (the cached recent ids, and at least the last two batch lengths) and the rest follow it in order.
+    /// </summary>
+    private async Task<AppendResult?> CheckRecentTailAsync(StreamName stream, IReadOnlyList<EventData> events, StreamEntry entry)
+    {
+        var cached = entry.RecentFirstVersion <= entry.LastVersion ? entry.RecentFirstVersion : entry.LastVersion + 1;
+        var from = Math.Max(0, Math.Min(cached, entry.LastVersion - 2L * events.Count + 1));
+        var stored = await StoredIdsAsync(stream, entry, from, (int)(entry.LastVersion - from + 1)).ConfigureAwait(false);
+        var start = stored.IndexOf(events[0].EventId);
+        if (start >= 0 && start + events.Count <= stored.Count)
+        {
+            var inPlace = true;
+            for (var i = 1; i < events.Count && inPlace; i++) inPlace = stored[start + i] == events[i].EventId;
+            if (inPlace) return Original(entry, from + start + events.Count - 1);
+        }
+        var storedSet = stored.ToHashSet();
+        var overlap = events.FirstOrDefault(e => storedSet.Contains(e.EventId));
+        if (overlap is not null) throw new EventIdConflictException(stream, overlap.EventId);
+        return null;
+    }
+
+    private AppendResult Original(StreamEntry entry, long lastVersion) =>
+        new(lastVersion, _store.PositionOf(Index.Partition, entry.Slice(lastVersion, lastVersion)[0].FirstOffset), false);
 
     private async Task<List<Guid>> StoredIdsAsync(StreamName stream, StreamEntry entry, long from, int count)
     {

@@ -215,6 +215,27 @@ public sealed class KafkaStoreTests
     }
 
     [Fact]
+    public async Task Resending_a_streams_last_batch_with_StreamExists_returns_the_original_result_instead_of_writing_it_again()
+    {
+        var options = Fixture.NewTopics();
+        await using var store = await KafkaFixture.OpenAsync(options, Ct);
+        var stream = new StreamName("Ship-1");
+        var earlier = new[] { Event(), Event(), Event() };
+        await store.AppendAsync(stream, ExpectedVersion.NoStream, earlier, Ct);
+        var last = new[] { Event(), Event(), Event() };
+        var first = await store.AppendAsync(stream, ExpectedVersion.StreamExists, last, Ct);
+        var again = await store.AppendAsync(stream, ExpectedVersion.StreamExists, last, Ct);
+        Assert.Equal(5, first.LastVersion);
+        Assert.False(again.WroteEvents);
+        Assert.Equal(first.LastVersion, again.LastVersion);
+        Assert.Equal(first.Position, again.Position);
+        await Assert.ThrowsAsync<EventIdConflictException>(() => store.AppendAsync(stream, ExpectedVersion.StreamExists, [last[2], Event()], Ct));
+        await Assert.ThrowsAsync<EventIdConflictException>(() => store.AppendAsync(stream, ExpectedVersion.Any, [earlier[1], Event()], Ct));
+        Assert.Equal(6, await HighWatermarkAsync(options));
+        Assert.Equal(5, (await store.GetStreamInfoAsync(stream, Ct)).LastVersion);
+    }
+
+    [Fact]
     public async Task Without_the_pre_append_catch_up_the_log_still_picks_one_winner_and_recognises_a_resend_from_another_instance()
     {
         var options = Fixture.NewTopics();

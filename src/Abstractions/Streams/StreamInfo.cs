@@ -13,7 +13,13 @@ public sealed record StreamInfo(StreamName Stream, bool Exists, long LastVersion
 
 /// <summary>The result of a successful append.</summary>
 /// <param name="LastVersion">The version of the stream's last event after the append (the next expected version).</param>
-/// <param name="Position">The position of the last event written (or of the stream head for an empty append).</param>
+/// <param name="Position">
+/// The position of the last event written (or of the stream head for an empty append). On providers whose
+/// <see cref="EventStoreCapabilities.GlobalOrder"/> is <see cref="GlobalOrdering.Total"/> it equals that event's
+/// position in $all and can be used as a $all checkpoint. On <see cref="GlobalOrdering.PerPartition"/> providers
+/// (Kafka with several partitions) it only identifies the event's offset in its own partition (other components 0):
+/// it is not a $all checkpoint, because $all positions there are vectors merged over all partitions.
+/// </param>
 /// <param name="WroteEvents">False when nothing was written: an empty batch, or an idempotent re-send of a batch already stored.</param>
 public sealed record AppendResult(long LastVersion, Position Position, bool WroteEvents = true)
 {
