@@ -38,7 +38,7 @@ dotnet test "$root/EventStore.Providers.sln" --logger "trx" --results-directory 
 read -r passed failed skipped < <(
   cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
     { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"|\/|>/, "", kv[2]); c[kv[1]] += kv[2] } }
-    END { printf "%d %d %d\n", c["passed"], c["failed"] + c["error"] + c["timeout"] + c["aborted"], c["notExecuted"] }')
+    END { printf "%d %d %d\n", c["passed"], c["failed"] + c["error"] + c["timeout"] + c["aborted"], c["total"] - c["executed"] }')
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 if [[ $status -eq 0 && ${passed} -eq 0 ]]; then echo "test.sh: no test ran" >&2; status=1; fi
 exit $status
