@@ -10,5 +10,6 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stream {Stream} deleted ({Mode})")]
     public static partial void LogStreamDeleted(this ILogger logger, string stream, StreamDeletionMode mode);
-
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Appends still running after {Wait} hold back $all; the read returns the final part of the log up to position {Position}")]
+    public static partial void LogPendingAppendsTimedOut(this ILogger logger, TimeSpan wait, long position);
 }

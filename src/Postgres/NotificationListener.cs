@@ -5,14 +5,21 @@ using Npgsql;
 namespace EventStore.Providers.Postgres;
 
 /// <summary>
-/// One LISTEN connection per store instance that wakes every caught-up subscription when an append commits
-/// (append_events calls pg_notify). A waiter takes the current signal, then checks the head, then waits: a commit
-/// after its last read either moved the head already or completes the signal it holds, so none is missed.
-/// While the LISTEN connection is down, waiters poll every <c>pollInterval</c> instead.
+/// One LISTEN connection per store instance that wakes every caught-up subscription when an append commits. The
+/// store calls <see cref="OnAppended"/> after each commit: that wakes this process's subscriptions directly and sends
+/// one NOTIFY for the burst (outside the appending transaction, whose commit would otherwise queue on the global
+/// notification lock). A waiter takes the current signal, then checks the highest committed position, then waits: a
+/// commit after its last read either moved that position already or completes the signal it holds, so none is
+/// missed. While the LISTEN connection is down, waiters poll every <c>pollInterval</c> instead.
 /// </summary>
-internal sealed class NotificationListener(NpgsqlDataSource dataSource, string channel, Func<CancellationToken, Task<long>> readHead,
-    TimeSpan pollInterval, ILogger logger) : IStoreChangeNotifier, IAsyncDisposable
+internal sealed class NotificationListener(NpgsqlDataSource dataSource, string channel, Func<CancellationToken, Task<long>> readCommitted,
+    TimeSpan pollInterval, bool notifyOnAppend, ILogger logger) : IStoreChangeNotifier, IAsyncDisposable
 {
+    // Synchronous commit off: the notification carries no data, so its commit need not wait for a WAL flush.
+    private readonly string _notifySql = $"BEGIN; SET LOCAL synchronous_commit = off; NOTIFY {SqlText.QuoteIdentifier(channel)}; COMMIT";
+    private int _notifyState; // 0 idle, 1 sending, 2 sending and another append committed meanwhile
+    private Task _notifier = Task.CompletedTask;
+
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _startLock = new();
@@ -47,8 +54,50 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
             return;
         }
         var seen = PostgresEventStore.ToRaw(after);
-        if (await readHead(cancellationToken).ConfigureAwait(false) > seen) return;
+        // Anything committed past the reader's position, final or still held back by an older append (the read
+        // waits for that one), is a reason to read again.
+        if (await readCommitted(cancellationToken).ConfigureAwait(false) > seen) return;
         await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Called after an append commits: wakes local waiters and makes sure a NOTIFY follows the commit.</summary>
+    public void OnAppended()
+    {
+        Fire();
+        if (!notifyOnAppend || Volatile.Read(ref _disposed) != 0) return;
+        while (true)
+        {
+            var state = Volatile.Read(ref _notifyState);
+            if (state == 2) return; // a send is already due after the current one, and it follows this commit
+            if (Interlocked.CompareExchange(ref _notifyState, state + 1, state) != state) continue;
+            if (state == 0) _notifier = Task.Run(SendNotificationsAsync);
+            return;
+        }
+    }
+
+    private async Task SendNotificationsAsync()
+    {
+        while (true)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(_stop.Token).ConfigureAwait(false);
+                await using var cmd = new NpgsqlCommand(_notifySql, connection);
+                await cmd.ExecuteNonQueryAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                Volatile.Write(ref _notifyState, 0);
+                return;
+            }
+            catch (Exception e) when (PostgresErrors.ShouldMap(e))
+            {
+                // Subscriptions elsewhere then wake at their poll interval.
+                logger.LogDebug("NOTIFY on {Channel} failed ({Error})", channel, e.GetType().Name);
+            }
+            if (Interlocked.CompareExchange(ref _notifyState, 0, 1) == 1) return;
+            Volatile.Write(ref _notifyState, 1);
+        }
     }
 
     private void Fire() => Interlocked.Exchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
@@ -113,6 +162,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null) await _loop.ConfigureAwait(false);
+        await _notifier.ConfigureAwait(false);
         _stop.Dispose();
         _signal.TrySetResult();
     }

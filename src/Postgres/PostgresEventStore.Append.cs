@@ -3,10 +3,11 @@ using Npgsql;
 
 namespace EventStore.Providers.Postgres;
 
-// How PostgreSQL appends: one call of the append_events function (Scripts/2_AppendEvents.sql, redefined by
-// 4_IdempotentStreamExists.sql) per append, as a prepared statement in autocommit: one round trip, one transaction.
-// The function locks the stream-head row, checks the expected version and idempotence there, takes positions from
-// log_head and inserts the batch with unnest.
+// How PostgreSQL appends: one call of the append_events function (Scripts/5_CommitOrderPositions.sql, which
+// replaced the versions of scripts 2 and 4) per append, as a prepared statement in autocommit: one round trip, one
+// transaction. The function takes the stream's advisory lock, checks the expected version and idempotence there,
+// derives positions from its transaction id and inserts the batch with unnest. Subscribers are notified after the
+// commit (NotificationListener.OnAppended).
 public sealed partial class PostgresEventStore
 {
     private enum AppendStatus
@@ -82,6 +83,7 @@ public sealed partial class PostgresEventStore
         switch ((AppendStatus)status)
         {
             case AppendStatus.Written:
+                _listener.OnAppended();
                 return new AppendResult(lastVersion, FromRaw(lastPosition));
             case AppendStatus.Idempotent:
                 _logger.LogIdempotentAppend(stream.Value, lastVersion);

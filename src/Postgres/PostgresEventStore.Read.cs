@@ -83,26 +83,39 @@ public sealed partial class PostgresEventStore
         else cursor = forwards ? 0 : long.MaxValue;
         var filter = category is null ? options.Filter : options.Filter with { Categories = [category] };
         var remaining = options.MaxCount;
+        // Pages read below the safe position; at the end of the log a forwards read also takes in events that
+        // committed while an older append was still running, once that append is done (WaitForPendingAppendsAsync).
+        // A backwards read starts from the end, so it does that first.
+        var horizon = 0L;
+        var waited = !forwards;
+        if (!forwards) horizon = await WaitForPendingAppendsAsync(0, cancellationToken).ConfigureAwait(false);
         while (remaining > 0)
         {
             var limit = (int)Math.Min(remaining, _options.ReadPageSize);
-            var page = await ReadLogPageAsync(forwards, cursor, filter, limit, cancellationToken).ConfigureAwait(false);
+            var page = await ReadLogPageAsync(forwards, cursor, horizon, filter, limit, cancellationToken).ConfigureAwait(false);
             foreach (var e in page)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 yield return e;
             }
-            if (page.Count < limit) yield break;
             remaining -= page.Count;
-            cursor = page[^1].Position.Parts[0];
+            if (page.Count > 0) cursor = page[^1].Position.Parts[0];
+            if (page.Count < limit)
+            {
+                if (waited) yield break;
+                waited = true;
+                horizon = await WaitForPendingAppendsAsync(cursor, cancellationToken).ConfigureAwait(false);
+                if (horizon == 0) yield break;
+            }
         }
     }
 
     /// <summary>
-    /// One page of the global log after (forwards) or before (backwards) <paramref name="cursor"/>. Committed positions are always 1..N without holes (see README), so no
-    /// high-water filter is needed: whatever a query sees is a prefix of the final log.
+    /// One page of the global log after (forwards) or before (backwards) <paramref name="cursor"/>, only below the
+    /// safe position (or <paramref name="horizon"/> when higher): everything there is final, so whatever a page
+    /// returns is a prefix of the log that no later commit can add to (see README).
     /// </summary>
-    private async Task<List<RecordedEvent>> ReadLogPageAsync(bool forwards, long cursor, EventFilter filter, int limit, CancellationToken cancellationToken)
+    private async Task<List<RecordedEvent>> ReadLogPageAsync(bool forwards, long cursor, long horizon, EventFilter filter, int limit, CancellationToken cancellationToken)
     {
         var events = new List<RecordedEvent>(Math.Min(limit, 1024));
         try
@@ -111,8 +124,10 @@ public sealed partial class PostgresEventStore
             await using var cmd = new NpgsqlCommand { Connection = connection };
             var sql = new StringBuilder(_sql.AllFrom);
             sql.Append(forwards ? "e.position > $1" : "e.position < $1");
+            sql.Append(" AND e.position < ").Append(_sql.SafeBelow);
             cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = cursor });
             cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+            cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = horizon });
             if (filter.Categories.Count > 0)
             {
                 cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. filter.Categories] });
@@ -142,6 +157,87 @@ public sealed partial class PostgresEventStore
         }
         return events;
     }
+
+    /// <summary>The safe position, the highest committed position, and the highest final one (all 0 when empty).</summary>
+    internal readonly record struct LogVisibility(long Safe, long Visible, long SafeHead)
+    {
+        /// <summary>True when no committed event sits at or above the safe position.</summary>
+        public bool AllFinal => Visible < Safe;
+    }
+
+    internal async Task<LogVisibility> GetVisibilityAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand(_sql.Visibility, connection);
+            await cmd.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return new LogVisibility(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+        catch (Exception e) when (PostgresErrors.ShouldMap(e))
+        {
+            throw PostgresErrors.Map(e, "head position", cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// When committed events above <paramref name="cursor"/> sit at or above the safe position (a transaction with a
+    /// smaller id is still running), waits until every append of this schema that could still write below them has
+    /// ended and returns a horizon above them below which the log is final. Returns 0 when nothing is held back.
+    /// When <see cref="PostgresEventStoreOptions.PendingAppendWait"/> runs out it returns the position of the oldest
+    /// append still running (everything below it is final) and logs a warning. Transactions that are not appends (a long report, an idle session) do not make it wait. When
+    /// everything committed is final already, returns the current safe position, which may be above the one the
+    /// caller's last page was read under.
+    /// </summary>
+    private async Task<long> WaitForPendingAppendsAsync(long cursor, CancellationToken cancellationToken)
+    {
+        var visibility = await GetVisibilityAsync(cancellationToken).ConfigureAwait(false);
+        if (visibility.Visible <= cursor) return 0;
+        // The page before may have been read under an older safe position: read on up to the current one.
+        if (visibility.AllFinal) return visibility.Safe;
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            long positionBase, nextXid;
+            long[] running;
+            await using (var cmd = new NpgsqlCommand(_sql.AppendsInFlight, connection))
+            await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                positionBase = reader.GetInt64(0);
+                nextXid = reader.GetInt64(1);
+                running = reader.GetFieldValue<long[]>(2);
+            }
+            var delay = TimeSpan.FromMilliseconds(1);
+            var deadline = TimeProvider.System.GetTimestamp() + (long)(_options.PendingAppendWait.TotalSeconds * TimeProvider.System.TimestampFrequency);
+            while (running.Length > 0)
+            {
+                if (TimeProvider.System.GetTimestamp() > deadline)
+                {
+                    // Stay below the oldest append still running: everything under it is final.
+                    var oldest = running.Min(xid => FullTransactionId(xid, nextXid));
+                    var bound = positionBase + (oldest << 16);
+                    _logger.LogPendingAppendsTimedOut(_options.PendingAppendWait, bound);
+                    return Math.Max(bound, visibility.Safe);
+                }
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                await using var cmd = new NpgsqlCommand(_sql.StillRunning, connection);
+                cmd.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = running });
+                running = (long[])(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(20).Ticks));
+            }
+            return positionBase + (nextXid << 16);
+        }
+        catch (Exception e) when (PostgresErrors.ShouldMap(e))
+        {
+            throw PostgresErrors.Map(e, "$all read", cancellationToken);
+        }
+    }
+
+    /// <summary>The 64-bit id of a running transaction from its 32-bit id (pg_locks) and a later 64-bit next id.</summary>
+    internal static long FullTransactionId(long xid32, long nextXid) => nextXid - (((nextXid & 0xFFFF_FFFFL) - xid32) & 0xFFFF_FFFFL);
 
     // Columns from `offset`: position, stream_name, version, event_id, event_type, data, metadata, content_type, schema_version, created.
     private static RecordedEvent ReadEvent(NpgsqlDataReader reader, int offset, StreamName stream) => new(
@@ -180,16 +276,19 @@ public sealed partial class PostgresEventStore
     }
 
     /// <inheritdoc />
-    public async Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default) =>
-        FromRaw(await GetHeadAsync(cancellationToken).ConfigureAwait(false));
-
-    internal async Task<long> GetHeadAsync(CancellationToken cancellationToken)
+    /// <remarks>The last final position: after waiting for appends still committing below events already committed.</remarks>
+    public async Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default)
     {
+        var visibility = await GetVisibilityAsync(cancellationToken).ConfigureAwait(false);
+        if (visibility.AllFinal) return FromRaw(visibility.Visible);
+        var horizon = await WaitForPendingAppendsAsync(0, cancellationToken).ConfigureAwait(false);
+        if (horizon == 0) return FromRaw(visibility.Visible);
         try
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand(_sql.Head, connection);
-            return (long)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            await using var cmd = new NpgsqlCommand(_sql.MaxBelow, connection);
+            cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = horizon });
+            return FromRaw((long)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
         }
         catch (Exception e) when (PostgresErrors.ShouldMap(e))
         {

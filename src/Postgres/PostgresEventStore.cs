@@ -47,7 +47,8 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _sql = new Queries(options.Schema);
-        _listener = new NotificationListener(dataSource, SqlText.Channel(options.Schema), GetHeadAsync, options.PollInterval, _logger);
+        _listener = new NotificationListener(dataSource, SqlText.Channel(options.Schema),
+            async ct => (await GetVisibilityAsync(ct).ConfigureAwait(false)).Visible, options.PollInterval, options.NotifyOnAppend, _logger);
         _subscriptions = new CatchUpSubscriptionReader(this, new CatchUpOptions
         {
             PageSize = options.ReadPageSize,

@@ -36,6 +36,22 @@ public sealed partial class PostgresEventStoreOptions
     public int ReadPageSize { get; set; } = 2048;
 
     /// <summary>
+    /// How long a read to the end of <c>$all</c> (or a head query) waits for appends that are still committing and
+    /// hold positions below events that already committed. Waiting lets the read include those later events
+    /// without ever letting a lower position appear behind a reader. Appends are single statements, so the wait is
+    /// normally milliseconds; when it runs out the read returns the part of the log that is final and logs a
+    /// warning. Default 10 seconds.
+    /// </summary>
+    public TimeSpan PendingAppendWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Send a NOTIFY after each append so subscriptions in other processes wake at once (default true). The
+    /// notification goes out after the append commits, on a separate connection, and bursts of appends share one.
+    /// Subscriptions in the same process are woken directly either way; without it others wake at <see cref="PollInterval"/>.
+    /// </summary>
+    public bool NotifyOnAppend { get; set; } = true;
+
+    /// <summary>
     /// Validates the options; <paramref name="section"/> prefixes the key named in the error.
     /// <paramref name="hasDataSource"/> tells whether a data source replaces <see cref="ConnectionString"/>.
     /// </summary>
@@ -60,6 +76,8 @@ public sealed partial class PostgresEventStoreOptions
             throw new EventStoreConfigurationException($"{section}:Schema", $"is '{Schema}'; it must start with a lower-case letter or '_' and hold only lower-case letters, digits and '_' (at most 48 characters).");
         if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromHours(1))
             throw new EventStoreConfigurationException($"{section}:PollInterval", $"is {PollInterval}; it must be more than zero and at most one hour.");
+        if (PendingAppendWait <= TimeSpan.Zero || PendingAppendWait > TimeSpan.FromMinutes(10))
+            throw new EventStoreConfigurationException($"{section}:PendingAppendWait", $"is {PendingAppendWait}; it must be more than zero and at most 10 minutes.");
         if (ReadPageSize is < 1 or > 100_000)
             throw new EventStoreConfigurationException($"{section}:ReadPageSize", $"is {ReadPageSize}; it must be between 1 and 100,000.");
     }

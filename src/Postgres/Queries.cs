@@ -10,9 +10,23 @@ internal sealed class Queries
         var s = SqlText.QuoteIdentifier(schema);
         Append = $"SELECT status, last_version, last_position, conflict_id FROM {s}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         Delete = $"SELECT status, actual_version FROM {s}.delete_stream($1, $2, $3, $4, $5)";
-        FindStoredId = $"SELECT e.event_id FROM {s}.events e JOIN {s}.streams st ON st.stream_id = e.stream_id WHERE st.stream_name = $1 AND e.event_id = ANY ($2) LIMIT 1";
-        StreamInfo = $"SELECT last_version, soft_deleted, tombstoned FROM {s}.streams WHERE stream_name = $1";
-        Head = $"SELECT last_position FROM {s}.log_head WHERE id = 1";
+        FindStoredId = $"SELECT e.event_id FROM unnest($2::uuid[]) AS u(id) JOIN {s}.events e ON e.event_id = u.id AND e.stream_id = (SELECT st.stream_id FROM {s}.streams st WHERE st.stream_name = $1) LIMIT 1";
+        StreamInfo = $"SELECT coalesce((SELECT e.version FROM {s}.events e WHERE e.stream_id = st.stream_id ORDER BY e.version DESC LIMIT 1), -1), st.soft_deleted, st.tombstoned FROM {s}.streams st WHERE st.stream_name = $1";
+        // The safe position (below it every position is final), the highest visible position, and the highest final one.
+        Visibility = $"SELECT {s}.safe_position(), coalesce((SELECT max(position) FROM {s}.events), 0), coalesce((SELECT max(position) FROM {s}.events WHERE position < {s}.safe_position()), 0)";
+        // For a waiting reader: the position base, the snapshot's next transaction id (every later transaction gets a
+        // larger one) and the 32-bit ids of this schema's appends still running. The snapshot is taken before
+        // pg_locks is read, so an append that has no id yet gets one above that next id.
+        AppendsInFlight = $"""
+            SELECT {s}.position_base(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+                   array(SELECT t.transactionid::text::bigint
+                           FROM pg_locks a
+                           JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction AND t.locktype = 'transactionid'
+                          WHERE a.locktype = 'advisory' AND a.granted AND a.objsubid = 2
+                            AND a.classid = {s}.stream_lock_class()::oid)
+            """;
+        StillRunning = "SELECT array(SELECT transactionid::text::bigint FROM pg_locks WHERE locktype = 'transactionid' AND transactionid::text::bigint = ANY ($1))";
+        MaxBelow = $"SELECT coalesce(max(position), 0) FROM {s}.events WHERE position < $1";
         var streamPage = $"""
             SELECT st.tombstoned, {EventColumns}
               FROM {s}.streams st
@@ -25,6 +39,7 @@ internal sealed class Queries
         ReadStreamForwards = streamPage.Replace("@cond@", ">= greatest($2, st.truncate_before)", StringComparison.Ordinal).Replace("@dir@", "", StringComparison.Ordinal);
         ReadStreamBackwards = streamPage.Replace("@cond@", "BETWEEN st.truncate_before AND $2", StringComparison.Ordinal).Replace("@dir@", "DESC", StringComparison.Ordinal);
         AllFrom = $"SELECT {EventColumns} FROM {s}.events e WHERE ";
+        SafeBelow = $"greatest({s}.safe_position(), $3)";
         SnapshotLoad = $"SELECT version, snapshot_type, data, schema_version, created FROM {s}.snapshots WHERE stream_name = $1";
         SnapshotSave = $"""
             INSERT INTO {s}.snapshots AS t (stream_name, version, snapshot_type, data, schema_version) VALUES ($1, $2, $3, $4, $5)
@@ -46,12 +61,18 @@ internal sealed class Queries
     public string Delete { get; }
     public string FindStoredId { get; }
     public string StreamInfo { get; }
-    public string Head { get; }
+    public string Visibility { get; }
+    public string AppendsInFlight { get; }
+    public string StillRunning { get; }
+    public string MaxBelow { get; }
     public string ReadStreamForwards { get; }
     public string ReadStreamBackwards { get; }
 
     /// <summary>The start of a <c>$all</c> page query; the reader appends parameterised conditions.</summary>
     public string AllFrom { get; }
+
+    /// <summary>The exclusive upper bound of a <c>$all</c> page: the safe position, or parameter $3 when higher.</summary>
+    public string SafeBelow { get; }
     public string SnapshotLoad { get; }
     public string SnapshotSave { get; }
     public string SnapshotDelete { get; }

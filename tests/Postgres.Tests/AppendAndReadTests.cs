@@ -8,7 +8,7 @@ public sealed class AppendAndReadTests(PostgresFixture fixture)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Appends_get_dense_versions_and_positions_and_read_back_byte_for_byte()
+    public async Task Appends_get_dense_versions_and_consecutive_positions_and_read_back_byte_for_byte()
     {
         await using var sut = await fixture.CreateStoreAsync(Ct);
         var stream = new StreamName("Order-1");
@@ -17,10 +17,12 @@ public sealed class AppendAndReadTests(PostgresFixture fixture)
         var second = await sut.Store.AppendAsync(new StreamName("Order-2"), ExpectedVersion.Any, [TestEvents.New()], Ct);
 
         Assert.Equal(2, first.LastVersion);
-        Assert.Equal(Position.FromInt64(3), first.Position);
-        Assert.Equal(Position.FromInt64(4), second.Position);
+        Assert.True(second.Position > first.Position, "a later append must get a higher position");
         var read = await sut.Store.ReadStreamAsync(stream, cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal([0L, 1L, 2L], read.Select(e => e.Version));
+        // One append's events sit at consecutive positions, the last one reported in the result.
+        var last = first.Position.Parts[0];
+        Assert.Equal([last - 2, last - 1, last], read.Select(e => e.Position.Parts[0]));
         for (var i = 0; i < 3; i++)
         {
             Assert.Equal(batch[i].EventId, read[i].EventId);
@@ -29,7 +31,7 @@ public sealed class AppendAndReadTests(PostgresFixture fixture)
             Assert.Equal(batch[i].ContentType, read[i].ContentType);
             Assert.Equal(TimeSpan.Zero, read[i].CreatedUtc.Offset);
         }
-        Assert.Equal(Position.FromInt64(4), await sut.Store.GetHeadPositionAsync(Ct));
+        Assert.Equal(second.Position, await sut.Store.GetHeadPositionAsync(Ct));
     }
 
     [Fact]
@@ -37,13 +39,14 @@ public sealed class AppendAndReadTests(PostgresFixture fixture)
     {
         await using var sut = await fixture.CreateStoreAsync(Ct);
         var stream = new StreamName("Order-1");
-        await sut.Store.AppendAsync(stream, ExpectedVersion.NoStream, TestEvents.Many(2), Ct);
+        var written = await sut.Store.AppendAsync(stream, ExpectedVersion.NoStream, TestEvents.Many(2), Ct);
 
         var e = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => sut.Store.AppendAsync(stream, ExpectedVersion.Exact(0), [TestEvents.New()], Ct));
         Assert.Equal(1, e.ActualVersion);
         var missing = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => sut.Store.AppendAsync(new StreamName("Order-9"), ExpectedVersion.StreamExists, [TestEvents.New()], Ct));
         Assert.Equal(-1, missing.ActualVersion);
-        Assert.Equal(Position.FromInt64(2), await sut.Store.GetHeadPositionAsync(Ct));
+        Assert.Equal(written.Position, await sut.Store.GetHeadPositionAsync(Ct));
+        Assert.Equal(2, await sut.Store.ReadAllAsync(cancellationToken: Ct).CountAsync(Ct));
     }
 
     [Fact]
@@ -81,7 +84,8 @@ public sealed class AppendAndReadTests(PostgresFixture fixture)
         var fresh = await sut.Store.AppendAsync(stream, ExpectedVersion.StreamExists, [TestEvents.New()], Ct);
         Assert.Equal(3, fresh.LastVersion);
         Assert.True(fresh.WroteEvents);
-        Assert.Equal(Position.FromInt64(4), await sut.Store.GetHeadPositionAsync(Ct));
+        Assert.Equal(fresh.Position, await sut.Store.GetHeadPositionAsync(Ct));
+        Assert.Equal(4, await sut.Store.ReadAllAsync(cancellationToken: Ct).CountAsync(Ct));
     }
 
     [Fact]
@@ -133,7 +137,9 @@ public sealed class AppendAndReadTests(PostgresFixture fixture)
             await sut.Store.AppendAsync(new StreamName($"{category}-{i % 5}"), ExpectedVersion.Any, [TestEvents.New(i % 2 == 0 ? "Even" : "Odd")], Ct);
         }
         var all = await sut.Store.ReadAllAsync(new ReadAllOptions(), Ct).ToListAsync(Ct);
-        Assert.Equal(Enumerable.Range(1, 30).Select(p => Position.FromInt64(p)), all.Select(e => e.Position));
+        Assert.Equal(30, all.Count);
+        Assert.Equal(all.Select(e => e.Position).Order(), all.Select(e => e.Position));
+        Assert.Equal(30, all.Select(e => e.Position).Distinct().Count());
 
         var paged = new List<RecordedEvent>();
         Position? from = null;
@@ -146,8 +152,8 @@ public sealed class AppendAndReadTests(PostgresFixture fixture)
         }
         Assert.Equal(all.Select(e => e.EventId), paged.Select(e => e.EventId));
 
-        var backwards = await sut.Store.ReadAllAsync(new ReadAllOptions { Direction = ReadDirection.Backwards, From = Position.FromInt64(10) }, Ct).ToListAsync(Ct);
-        Assert.Equal(Enumerable.Range(1, 9).Reverse().Select(p => Position.FromInt64(p)), backwards.Select(e => e.Position));
+        var backwards = await sut.Store.ReadAllAsync(new ReadAllOptions { Direction = ReadDirection.Backwards, From = all[9].Position }, Ct).ToListAsync(Ct);
+        Assert.Equal(all.Take(9).Reverse().Select(e => e.EventId), backwards.Select(e => e.EventId));
 
         var orders = await sut.Store.ReadCategoryAsync("Order", new ReadAllOptions { Filter = EventFilter.ForEventTypes("Even") }, Ct).ToListAsync(Ct);
         Assert.Equal(all.Where(e => e.Stream.Category == "Order" && e.EventType == "Even").Select(e => e.EventId), orders.Select(e => e.EventId));

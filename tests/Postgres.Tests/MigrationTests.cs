@@ -42,7 +42,9 @@ public sealed class MigrationTests(PostgresFixture fixture) : IAsyncLifetime
 
             Assert.Equal(SchemaMigrator.Scripts.Select(s => s.Number), await AppliedVersionsAsync());
             var results = await Task.WhenAll(stores.Select((s, i) => s.AppendAsync(new StreamName($"Order-{i}"), ExpectedVersion.NoStream, [TestEvents.New()], Ct)));
-            Assert.Equal(Enumerable.Range(1, 8).Select(p => Position.FromInt64(p)), results.Select(r => r.Position).Order());
+            var all = await stores[0].ReadAllAsync(cancellationToken: Ct).ToListAsync(Ct);
+            Assert.Equal(results.Select(r => r.Position).Order(), all.Select(e => e.Position));
+            Assert.Equal(8, all.Select(e => e.Position).Distinct().Count());
         }
         finally
         {
@@ -61,6 +63,50 @@ public sealed class MigrationTests(PostgresFixture fixture) : IAsyncLifetime
 
         Assert.Equal(0, result.LastVersion);
         Assert.Equal(SchemaMigrator.Scripts.Count, (await AppliedVersionsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task A_store_written_before_transaction_id_positions_continues_its_log_in_order_after_migrating()
+    {
+        // A schema as a store of the previous release left it: scripts 1 to 4 applied, positions 1..3 from log_head.
+        await using (var connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        {
+            await using (var create = new NpgsqlCommand($"CREATE SCHEMA \"{_schema}\"; CREATE TABLE \"{_schema}\".schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())", connection))
+                await create.ExecuteNonQueryAsync(Ct);
+            foreach (var script in SchemaMigrator.Scripts.Where(s => s.Number <= 4))
+            {
+                await using var cmd = new NpgsqlCommand(SqlText.ForSchema(script.Sql, _schema), connection);
+                await cmd.ExecuteNonQueryAsync(Ct);
+                await using var record = new NpgsqlCommand($"INSERT INTO \"{_schema}\".schema_migrations (version, name) VALUES ({script.Number}, '{script.Name}')", connection);
+                await record.ExecuteNonQueryAsync(Ct);
+            }
+            foreach (var (stream, count) in new[] { ("Order-1", 2), ("Order-2", 1) })
+            {
+                await using var append = new NpgsqlCommand($"SELECT status FROM \"{_schema}\".append_events($1, 'Order', 1, -1, $2, $3, $4, $5, $6, $7)", connection);
+                append.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+                append.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. Enumerable.Range(0, count).Select(_ => Guid.NewGuid())] });
+                append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Enumerable.Repeat("Old", count)] });
+                append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Enumerable.Repeat("application/json", count)] });
+                append.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. Enumerable.Repeat(1, count)] });
+                append.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. Enumerable.Repeat("{}"u8.ToArray(), count)] });
+                append.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. Enumerable.Repeat("{}"u8.ToArray(), count)] });
+                Assert.Equal(0, (int)(await append.ExecuteScalarAsync(Ct))!);
+            }
+        }
+
+        await using var store = new PostgresEventStore(fixture.DataSource, PostgresFixture.Options(_schema));
+        await store.InitializeAsync(Ct);
+        var next = await store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.Exact(1), [TestEvents.New()], Ct);
+
+        Assert.Equal(SchemaMigrator.Scripts.Select(s => s.Number), await AppliedVersionsAsync());
+        Assert.Equal(2, next.LastVersion);
+        var all = await store.ReadAllAsync(cancellationToken: Ct).ToListAsync(Ct);
+        Assert.Equal([1L, 2L, 3L], all.Take(3).Select(e => e.Position.Parts[0]));
+        Assert.Equal(next.Position, all[3].Position);
+        Assert.Equal(4, all.Count);
+        Assert.Equal(next.Position, await store.GetHeadPositionAsync(Ct));
+        var order1 = await store.ReadStreamAsync(new StreamName("Order-1"), cancellationToken: Ct).ToListAsync(Ct);
+        Assert.Equal([0L, 1L, 2L], order1.Select(e => e.Version));
     }
 
     [Fact]

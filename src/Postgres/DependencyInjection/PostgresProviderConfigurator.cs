@@ -10,7 +10,7 @@ namespace EventStore.Providers.Postgres;
 
 /// <summary>
 /// Configures the provider from <c>EventStore:Postgres</c> (<c>ConnectionString</c>, <c>Schema</c>,
-/// <c>MigrateOnStart</c>, <c>PollInterval</c>, <c>ReadPageSize</c>) when <c>EventStore:Provider</c> is <c>Postgres</c>.
+/// <c>MigrateOnStart</c>, <c>PollInterval</c>, <c>ReadPageSize</c>, <c>PendingAppendWait</c>, <c>NotifyOnAppend</c>) when <c>EventStore:Provider</c> is <c>Postgres</c>.
 /// </summary>
 public sealed class PostgresProviderConfigurator : IEventStoreProviderConfigurator
 {
@@ -32,6 +32,18 @@ public sealed class PostgresProviderConfigurator : IEventStoreProviderConfigurat
             options.PollInterval = TimeSpan.TryParse(poll, CultureInfo.InvariantCulture, out var p)
                 ? p
                 : throw new EventStoreConfigurationException($"{section.Path}:PollInterval", $"is '{poll}'; it must be a time span such as 00:00:01.");
+        }
+        if (section["PendingAppendWait"] is { } wait)
+        {
+            options.PendingAppendWait = TimeSpan.TryParse(wait, CultureInfo.InvariantCulture, out var w)
+                ? w
+                : throw new EventStoreConfigurationException($"{section.Path}:PendingAppendWait", $"is '{wait}'; it must be a time span such as 00:00:10.");
+        }
+        if (section["NotifyOnAppend"] is { } notify)
+        {
+            options.NotifyOnAppend = bool.TryParse(notify, out var n)
+                ? n
+                : throw new EventStoreConfigurationException($"{section.Path}:NotifyOnAppend", $"is '{notify}'; it must be true or false.");
         }
         if (section["ReadPageSize"] is { } size)
         {
