@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Npgsql;
 
 namespace EventStore.Providers.Postgres;
@@ -7,7 +6,8 @@ namespace EventStore.Providers.Postgres;
 // replaced the versions of scripts 2 and 4) per append, as a prepared statement in autocommit: one round trip, one
 // transaction. The function takes the stream's advisory lock, checks the expected version and idempotence there,
 // derives positions from its transaction id and inserts the batch with unnest. Subscribers are notified after the
-// commit (NotificationListener.OnAppended).
+// commit (NotificationListener.OnAppended). Appends made while others are on their way are sent together by the
+// AppendBatcher (append_many: one round trip and one commit for the group, each append checked on its own).
 public sealed partial class PostgresEventStore
 {
     private enum AppendStatus
@@ -25,65 +25,22 @@ public sealed partial class PostgresEventStore
     {
         EventGuard.ValidateAppend(stream, expectedVersion, events, Capabilities);
         cancellationToken.ThrowIfCancellationRequested();
-        var n = events.Count;
-        var ids = new Guid[n];
-        var types = new string[n];
-        var contentTypes = new string[n];
-        var schemaVersions = new int[n];
-        var data = new byte[n][];
-        var metadata = new byte[n][];
-        for (var i = 0; i < n; i++)
+        var append = new PendingAppend(stream, expectedVersion, events, cancellationToken);
+        AppendOutcome outcome;
+        if (_batcher is null)
         {
-            var e = events[i];
-            ids[i] = e.EventId;
-            types[i] = e.EventType;
-            contentTypes[i] = e.ContentType;
-            schemaVersions[i] = e.SchemaVersion;
-            data[i] = AsArray(e.Data);
-            metadata[i] = AsArray(e.Metadata);
+            outcome = await AppendOneAsync(append, cancellationToken).ConfigureAwait(false);
+            if (outcome.Status == (int)AppendStatus.Written) _listener.OnAppended();
+        }
+        else
+        {
+            outcome = await _batcher.SubmitAsync(append).ConfigureAwait(false);
         }
 
-        int status;
-        long lastVersion, lastPosition;
-        Guid? conflictId;
-        try
-        {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand(_sql.Append, connection);
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream.Value });
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream.Category });
-            cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)expectedVersion.Kind });
-            cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expectedVersion.Version });
-            cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
-            cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
-            cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = contentTypes });
-            cmd.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = schemaVersions });
-            cmd.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = data });
-            cmd.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = metadata });
-            // Prepared once per physical connection; later prepares of the same text are a local lookup.
-            await cmd.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                throw new EventStoreException("PostgreSQL append_events returned no row.");
-            status = reader.GetInt32(0);
-            lastVersion = reader.GetInt64(1);
-            lastPosition = reader.GetInt64(2);
-            conflictId = reader.IsDBNull(3) ? null : reader.GetGuid(3);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "events_stream_event_id")
-        {
-            // The expectation held but an id of the batch is already elsewhere in the stream.
-            throw new EventIdConflictException(stream, await FindStoredIdAsync(stream, ids, cancellationToken).ConfigureAwait(false) ?? ids[0]);
-        }
-        catch (Exception e) when (PostgresErrors.ShouldMap(e))
-        {
-            throw PostgresErrors.Map(e, "append", cancellationToken);
-        }
-
+        var (status, lastVersion, lastPosition, conflictId) = outcome;
         switch ((AppendStatus)status)
         {
             case AppendStatus.Written:
-                _listener.OnAppended();
                 return new AppendResult(lastVersion, FromRaw(lastPosition));
             case AppendStatus.Idempotent:
                 _logger.LogIdempotentAppend(stream.Value, lastVersion);
@@ -93,13 +50,112 @@ public sealed partial class PostgresEventStore
             case AppendStatus.WrongExpectedVersion:
                 throw new WrongExpectedVersionException(stream, expectedVersion, lastVersion);
             case AppendStatus.EventIdConflict:
-                throw new EventIdConflictException(stream, conflictId ?? ids[0]);
+                throw new EventIdConflictException(stream, conflictId ?? append.Ids[0]);
             case AppendStatus.Tombstoned:
                 throw new StreamDeletedException(stream);
             default:
                 throw new EventStoreException($"PostgreSQL append_events returned unknown status {status}.");
         }
     }
+
+    /// <summary>One append_events call in its own transaction; database failures come back as typed exceptions.</summary>
+    internal async Task<AppendOutcome> AppendOneAsync(PendingAppend append, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand(_sql.Append, connection);
+            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = append.Stream.Value });
+            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = append.Stream.Category });
+            cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)append.Expected.Kind });
+            cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = append.Expected.Version });
+            cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = append.Ids });
+            cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = append.Types });
+            cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = append.ContentTypes });
+            cmd.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = append.SchemaVersions });
+            cmd.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = append.Data });
+            cmd.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = append.Metadata });
+            // Prepared once per physical connection; later prepares of the same text are a local lookup.
+            await cmd.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                throw new EventStoreException("PostgreSQL append_events returned no row.");
+            return ReadOutcome(reader);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "events_stream_event_id")
+        {
+            // The expectation held but an id of the batch is already elsewhere in the stream.
+            throw new EventIdConflictException(append.Stream, await FindStoredIdAsync(append.Stream, append.Ids, cancellationToken).ConfigureAwait(false) ?? append.Ids[0]);
+        }
+        catch (Exception e) when (PostgresErrors.ShouldMap(e))
+        {
+            throw PostgresErrors.Map(e, "append", cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Several appends in one append_many call (one round trip, one transaction), one outcome per append in order.
+    /// A database error fails the whole call, and nothing of it is stored; the batcher then sends each append alone.
+    /// </summary>
+    internal async Task<AppendOutcome[]> AppendManyAsync(IReadOnlyList<PendingAppend> appends)
+    {
+        var total = 0;
+        foreach (var a in appends) total += a.Ids.Length;
+        var streams = new string[appends.Count];
+        var categories = new string[appends.Count];
+        var kinds = new int[appends.Count];
+        var versions = new long[appends.Count];
+        var counts = new int[appends.Count];
+        var ids = new Guid[total];
+        var types = new string[total];
+        var contentTypes = new string[total];
+        var schemaVersions = new int[total];
+        var data = new byte[total][];
+        var metadata = new byte[total][];
+        var at = 0;
+        for (var i = 0; i < appends.Count; i++)
+        {
+            var a = appends[i];
+            streams[i] = a.Stream.Value;
+            categories[i] = a.Stream.Category;
+            kinds[i] = (int)a.Expected.Kind;
+            versions[i] = a.Expected.Version;
+            counts[i] = a.Ids.Length;
+            a.Ids.CopyTo(ids, at);
+            a.Types.CopyTo(types, at);
+            a.ContentTypes.CopyTo(contentTypes, at);
+            a.SchemaVersions.CopyTo(schemaVersions, at);
+            a.Data.CopyTo(data, at);
+            a.Metadata.CopyTo(metadata, at);
+            at += a.Ids.Length;
+        }
+        await using var connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(_sql.AppendMany, connection);
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = streams });
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = categories });
+        cmd.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = kinds });
+        cmd.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = versions });
+        cmd.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = counts });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = contentTypes });
+        cmd.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = schemaVersions });
+        cmd.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = data });
+        cmd.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = metadata });
+        await cmd.PrepareAsync(CancellationToken.None).ConfigureAwait(false);
+        var outcomes = new AppendOutcome[appends.Count];
+        await using var reader = await cmd.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            if (!await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+                throw new EventStoreException("PostgreSQL append_many returned fewer rows than appends.");
+            outcomes[i] = ReadOutcome(reader);
+        }
+        return outcomes;
+    }
+
+    private static AppendOutcome ReadOutcome(NpgsqlDataReader reader) =>
+        new(reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetGuid(3));
 
     private async Task<Guid?> FindStoredIdAsync(StreamName stream, Guid[] ids, CancellationToken cancellationToken)
     {
@@ -156,9 +212,4 @@ public sealed partial class PostgresEventStore
                 throw new EventStoreException($"PostgreSQL delete_stream returned unknown status {status}.");
         }
     }
-
-    private static byte[] AsArray(ReadOnlyMemory<byte> memory) =>
-        MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : memory.ToArray();
 }

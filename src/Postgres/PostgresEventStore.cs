@@ -23,6 +23,7 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
     private readonly Queries _sql;
     private readonly NotificationListener _listener;
     private readonly CatchUpSubscriptionReader _subscriptions;
+    private readonly AppendBatcher? _batcher;
     private readonly Lock _initLock = new();
     private Task? _initialized;
     private int _disposed;
@@ -56,6 +57,7 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
             PollInterval = TimeSpan.FromSeconds(30),
             Notifier = _listener,
         });
+        _batcher = options.CombineConcurrentAppends ? new AppendBatcher(this, options.AppendConcurrency) : null;
         Capabilities = new EventStoreCapabilities
         {
             ProviderName = "Postgres",
@@ -106,6 +108,9 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
     public NpgsqlDataSource DataSource => _dataSource;
 
     internal Queries Sql => _sql;
+
+    /// <summary>Wakes subscriptions after appends committed (locally at once, other processes by NOTIFY).</summary>
+    internal void NotifyAppended() => _listener.OnAppended();
 
     /// <summary>Creates the schema and applies missing migrations. Idempotent; safe to run from several instances at once.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)

@@ -52,6 +52,19 @@ public sealed partial class PostgresEventStoreOptions
     public bool NotifyOnAppend { get; set; } = true;
 
     /// <summary>
+    /// Send appends that callers make while others are on their way together (default true): one round trip and one
+    /// commit for the group, each append still checked and answered on its own. An append that finds a free call
+    /// slot (see <see cref="AppendConcurrency"/>) is sent at once and alone, so a single writer sees no difference.
+    /// </summary>
+    public bool CombineConcurrentAppends { get; set; } = true;
+
+    /// <summary>
+    /// With <see cref="CombineConcurrentAppends"/>, how many append calls may be on their way to PostgreSQL at once;
+    /// appends arriving while all are busy go together in the next free one. Default 2.
+    /// </summary>
+    public int AppendConcurrency { get; set; } = 2;
+
+    /// <summary>
     /// Validates the options; <paramref name="section"/> prefixes the key named in the error.
     /// <paramref name="hasDataSource"/> tells whether a data source replaces <see cref="ConnectionString"/>.
     /// </summary>
@@ -78,6 +91,8 @@ public sealed partial class PostgresEventStoreOptions
             throw new EventStoreConfigurationException($"{section}:PollInterval", $"is {PollInterval}; it must be more than zero and at most one hour.");
         if (PendingAppendWait <= TimeSpan.Zero || PendingAppendWait > TimeSpan.FromMinutes(10))
             throw new EventStoreConfigurationException($"{section}:PendingAppendWait", $"is {PendingAppendWait}; it must be more than zero and at most 10 minutes.");
+        if (AppendConcurrency is < 1 or > 1024)
+            throw new EventStoreConfigurationException($"{section}:AppendConcurrency", $"is {AppendConcurrency}; it must be between 1 and 1,024.");
         if (ReadPageSize is < 1 or > 100_000)
             throw new EventStoreConfigurationException($"{section}:ReadPageSize", $"is {ReadPageSize}; it must be between 1 and 100,000.");
     }

@@ -9,6 +9,7 @@ internal sealed class Queries
     {
         var s = SqlText.QuoteIdentifier(schema);
         Append = $"SELECT status, last_version, last_position, conflict_id FROM {s}.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        AppendMany = $"SELECT status, last_version, last_position, conflict_id FROM {s}.append_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
         Delete = $"SELECT status, actual_version FROM {s}.delete_stream($1, $2, $3, $4, $5)";
         FindStoredId = $"SELECT e.event_id FROM unnest($2::uuid[]) AS u(id) JOIN {s}.events e ON e.event_id = u.id AND e.stream_id = (SELECT st.stream_id FROM {s}.streams st WHERE st.stream_name = $1) LIMIT 1";
         StreamInfo = $"SELECT coalesce((SELECT e.version FROM {s}.events e WHERE e.stream_id = st.stream_id ORDER BY e.version DESC LIMIT 1), -1), st.soft_deleted, st.tombstoned FROM {s}.streams st WHERE st.stream_name = $1";
@@ -58,6 +59,7 @@ internal sealed class Queries
     }
 
     public string Append { get; }
+    public string AppendMany { get; }
     public string Delete { get; }
     public string FindStoredId { get; }
     public string StreamInfo { get; }

@@ -38,12 +38,15 @@ internal sealed record BenchOptions
           --duration SECONDS      length of each timed workload (default 3, quick 0.6)
           --out DIR               artifacts root (default artifacts/bench); a <timestamp> folder is made inside
           --scale-sizes a,b,c     store sizes of the scale curve (default 0,10000,100000,1000000)
+          --scale-budget SECONDS  time allowed for filling the scale curve's stores (default 60)
           --stream-size N         events in the stream read (default 10000)
           --all-size N            events in the $all catch-up (default 100000)
           --no-charts             skip the PNG charts
         Servers: PostgreSQL via EVENTSTORE_POSTGRES_CONNECTION or eng/postgres.sh start --durable; dynalite via
         EVENTSTORE_DYNAMODB_URL or eng/dynalite.sh start; Kafka via librdkafka's in-process mock cluster;
         EventStoreDB only when EVENTSTORE_ESDB_CONNECTION is set.
+        BENCH_POSTGRES_OPTIONS="AppendConcurrency=1;NotifyOnAppend=false" sets EventStore:Postgres:* options of the
+        PostgreSQL store under test (defaults otherwise).
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -82,6 +85,7 @@ internal sealed record BenchOptions
                 case "--scale-sizes":
                     o = o with { ScaleSizes = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => long.Parse(s, CultureInfo.InvariantCulture)).Order()] };
                     break;
+                case "--scale-budget": o = o with { ScaleFillBudget = TimeSpan.FromSeconds(Positive(Next(), a)) }; break;
                 case "--stream-size": o = o with { StreamReadSize = Positive(Next(), a) }; break;
                 case "--all-size": o = o with { AllReadSize = Positive(Next(), a) }; break;
                 default: throw new ArgumentException($"Unknown option '{a}'.");

@@ -78,7 +78,16 @@ internal sealed class PostgresTarget(string? repoRoot) : IBenchTarget
         public override async Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct)
         {
             var cs = await CreateDatabaseAsync(label, ct).ConfigureAwait(false);
-            return await StoreHandle.FromConfigurationAsync("Postgres", new Dictionary<string, string?> { ["ConnectionString"] = cs }, ct).ConfigureAwait(false);
+            var settings = new Dictionary<string, string?> { ["ConnectionString"] = cs };
+            // Tuning experiments: BENCH_POSTGRES_OPTIONS="AppendConcurrency=1;NotifyOnAppend=false".
+            foreach (var setting in (Environment.GetEnvironmentVariable("BENCH_POSTGRES_OPTIONS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var parts = setting.Split('=', 2, StringSplitOptions.TrimEntries);
+                if (parts.Length != 2 || parts[0].Length == 0 || parts[0].Equals("ConnectionString", StringComparison.OrdinalIgnoreCase))
+                    throw new ArgumentException($"BENCH_POSTGRES_OPTIONS: '{setting}' is not Key=Value for an EventStore:Postgres option other than ConnectionString.");
+                settings[parts[0]] = parts[1];
+            }
+            return await StoreHandle.FromConfigurationAsync("Postgres", settings, ct).ConfigureAwait(false);
         }
 
         public override async ValueTask DisposeAsync()

@@ -10,7 +10,7 @@ namespace EventStore.Providers.Postgres;
 
 /// <summary>
 /// Configures the provider from <c>EventStore:Postgres</c> (<c>ConnectionString</c>, <c>Schema</c>,
-/// <c>MigrateOnStart</c>, <c>PollInterval</c>, <c>ReadPageSize</c>, <c>PendingAppendWait</c>, <c>NotifyOnAppend</c>) when <c>EventStore:Provider</c> is <c>Postgres</c>.
+/// <c>MigrateOnStart</c>, <c>PollInterval</c>, <c>ReadPageSize</c>, <c>PendingAppendWait</c>, <c>NotifyOnAppend</c>, <c>CombineConcurrentAppends</c>, <c>AppendConcurrency</c>) when <c>EventStore:Provider</c> is <c>Postgres</c>.
 /// </summary>
 public sealed class PostgresProviderConfigurator : IEventStoreProviderConfigurator
 {
@@ -44,6 +44,18 @@ public sealed class PostgresProviderConfigurator : IEventStoreProviderConfigurat
             options.NotifyOnAppend = bool.TryParse(notify, out var n)
                 ? n
                 : throw new EventStoreConfigurationException($"{section.Path}:NotifyOnAppend", $"is '{notify}'; it must be true or false.");
+        }
+        if (section["CombineConcurrentAppends"] is { } combine)
+        {
+            options.CombineConcurrentAppends = bool.TryParse(combine, out var c)
+                ? c
+                : throw new EventStoreConfigurationException($"{section.Path}:CombineConcurrentAppends", $"is '{combine}'; it must be true or false.");
+        }
+        if (section["AppendConcurrency"] is { } concurrency)
+        {
+            options.AppendConcurrency = int.TryParse(concurrency, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k)
+                ? k
+                : throw new EventStoreConfigurationException($"{section.Path}:AppendConcurrency", $"is '{concurrency}'; it must be a whole number.");
         }
         if (section["ReadPageSize"] is { } size)
         {

@@ -38,13 +38,15 @@ CREATE FUNCTION __schema__.expectation_holds(p_kind int, p_expected bigint, p_cu
 CREATE FUNCTION __schema__.safe_position() RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT __schema__.position_base() + (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) $$;
 
--- Appends a batch to one stream in the caller's single statement (one round trip, one transaction).
+-- Appends a batch to one stream whose advisory lock the caller holds (append_events, append_many). Its events take
+-- positions base + p_offset + 1.. of this transaction, so several appends of one transaction do not overlap.
 -- Expected kinds: 0 Any, 1 NoStream, 2 StreamExists, 3 Exact (p_expected_version).
 -- Status: 0 written, 1 idempotent re-send (nothing written, original result), 2 wrong expected version
 -- (last_version = actual), 3 event id conflict (conflict_id = a stored id), 4 tombstoned, 5 empty batch accepted.
-CREATE OR REPLACE FUNCTION __schema__.append_events(
+CREATE FUNCTION __schema__.append_locked(
     p_stream text, p_category text, p_expected_kind int, p_expected_version bigint,
-    p_ids uuid[], p_types text[], p_content_types text[], p_schema_versions int[], p_data bytea[], p_metadata bytea[])
+    p_ids uuid[], p_types text[], p_content_types text[], p_schema_versions int[], p_data bytea[], p_metadata bytea[],
+    p_offset int)
 RETURNS TABLE (status int, last_version bigint, last_position bigint, conflict_id uuid)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -63,13 +65,6 @@ DECLARE
     v_max      bigint;
     v_base     bigint;
 BEGIN
-    IF v_count > 65535 THEN
-        RAISE EXCEPTION 'an append holds at most 65535 events' USING ERRCODE = '22023';
-    END IF;
-    -- First, before anything assigns this transaction its id: appends and deletes of one stream queue here, so
-    -- the id (and with it every position) of a later append to the stream is larger than an earlier one's.
-    PERFORM pg_advisory_xact_lock(__schema__.stream_lock_class(), hashtext(p_stream));
-
     -- The stream's last version is its newest event's (a backwards probe of the stream/version index), so an
     -- append writes only its events: no stream-head row update, no second WAL record.
     SELECT s.stream_id, s.truncate_before, s.soft_deleted, s.tombstoned,
@@ -154,8 +149,8 @@ BEGIN
         UPDATE __schema__.streams s SET soft_deleted = false WHERE s.stream_id = v_id;
     END IF;
 
-    -- This gives the transaction its id if the stream insert did not: after the advisory lock, as the ordering needs.
-    v_base := __schema__.position_base() + (pg_current_xact_id()::text::bigint << 16);
+    -- This gives the transaction its id if the stream insert did not: after the advisory locks, as the ordering needs.
+    v_base := __schema__.position_base() + (pg_current_xact_id()::text::bigint << 16) + p_offset;
 
     INSERT INTO __schema__.events (position, stream_id, version, event_id, schema_version, stream_name, event_type, category, content_type, data, metadata)
     SELECT v_base + u.n, v_id, v_last + u.n, u.id, u.sv, p_stream, u.t, p_category, u.ct, u.d, u.m
@@ -163,6 +158,65 @@ BEGIN
            WITH ORDINALITY AS u(id, t, ct, sv, d, m, n);
 
     RETURN QUERY SELECT 0, v_last + v_count, v_base + v_count, NULL::uuid;
+END
+$$;
+
+-- Appends a batch to one stream in the caller's single statement (one round trip, one transaction).
+CREATE OR REPLACE FUNCTION __schema__.append_events(
+    p_stream text, p_category text, p_expected_kind int, p_expected_version bigint,
+    p_ids uuid[], p_types text[], p_content_types text[], p_schema_versions int[], p_data bytea[], p_metadata bytea[])
+RETURNS TABLE (status int, last_version bigint, last_position bigint, conflict_id uuid)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(cardinality(p_ids), 0) > 65535 THEN
+        RAISE EXCEPTION 'an append holds at most 65535 events' USING ERRCODE = '22023';
+    END IF;
+    -- First, before anything assigns this transaction its id: appends and deletes of one stream queue here, so
+    -- the id (and with it every position) of a later append to the stream is larger than an earlier one's.
+    PERFORM pg_advisory_xact_lock(__schema__.stream_lock_class(), hashtext(p_stream));
+    RETURN QUERY SELECT * FROM __schema__.append_locked(p_stream, p_category, p_expected_kind, p_expected_version,
+        p_ids, p_types, p_content_types, p_schema_versions, p_data, p_metadata, 0);
+END
+$$;
+
+-- Several appends (to one or more streams) in one transaction: what the store sends when appends from concurrent
+-- callers queue up, so they share a round trip and a commit. Append i has p_counts[i] events, stored one append
+-- after another in the event arrays. Returns one row per append, in order, as append_events would have. Every
+-- stream's lock is taken first, in one order (so two of these cannot deadlock) and before the transaction has an
+-- id (so stream order holds in $all as for single appends).
+CREATE FUNCTION __schema__.append_many(
+    p_streams text[], p_categories text[], p_expected_kinds int[], p_expected_versions bigint[], p_counts int[],
+    p_ids uuid[], p_types text[], p_content_types text[], p_schema_versions int[], p_data bytea[], p_metadata bytea[])
+RETURNS TABLE (status int, last_version bigint, last_position bigint, conflict_id uuid)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_key    int;
+    v_from   int := 1;
+    v_to     int;
+    v_offset int := 0;
+    v_result record;
+BEGIN
+    IF coalesce(cardinality(p_ids), 0) > 65535 THEN
+        RAISE EXCEPTION 'appends of one transaction hold at most 65535 events' USING ERRCODE = '22023';
+    END IF;
+    FOR v_key IN SELECT DISTINCT hashtext(s) FROM unnest(p_streams) AS s ORDER BY 1 LOOP
+        PERFORM pg_advisory_xact_lock(__schema__.stream_lock_class(), v_key);
+    END LOOP;
+    FOR i IN 1 .. coalesce(cardinality(p_streams), 0) LOOP
+        v_to := v_from + p_counts[i] - 1;
+        SELECT * INTO v_result FROM __schema__.append_locked(p_streams[i], p_categories[i], p_expected_kinds[i], p_expected_versions[i],
+            p_ids[v_from:v_to], p_types[v_from:v_to], p_content_types[v_from:v_to], p_schema_versions[v_from:v_to],
+            p_data[v_from:v_to], p_metadata[v_from:v_to], v_offset);
+        status := v_result.status;
+        last_version := v_result.last_version;
+        last_position := v_result.last_position;
+        conflict_id := v_result.conflict_id;
+        RETURN NEXT;
+        IF v_result.status = 0 THEN
+            v_offset := v_offset + p_counts[i];
+        END IF;
+        v_from := v_to + 1;
+    END LOOP;
 END
 $$;
 
