@@ -76,6 +76,54 @@ public class AggregateTests
         Assert.Empty(loaded.Changes);
     }
 
+    /// <summary>Stores the first append, then loses its reply: the caller sees a transient failure after the commit.</summary>
+    private sealed class LostFirstReplyStore(IEventStore inner) : IEventStore
+    {
+        private int _appends;
+
+        public EventStoreCapabilities Capabilities => inner.Capabilities;
+
+        public async Task<AppendResult> AppendAsync(StreamName stream, ExpectedVersion expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
+        {
+            var result = await inner.AppendAsync(stream, expectedVersion, events, cancellationToken);
+            if (Interlocked.Increment(ref _appends) == 1) throw new TransientEventStoreException("The reply was lost after the commit.");
+            return result;
+        }
+
+        public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(StreamName stream, ReadDirection direction = ReadDirection.Forwards, long? fromVersion = null, long maxCount = long.MaxValue, CancellationToken cancellationToken = default) =>
+            inner.ReadStreamAsync(stream, direction, fromVersion, maxCount, cancellationToken);
+        public IAsyncEnumerable<RecordedEvent> ReadAllAsync(ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadAllAsync(options, cancellationToken);
+        public IAsyncEnumerable<RecordedEvent> ReadCategoryAsync(string category, ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadCategoryAsync(category, options, cancellationToken);
+        public Task<StreamInfo> GetStreamInfoAsync(StreamName stream, CancellationToken cancellationToken = default) => inner.GetStreamInfoAsync(stream, cancellationToken);
+        public Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default) => inner.GetHeadPositionAsync(cancellationToken);
+        public IAsyncEnumerable<SubscriptionMessage> SubscribeToAllAsync(SubscribeToAllOptions? options = null, CancellationToken cancellationToken = default) => inner.SubscribeToAllAsync(options, cancellationToken);
+        public IAsyncEnumerable<SubscriptionMessage> SubscribeToStreamAsync(StreamName stream, long? afterVersion = null, CancellationToken cancellationToken = default) => inner.SubscribeToStreamAsync(stream, afterVersion, cancellationToken);
+        public Task DeleteStreamAsync(StreamName stream, ExpectedVersion expectedVersion, StreamDeletionMode mode = StreamDeletionMode.Soft, CancellationToken cancellationToken = default) => inner.DeleteStreamAsync(stream, expectedVersion, mode, cancellationToken);
+    }
+
+    [Fact]
+    public async Task Saving_again_after_a_lost_reply_resends_the_same_event_ids_and_stores_the_changes_once()
+    {
+        var f = new Fixture();
+        var aggregates = new AggregateStore(new LostFirstReplyStore(f.Store), f.Serializer, f.Snapshots);
+        var stream = Streams.NewOrder();
+        var order = new Order();
+        order.Place("o-1", 10m);
+        order.AddLine(5m);
+        var ids = order.ChangeIds.ToArray();
+
+        await Assert.ThrowsAsync<TransientEventStoreException>(() => aggregates.SaveAsync(stream, order, cancellationToken: Ct));
+        Assert.Equal(2, order.Changes.Count);
+        var retried = await aggregates.SaveAsync(stream, order, cancellationToken: Ct);
+
+        Assert.NotNull(retried);
+        Assert.False(retried.WroteEvents);
+        Assert.Equal(1, retried.LastVersion);
+        Assert.Empty(order.Changes);
+        var stored = await f.Store.ReadStreamAsync(stream, cancellationToken: Ct).ToListAsync(Ct);
+        Assert.Equal(ids, stored.Select(e => e.EventId));
+    }
+
     [Fact]
     public async Task Saving_after_another_writer_changed_the_stream_surfaces_wrong_expected_version_and_writes_nothing()
     {

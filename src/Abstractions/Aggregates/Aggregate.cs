@@ -9,6 +9,7 @@ namespace EventStore.Providers.Aggregates;
 public abstract class Aggregate
 {
     private readonly List<object> _changes = [];
+    private readonly List<Guid> _changeIds = [];
 
     /// <summary>The stream version the aggregate was loaded at (-1 for a new aggregate).</summary>
     public long OriginalVersion { get; private set; } = -1;
@@ -18,6 +19,13 @@ public abstract class Aggregate
 
     /// <summary>Events raised since the aggregate was loaded, not yet stored.</summary>
     public IReadOnlyList<object> Changes => _changes;
+
+    /// <summary>
+    /// The event id of each pending change, fixed when the change is raised. Saving the same pending changes again
+    /// (a retry after a lost reply or a transient failure) sends the same ids, so the store recognises the re-send
+    /// and nothing is written twice.
+    /// </summary>
+    public IReadOnlyList<Guid> ChangeIds => _changeIds;
 
     /// <summary>The state as an object.</summary>
     public abstract object StateObject { get; }
@@ -31,6 +39,7 @@ public abstract class Aggregate
         ArgumentNullException.ThrowIfNull(@event);
         Fold(@event);
         _changes.Add(@event);
+        _changeIds.Add(Guid.CreateVersion7());
     }
 
     /// <summary>Folds a stored event into the state (no new change).</summary>
@@ -55,6 +64,7 @@ public abstract class Aggregate
     public void MarkCommitted(long lastVersion)
     {
         _changes.Clear();
+        _changeIds.Clear();
         OriginalVersion = lastVersion;
     }
 

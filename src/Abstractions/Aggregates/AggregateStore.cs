@@ -81,12 +81,18 @@ public sealed partial class AggregateStore
     /// when the stream crossed a multiple of the snapshot interval. Does nothing when there are no changes.
     /// </summary>
     /// <exception cref="WrongExpectedVersionException">Another writer changed the stream since it was loaded; nothing was written.</exception>
+    /// <exception cref="TransientEventStoreException">The store could not be reached; the changes stay pending, and calling
+    /// <c>SaveAsync</c> again with the same aggregate is safe (the same event ids are sent).</exception>
     public async Task<AppendResult?> SaveAsync<TAggregate>(StreamName stream, TAggregate aggregate, EventMetadata? metadata = null, CancellationToken cancellationToken = default) where TAggregate : Aggregate
     {
         ArgumentNullException.ThrowIfNull(aggregate);
         if (aggregate.Changes.Count == 0) return null;
         var original = aggregate.OriginalVersion;
-        var result = await _store.AppendEventsAsync(_serializer, stream, ExpectedVersion.FromLastSeen(original), aggregate.Changes, metadata, cancellationToken).ConfigureAwait(false);
+        // The ids were fixed when the changes were raised: calling SaveAsync again after a lost reply or a transient
+        // failure re-sends the same batch, which the store answers with the original result instead of a conflict.
+        var batch = new EventData[aggregate.Changes.Count];
+        for (var i = 0; i < batch.Length; i++) batch[i] = _serializer.Serialize(aggregate.Changes[i], metadata, aggregate.ChangeIds[i]);
+        var result = await _store.AppendAsync(stream, ExpectedVersion.FromLastSeen(original), batch, cancellationToken).ConfigureAwait(false);
         aggregate.MarkCommitted(result.LastVersion);
         var every = _options.SnapshotEveryOf(typeof(TAggregate));
         if (_snapshots is not null && every > 0 && (result.LastVersion + 1) / every > (original + 1) / every)
