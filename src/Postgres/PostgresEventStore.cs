@@ -109,6 +109,8 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
 
     internal Queries Sql => _sql;
 
+    internal TimeSpan PendingAppendWait => _options.PendingAppendWait;
+
     /// <summary>Wakes subscriptions after appends committed (locally at once, other processes by NOTIFY).</summary>
     internal void NotifyAppended() => _listener.OnAppended();
 

@@ -86,4 +86,29 @@ public sealed class PendingAppendTests(PostgresFixture fixture) : IAsyncLifetime
             if (subscription.Current.Event is { } e) delivered.Add(e);
         Assert.Equal(after.Select(e => e.EventId), delivered.Select(e => e.EventId));
     }
+
+    [Fact]
+    public async Task The_health_check_turns_degraded_while_an_append_runs_longer_than_the_pending_wait()
+    {
+        await using var store = NewStore(TimeSpan.FromMilliseconds(200));
+        await store.InitializeAsync(Ct);
+        var check = new PostgresHealthCheck(store);
+        var context = new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext
+        {
+            Registration = new("eventstore-postgres", check, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, null),
+        };
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await check.CheckHealthAsync(context, Ct)).Status);
+
+        await using var slow = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var tx = await slow.BeginTransactionAsync(Ct);
+        await using (var cmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock(\"{_schema}\".stream_lock_class(), hashtext('Order-1'))", slow, tx))
+            await cmd.ExecuteNonQueryAsync(Ct);
+        await Task.Delay(TimeSpan.FromMilliseconds(400), Ct);
+
+        var degraded = await check.CheckHealthAsync(context, Ct);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, degraded.Status);
+        Assert.Contains(_schema, degraded.Description, StringComparison.Ordinal);
+        await tx.RollbackAsync(Ct);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await check.CheckHealthAsync(context, Ct)).Status);
+    }
 }
