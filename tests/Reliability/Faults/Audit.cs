@@ -35,8 +35,10 @@ public static class Audit
             await Task.Delay(250, cancellationToken);
         }
 
-        var duplicates = all.GroupBy(e => e.EventId).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        Assert.True(duplicates.Count == 0, $"$all holds {duplicates.Count} events more than once, e.g. {duplicates.FirstOrDefault()}");
+        var duplicates = all.GroupBy(e => e.EventId).Where(g => g.Count() > 1).ToList();
+        Assert.True(duplicates.Count == 0, $"$all holds {duplicates.Count} events more than once, e.g. {duplicates.FirstOrDefault()?.Key} at "
+            + string.Join(", ", duplicates.FirstOrDefault()?.Select(e => $"{e.Stream}@{e.Version} position {e.Position}") ?? [])
+            + $"; the streams hold {streams.Values.Sum(s => s.Count)} events, $all {all.Count}");
         if (store.Capabilities.GlobalOrder == GlobalOrdering.Total)
             for (var i = 1; i < all.Count; i++)
                 Assert.True(all[i - 1].Position < all[i].Position, $"$all is out of order at {all[i - 1].Position} then {all[i].Position}");
