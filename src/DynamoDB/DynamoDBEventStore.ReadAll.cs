@@ -75,7 +75,7 @@ public sealed partial class DynamoDBEventStore
                 request.ProjectionExpression = "pk, sk, gp, ap, #k";
                 request.ExpressionAttributeNames = new() { ["#k"] = Schema.Kind };
             }
-            partitions.Add(QueryAllAsync(request, "Query ($all)", cancellationToken));
+            partitions.Add(QueryIndexAsync(request, "Query ($all)", cancellationToken));
         }
         await foreach (var raw in AsyncMerge.ByKey(partitions, i => Schema.GetLong(i, Schema.LastPosition), descending: false, cancellationToken).ConfigureAwait(false))
         {
@@ -131,7 +131,7 @@ public sealed partial class DynamoDBEventStore
         var partitions = new List<IAsyncEnumerable<Dictionary<string, AttributeValue>>>(_options.AllPartitions);
         for (var p = 0; p < _options.AllPartitions; p++)
         {
-            partitions.Add(QueryAllAsync(new QueryRequest
+            partitions.Add(QueryIndexAsync(new QueryRequest
             {
                 TableName = _table,
                 IndexName = Schema.AllIndex,
@@ -186,7 +186,7 @@ public sealed partial class DynamoDBEventStore
         var (index, attribute, keys) = filter.Categories.Count > 0
             ? (Schema.CategoryIndex, Schema.CategoryKey, filter.Categories.Distinct(StringComparer.Ordinal).Select(c => "c#" + c).ToList())
             : (Schema.TypeIndex, Schema.TypeKey, filter.EventTypes.Distinct(StringComparer.Ordinal).Select(t => "t#" + t).Append(Schema.MixedTypes).ToList());
-        var sources = keys.Select(key => QueryAllAsync(new QueryRequest
+        var sources = keys.Select(key => QueryIndexAsync(new QueryRequest
         {
             TableName = _table,
             IndexName = index,

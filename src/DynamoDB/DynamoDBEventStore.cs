@@ -124,6 +124,75 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// Pages through a query of a global secondary index, handing out only entries whose table item exists as the
+    /// index shows it. A commit counts only once its item is stored: dynalite writes index entries before the item, so a
+    /// server killed in between keeps index entries of a commit that never happened, and the writer's retry then stores
+    /// the batch in the same slot under new positions (two index entries, one batch). On DynamoDB an entry never
+    /// precedes its item, so the check only costs one BatchGetItem (keys and first position) per page.
+    /// </summary>
+    private async IAsyncEnumerable<Dictionary<string, AttributeValue>> QueryIndexAsync(
+        QueryRequest request, string operation, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var response = await DynamoDBErrors.Run(() => _client.QueryAsync(request, cancellationToken), operation, cancellationToken).ConfigureAwait(false);
+            if (response.Items is { Count: > 0 } items)
+            {
+                var stored = await StoredCommitsAsync(items, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < items.Count; i++)
+                {
+                    var item = items[i];
+                    items[i] = null!;
+                    var pk = Schema.GetString(item, Schema.Pk);
+                    if (pk is not null && pk.StartsWith(Schema.StreamPrefix, StringComparison.Ordinal)
+                        && !stored.Contains((pk, Schema.GetLong(item, Schema.Sk), Schema.GetLong(item, Schema.FirstPosition))))
+                        continue; // an index entry without its commit: not (or not yet) part of the log
+                    yield return item;
+                }
+            }
+            if (response.LastEvaluatedKey is null || response.LastEvaluatedKey.Count == 0) yield break;
+            request.ExclusiveStartKey = response.LastEvaluatedKey;
+        }
+    }
+
+    /// <summary>The commits of an index page that exist in the table, as (pk, slot, first position).</summary>
+    private async Task<HashSet<(string Pk, long Slot, long First)>> StoredCommitsAsync(List<Dictionary<string, AttributeValue>> page, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<(string, long, long)>();
+        var keys = new List<Dictionary<string, AttributeValue>>();
+        var seen = new HashSet<(string, long)>();
+        foreach (var item in page)
+        {
+            var pk = Schema.GetString(item, Schema.Pk);
+            if (pk is null || !pk.StartsWith(Schema.StreamPrefix, StringComparison.Ordinal)) continue;
+            var sk = Schema.GetLong(item, Schema.Sk);
+            if (seen.Add((pk, sk))) keys.Add(Schema.Key(pk, sk));
+        }
+        foreach (var group in keys.Chunk(100))
+        {
+            var pending = new Dictionary<string, KeysAndAttributes>
+            {
+                [_table] = new() { Keys = [.. group], ConsistentRead = true, ProjectionExpression = "pk, sk, gp" },
+            };
+            for (var round = 0; pending.Count > 0; round++)
+            {
+                var request = new BatchGetItemRequest { RequestItems = pending };
+                var response = await DynamoDBErrors.Run(() => _client.BatchGetItemAsync(request, cancellationToken), "BatchGetItem (index check)", cancellationToken).ConfigureAwait(false);
+                if (response.Responses is { } responses && responses.TryGetValue(_table, out var items))
+                    foreach (var item in items)
+                        found.Add((Schema.GetString(item, Schema.Pk)!, Schema.GetLong(item, Schema.Sk), Schema.GetLong(item, Schema.FirstPosition)));
+                pending = response.UnprocessedKeys is { Count: > 0 } left ? left : [];
+                if (pending.Count > 0)
+                {
+                    if (round > 10) throw new TransientEventStoreException("DynamoDB kept throttling a read of the global log; retry.");
+                    await Task.Delay(TimeSpan.FromMilliseconds(50 << Math.Min(round, 5)), _time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        return found;
+    }
+
     /// <summary>The events of a commit item: inline, or in the chunk items the commit points to.</summary>
     private async ValueTask<List<StoredEvent>> LoadEventsAsync(Dictionary<string, AttributeValue> item, CancellationToken cancellationToken)
     {
