@@ -129,11 +129,18 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
     /// index shows it. A commit counts only once its item is stored: dynalite writes index entries before the item, so a
     /// server killed in between keeps index entries of a commit that never happened, and the writer's retry then stores
     /// the batch in the same slot under new positions (two index entries, one batch). On DynamoDB an entry never
-    /// precedes its item, so the check only costs one BatchGetItem (keys and first position) per page.
+    /// precedes its item, so the check (one BatchGetItem of keys and first position per page) runs only when
+    /// <see cref="DynamoDBEventStoreOptions.VerifiesIndexEntries"/>.
     /// </summary>
     private async IAsyncEnumerable<Dictionary<string, AttributeValue>> QueryIndexAsync(
         QueryRequest request, string operation, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (!_options.VerifiesIndexEntries)
+        {
+            await foreach (var item in QueryAllAsync(request, operation, cancellationToken).ConfigureAwait(false))
+                yield return item;
+            yield break;
+        }
         while (true)
         {
             var response = await DynamoDBErrors.Run(() => _client.QueryAsync(request, cancellationToken), operation, cancellationToken).ConfigureAwait(false);

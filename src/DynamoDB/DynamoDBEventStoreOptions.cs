@@ -23,6 +23,18 @@ public sealed partial class DynamoDBEventStoreOptions
     /// <summary>A service endpoint such as <c>http://127.0.0.1:8000</c> (dynalite, DynamoDB Local); null uses AWS.</summary>
     public string? ServiceUrl { get; set; }
 
+    /// <summary>
+    /// Check each index entry a read uses against its table item (one consistent <c>BatchGetItem</c> of keys per index
+    /// page) and ignore entries whose commit was never stored. Needed on dynalite, which writes index entries before the
+    /// item: a server killed in between keeps entries of a commit that never happened, and a retried batch would then be
+    /// read twice. DynamoDB itself never shows an index entry before its item. Null (the default) turns it on when
+    /// <see cref="ServiceUrl"/> is set (an emulator or a custom endpoint) and off for AWS endpoints.
+    /// </summary>
+    public bool? VerifyIndexEntries { get; set; }
+
+    /// <summary>Whether reads check index entries against the table (see <see cref="VerifyIndexEntries"/>).</summary>
+    public bool VerifiesIndexEntries => VerifyIndexEntries ?? ServiceUrl is not null;
+
     /// <summary>The AWS region (for example <c>eu-west-1</c>); null uses the AWS configuration chain.</summary>
     public string? Region { get; set; }
 

@@ -8,6 +8,17 @@ public sealed class StoresAndConfigurationTests(DynaliteServer server)
 {
     private readonly DynamoDBFixture _fixture = new(server);
 
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData("http://127.0.0.1:8000", null, true)]
+    [InlineData("http://127.0.0.1:8000", false, false)]
+    [InlineData(null, true, true)]
+    public void Index_entries_are_checked_against_the_table_by_default_only_on_a_custom_endpoint(string? serviceUrl, bool? verify, bool expected)
+    {
+        var options = new DynamoDBEventStoreOptions { ServiceUrl = serviceUrl, VerifyIndexEntries = verify };
+        Assert.Equal(expected, options.VerifiesIndexEntries);
+    }
+
     [Fact]
     public async Task The_snapshot_store_keeps_the_newest_snapshot_and_ignores_an_older_one()
     {
