@@ -88,7 +88,7 @@ public sealed partial class PostgresEventStore
         // A backwards read starts from the end, so it does that first.
         var horizon = 0L;
         var waited = !forwards;
-        if (!forwards) horizon = await WaitForPendingAppendsAsync(0, cancellationToken).ConfigureAwait(false);
+        if (!forwards) horizon = await WaitForPendingAppendsAsync(await GetVisibilityAsync(cancellationToken).ConfigureAwait(false), 0, cancellationToken).ConfigureAwait(false);
         while (remaining > 0)
         {
             var limit = (int)Math.Min(remaining, _options.ReadPageSize);
@@ -104,7 +104,7 @@ public sealed partial class PostgresEventStore
             {
                 if (waited) yield break;
                 waited = true;
-                horizon = await WaitForPendingAppendsAsync(cursor, cancellationToken).ConfigureAwait(false);
+                horizon = await WaitForPendingAppendsAsync(await GetVisibilityAsync(cancellationToken).ConfigureAwait(false), cursor, cancellationToken).ConfigureAwait(false);
                 if (horizon == 0) yield break;
             }
         }
@@ -158,8 +158,8 @@ public sealed partial class PostgresEventStore
         return events;
     }
 
-    /// <summary>The safe position, the highest committed position, and the highest final one (all 0 when empty).</summary>
-    internal readonly record struct LogVisibility(long Safe, long Visible, long SafeHead)
+    /// <summary>The safe position and the highest committed position (0 when empty), from one snapshot.</summary>
+    internal readonly record struct LogVisibility(long Safe, long Visible)
     {
         /// <summary>True when no committed event sits at or above the safe position.</summary>
         public bool AllFinal => Visible < Safe;
@@ -174,7 +174,7 @@ public sealed partial class PostgresEventStore
             await cmd.PrepareAsync(cancellationToken).ConfigureAwait(false);
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            return new LogVisibility(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+            return new LogVisibility(reader.GetInt64(0), reader.GetInt64(1));
         }
         catch (Exception e) when (PostgresErrors.ShouldMap(e))
         {
@@ -183,7 +183,8 @@ public sealed partial class PostgresEventStore
     }
 
     /// <summary>
-    /// When committed events above <paramref name="cursor"/> sit at or above the safe position (a transaction with a
+    /// When committed events above <paramref name="cursor"/> sit at or above the safe position of
+    /// <paramref name="visibility"/> (a transaction with a
     /// smaller id is still running), waits until every append of this schema that could still write below them has
     /// ended and returns a horizon above them below which the log is final. Returns 0 when nothing is held back.
     /// When <see cref="PostgresEventStoreOptions.PendingAppendWait"/> runs out it returns the position of the oldest
@@ -191,9 +192,8 @@ public sealed partial class PostgresEventStore
     /// everything committed is final already, returns the current safe position, which may be above the one the
     /// caller's last page was read under.
     /// </summary>
-    private async Task<long> WaitForPendingAppendsAsync(long cursor, CancellationToken cancellationToken)
+    private async Task<long> WaitForPendingAppendsAsync(LogVisibility visibility, long cursor, CancellationToken cancellationToken)
     {
-        var visibility = await GetVisibilityAsync(cancellationToken).ConfigureAwait(false);
         if (visibility.Visible <= cursor) return 0;
         // The page before may have been read under an older safe position: read on up to the current one.
         if (visibility.AllFinal) return visibility.Safe;
@@ -281,8 +281,8 @@ public sealed partial class PostgresEventStore
     {
         var visibility = await GetVisibilityAsync(cancellationToken).ConfigureAwait(false);
         if (visibility.AllFinal) return FromRaw(visibility.Visible);
-        var horizon = await WaitForPendingAppendsAsync(0, cancellationToken).ConfigureAwait(false);
-        if (horizon == 0) return FromRaw(visibility.Visible);
+        // Not all final means something is committed (Visible > 0), so this returns a horizon above it.
+        var horizon = await WaitForPendingAppendsAsync(visibility, 0, cancellationToken).ConfigureAwait(false);
         try
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

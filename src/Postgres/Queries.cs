@@ -13,8 +13,8 @@ internal sealed class Queries
         Delete = $"SELECT status, actual_version FROM {s}.delete_stream($1, $2, $3, $4, $5)";
         FindStoredId = $"SELECT e.event_id FROM unnest($2::uuid[]) AS u(id) JOIN {s}.events e ON e.event_id = u.id AND e.stream_id = (SELECT st.stream_id FROM {s}.streams st WHERE st.stream_name = $1) LIMIT 1";
         StreamInfo = $"SELECT coalesce((SELECT e.version FROM {s}.events e WHERE e.stream_id = st.stream_id ORDER BY e.version DESC LIMIT 1), -1), st.soft_deleted, st.tombstoned FROM {s}.streams st WHERE st.stream_name = $1";
-        // The safe position (below it every position is final), the highest visible position, and the highest final one.
-        Visibility = $"SELECT {s}.safe_position(), coalesce((SELECT max(position) FROM {s}.events), 0), coalesce((SELECT max(position) FROM {s}.events WHERE position < {s}.safe_position()), 0)";
+        // The safe position (below it every position is final) and the highest committed position.
+        Visibility = $"SELECT {s}.safe_position(), coalesce((SELECT max(position) FROM {s}.events), 0)";
         // For a waiting reader: the position base, the snapshot's next transaction id (every later transaction gets a
         // larger one) and the 32-bit ids of this schema's appends still running. The snapshot is taken before
         // pg_locks is read, so an append that has no id yet gets one above that next id.
