@@ -70,6 +70,12 @@ public sealed class SecurityAndConfigurationTests(PostgresFixture fixture)
     [InlineData("PollInterval", "soon", "EventStore:Postgres:PollInterval")]
     [InlineData("ReadPageSize", "0", "EventStore:Postgres:ReadPageSize")]
     [InlineData("MigrateOnStart", "maybe", "EventStore:Postgres:MigrateOnStart")]
+    [InlineData("PendingAppendWait", "later", "EventStore:Postgres:PendingAppendWait")]
+    [InlineData("PendingAppendWait", "00:00:00", "EventStore:Postgres:PendingAppendWait")]
+    [InlineData("NotifyOnAppend", "sometimes", "EventStore:Postgres:NotifyOnAppend")]
+    [InlineData("CombineConcurrentAppends", "often", "EventStore:Postgres:CombineConcurrentAppends")]
+    [InlineData("AppendConcurrency", "many", "EventStore:Postgres:AppendConcurrency")]
+    [InlineData("AppendConcurrency", "0", "EventStore:Postgres:AppendConcurrency")]
     [InlineData("ConnectionString", "", "EventStore:Postgres:ConnectionString")]
     public void Invalid_configuration_is_refused_naming_the_key(string key, string value, string expectedKey)
     {

@@ -21,48 +21,26 @@ public sealed class PostgresProviderConfigurator : IEventStoreProviderConfigurat
         ArgumentNullException.ThrowIfNull(section);
         var options = new PostgresEventStoreOptions { ConnectionString = section["ConnectionString"] };
         if (section["Schema"] is { } schema) options.Schema = schema;
-        if (section["MigrateOnStart"] is { } migrate)
-        {
-            options.MigrateOnStart = bool.TryParse(migrate, out var m)
-                ? m
-                : throw new EventStoreConfigurationException($"{section.Path}:MigrateOnStart", $"is '{migrate}'; it must be true or false.");
-        }
-        if (section["PollInterval"] is { } poll)
-        {
-            options.PollInterval = TimeSpan.TryParse(poll, CultureInfo.InvariantCulture, out var p)
-                ? p
-                : throw new EventStoreConfigurationException($"{section.Path}:PollInterval", $"is '{poll}'; it must be a time span such as 00:00:01.");
-        }
-        if (section["PendingAppendWait"] is { } wait)
-        {
-            options.PendingAppendWait = TimeSpan.TryParse(wait, CultureInfo.InvariantCulture, out var w)
-                ? w
-                : throw new EventStoreConfigurationException($"{section.Path}:PendingAppendWait", $"is '{wait}'; it must be a time span such as 00:00:10.");
-        }
-        if (section["NotifyOnAppend"] is { } notify)
-        {
-            options.NotifyOnAppend = bool.TryParse(notify, out var n)
-                ? n
-                : throw new EventStoreConfigurationException($"{section.Path}:NotifyOnAppend", $"is '{notify}'; it must be true or false.");
-        }
-        if (section["CombineConcurrentAppends"] is { } combine)
-        {
-            options.CombineConcurrentAppends = bool.TryParse(combine, out var c)
-                ? c
-                : throw new EventStoreConfigurationException($"{section.Path}:CombineConcurrentAppends", $"is '{combine}'; it must be true or false.");
-        }
-        if (section["AppendConcurrency"] is { } concurrency)
-        {
-            options.AppendConcurrency = int.TryParse(concurrency, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k)
-                ? k
-                : throw new EventStoreConfigurationException($"{section.Path}:AppendConcurrency", $"is '{concurrency}'; it must be a whole number.");
-        }
-        if (section["ReadPageSize"] is { } size)
-        {
-            options.ReadPageSize = int.TryParse(size, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
-                ? s
-                : throw new EventStoreConfigurationException($"{section.Path}:ReadPageSize", $"is '{size}'; it must be a whole number.");
-        }
+        options.MigrateOnStart = Bool(section, "MigrateOnStart") ?? options.MigrateOnStart;
+        options.PollInterval = Duration(section, "PollInterval", "00:00:01") ?? options.PollInterval;
+        options.PendingAppendWait = Duration(section, "PendingAppendWait", "00:00:10") ?? options.PendingAppendWait;
+        options.NotifyOnAppend = Bool(section, "NotifyOnAppend") ?? options.NotifyOnAppend;
+        options.CombineConcurrentAppends = Bool(section, "CombineConcurrentAppends") ?? options.CombineConcurrentAppends;
+        options.AppendConcurrency = Integer(section, "AppendConcurrency") ?? options.AppendConcurrency;
+        options.ReadPageSize = Integer(section, "ReadPageSize") ?? options.ReadPageSize;
         builder.UsePostgres(options, section.Path);
     }
+
+    // Each returns null when the key is absent and throws, naming the key, when its value does not parse.
+    private static bool? Bool(IConfigurationSection section, string key) => section[key] is not { } value ? null
+        : bool.TryParse(value, out var parsed) ? parsed
+        : throw new EventStoreConfigurationException($"{section.Path}:{key}", $"is '{value}'; it must be true or false.");
+
+    private static TimeSpan? Duration(IConfigurationSection section, string key, string example) => section[key] is not { } value ? null
+        : TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : throw new EventStoreConfigurationException($"{section.Path}:{key}", $"is '{value}'; it must be a time span such as {example}.");
+
+    private static int? Integer(IConfigurationSection section, string key) => section[key] is not { } value ? null
+        : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : throw new EventStoreConfigurationException($"{section.Path}:{key}", $"is '{value}'; it must be a whole number.");
 }
