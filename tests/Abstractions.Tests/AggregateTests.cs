@@ -76,31 +76,6 @@ public class AggregateTests
         Assert.Empty(loaded.Changes);
     }
 
-    /// <summary>Stores the first append, then loses its reply: the caller sees a transient failure after the commit.</summary>
-    private sealed class LostFirstReplyStore(IEventStore inner) : IEventStore
-    {
-        private int _appends;
-
-        public EventStoreCapabilities Capabilities => inner.Capabilities;
-
-        public async Task<AppendResult> AppendAsync(StreamName stream, ExpectedVersion expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
-        {
-            var result = await inner.AppendAsync(stream, expectedVersion, events, cancellationToken);
-            if (Interlocked.Increment(ref _appends) == 1) throw new TransientEventStoreException("The reply was lost after the commit.");
-            return result;
-        }
-
-        public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(StreamName stream, ReadDirection direction = ReadDirection.Forwards, long? fromVersion = null, long maxCount = long.MaxValue, CancellationToken cancellationToken = default) =>
-            inner.ReadStreamAsync(stream, direction, fromVersion, maxCount, cancellationToken);
-        public IAsyncEnumerable<RecordedEvent> ReadAllAsync(ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadAllAsync(options, cancellationToken);
-        public IAsyncEnumerable<RecordedEvent> ReadCategoryAsync(string category, ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadCategoryAsync(category, options, cancellationToken);
-        public Task<StreamInfo> GetStreamInfoAsync(StreamName stream, CancellationToken cancellationToken = default) => inner.GetStreamInfoAsync(stream, cancellationToken);
-        public Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default) => inner.GetHeadPositionAsync(cancellationToken);
-        public IAsyncEnumerable<SubscriptionMessage> SubscribeToAllAsync(SubscribeToAllOptions? options = null, CancellationToken cancellationToken = default) => inner.SubscribeToAllAsync(options, cancellationToken);
-        public IAsyncEnumerable<SubscriptionMessage> SubscribeToStreamAsync(StreamName stream, long? afterVersion = null, CancellationToken cancellationToken = default) => inner.SubscribeToStreamAsync(stream, afterVersion, cancellationToken);
-        public Task DeleteStreamAsync(StreamName stream, ExpectedVersion expectedVersion, StreamDeletionMode mode = StreamDeletionMode.Soft, CancellationToken cancellationToken = default) => inner.DeleteStreamAsync(stream, expectedVersion, mode, cancellationToken);
-    }
-
     [Fact]
     public async Task Saving_again_after_a_lost_reply_resends_the_same_event_ids_and_stores_the_changes_once()
     {

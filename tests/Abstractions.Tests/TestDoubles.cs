@@ -95,36 +95,55 @@ internal sealed class TransactionalCheckpointStore(ICheckpointStore inner) : ITr
     }
 }
 
+/// <summary>Passes every call to a real store; test doubles override the one call they change.</summary>
+internal abstract class DelegatingEventStore(IEventStore inner) : IEventStore
+{
+    protected IEventStore Inner => inner;
+
+    public EventStoreCapabilities Capabilities => inner.Capabilities;
+    public virtual Task<AppendResult> AppendAsync(StreamName stream, ExpectedVersion expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default) => inner.AppendAsync(stream, expectedVersion, events, cancellationToken);
+    public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(StreamName stream, ReadDirection direction = ReadDirection.Forwards, long? fromVersion = null, long maxCount = long.MaxValue, CancellationToken cancellationToken = default) => inner.ReadStreamAsync(stream, direction, fromVersion, maxCount, cancellationToken);
+    public IAsyncEnumerable<RecordedEvent> ReadAllAsync(ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadAllAsync(options, cancellationToken);
+    public IAsyncEnumerable<RecordedEvent> ReadCategoryAsync(string category, ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadCategoryAsync(category, options, cancellationToken);
+    public Task<StreamInfo> GetStreamInfoAsync(StreamName stream, CancellationToken cancellationToken = default) => inner.GetStreamInfoAsync(stream, cancellationToken);
+    public Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default) => inner.GetHeadPositionAsync(cancellationToken);
+    public virtual IAsyncEnumerable<SubscriptionMessage> SubscribeToAllAsync(SubscribeToAllOptions? options = null, CancellationToken cancellationToken = default) => inner.SubscribeToAllAsync(options, cancellationToken);
+    public IAsyncEnumerable<SubscriptionMessage> SubscribeToStreamAsync(StreamName stream, long? afterVersion = null, CancellationToken cancellationToken = default) => inner.SubscribeToStreamAsync(stream, afterVersion, cancellationToken);
+    public Task DeleteStreamAsync(StreamName stream, ExpectedVersion expectedVersion, StreamDeletionMode mode = StreamDeletionMode.Soft, CancellationToken cancellationToken = default) => inner.DeleteStreamAsync(stream, expectedVersion, mode, cancellationToken);
+}
+
 /// <summary>
 /// A real store whose first subscriptions break with a transient error after delivering a few messages, as a
 /// dropped connection would.
 /// </summary>
-internal sealed class FlakySubscriptionStore(IEventStore inner, int failures, int messagesBeforeFailure) : IEventStore
+internal sealed class FlakySubscriptionStore(IEventStore store, int failures, int messagesBeforeFailure) : DelegatingEventStore(store)
 {
     private int _subscriptions;
 
     public int Subscriptions => _subscriptions;
 
-    public EventStoreCapabilities Capabilities => inner.Capabilities;
-
-    public async IAsyncEnumerable<SubscriptionMessage> SubscribeToAllAsync(SubscribeToAllOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public override async IAsyncEnumerable<SubscriptionMessage> SubscribeToAllAsync(SubscribeToAllOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var attempt = Interlocked.Increment(ref _subscriptions);
         var delivered = 0;
-        await foreach (var message in inner.SubscribeToAllAsync(options, cancellationToken))
+        await foreach (var message in Inner.SubscribeToAllAsync(options, cancellationToken))
         {
             if (attempt <= failures && delivered == messagesBeforeFailure) throw new TransientEventStoreException("connection dropped");
             delivered++;
             yield return message;
         }
     }
+}
 
-    public Task<AppendResult> AppendAsync(StreamName stream, ExpectedVersion expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default) => inner.AppendAsync(stream, expectedVersion, events, cancellationToken);
-    public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(StreamName stream, ReadDirection direction = ReadDirection.Forwards, long? fromVersion = null, long maxCount = long.MaxValue, CancellationToken cancellationToken = default) => inner.ReadStreamAsync(stream, direction, fromVersion, maxCount, cancellationToken);
-    public IAsyncEnumerable<RecordedEvent> ReadAllAsync(ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadAllAsync(options, cancellationToken);
-    public IAsyncEnumerable<RecordedEvent> ReadCategoryAsync(string category, ReadAllOptions? options = null, CancellationToken cancellationToken = default) => inner.ReadCategoryAsync(category, options, cancellationToken);
-    public Task<StreamInfo> GetStreamInfoAsync(StreamName stream, CancellationToken cancellationToken = default) => inner.GetStreamInfoAsync(stream, cancellationToken);
-    public Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default) => inner.GetHeadPositionAsync(cancellationToken);
-    public IAsyncEnumerable<SubscriptionMessage> SubscribeToStreamAsync(StreamName stream, long? afterVersion = null, CancellationToken cancellationToken = default) => inner.SubscribeToStreamAsync(stream, afterVersion, cancellationToken);
-    public Task DeleteStreamAsync(StreamName stream, ExpectedVersion expectedVersion, StreamDeletionMode mode = StreamDeletionMode.Soft, CancellationToken cancellationToken = default) => inner.DeleteStreamAsync(stream, expectedVersion, mode, cancellationToken);
+/// <summary>Stores the first append, then loses its reply: the caller sees a transient failure after the commit.</summary>
+internal sealed class LostFirstReplyStore(IEventStore store) : DelegatingEventStore(store)
+{
+    private int _appends;
+
+    public override async Task<AppendResult> AppendAsync(StreamName stream, ExpectedVersion expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
+    {
+        var result = await Inner.AppendAsync(stream, expectedVersion, events, cancellationToken);
+        if (Interlocked.Increment(ref _appends) == 1) throw new TransientEventStoreException("The reply was lost after the commit.");
+        return result;
+    }
 }
