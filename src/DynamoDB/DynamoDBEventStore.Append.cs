@@ -283,10 +283,7 @@ public sealed partial class DynamoDBEventStore
                 var response = await DynamoDBErrors.Run(() => _client.BatchWriteItemAsync(request, cancellationToken), "BatchWriteItem (commit chunks)", cancellationToken).ConfigureAwait(false);
                 pending = response.UnprocessedItems is { Count: > 0 } left ? left : [];
                 if (pending.Count > 0)
-                {
-                    if (round > 10) throw new TransientEventStoreException("DynamoDB kept throttling the write of a large append; retry with the same event ids.");
-                    await Task.Delay(TimeSpan.FromMilliseconds(50 << Math.Min(round, 5)), _time, cancellationToken).ConfigureAwait(false);
-                }
+                    await BackOffUnprocessedAsync(round, "DynamoDB kept throttling the write of a large append; retry with the same event ids.", cancellationToken).ConfigureAwait(false);
             }
         }
         return cid;

@@ -191,14 +191,20 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
                         found.Add((Schema.GetString(item, Schema.Pk)!, Schema.GetLong(item, Schema.Sk), Schema.GetLong(item, Schema.FirstPosition)));
                 pending = response.UnprocessedKeys is { Count: > 0 } left ? left : [];
                 if (pending.Count > 0)
-                {
-                    if (round > 10) throw new TransientEventStoreException("DynamoDB kept throttling a read of the global log; retry.");
-                    await Task.Delay(TimeSpan.FromMilliseconds(50 << Math.Min(round, 5)), _time, cancellationToken).ConfigureAwait(false);
-                }
+                    await BackOffUnprocessedAsync(round, "DynamoDB kept throttling a read of the global log; retry.", cancellationToken).ConfigureAwait(false);
             }
         }
         return found;
     }
+
+    /// <summary>
+    /// Waits before re-sending the items a batch call left unprocessed (throttling): 50 ms doubling to 1.6 s; after
+    /// eleven rounds gives up with <see cref="TransientEventStoreException"/> carrying <paramref name="failure"/>.
+    /// </summary>
+    private Task BackOffUnprocessedAsync(int round, string failure, CancellationToken cancellationToken) =>
+        round > 10
+            ? throw new TransientEventStoreException(failure)
+            : Task.Delay(TimeSpan.FromMilliseconds(50 << Math.Min(round, 5)), _time, cancellationToken);
 
     /// <summary>The events of a commit item: inline, or in the chunk items the commit points to.</summary>
     private async ValueTask<List<StoredEvent>> LoadEventsAsync(Dictionary<string, AttributeValue> item, CancellationToken cancellationToken)
