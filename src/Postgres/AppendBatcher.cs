@@ -149,9 +149,7 @@ internal sealed class AppendBatcher(PostgresEventStore store, int maxCalls)
     {
         try
         {
-            var outcome = await store.AppendOneAsync(append, append.CancellationToken).ConfigureAwait(false);
-            if (outcome.Status == 0) store.NotifyAppended();
-            append.Completion.TrySetResult(outcome);
+            append.Completion.TrySetResult(await store.AppendOneAsync(append, append.CancellationToken).ConfigureAwait(false));
         }
         catch (Exception e)
         {
@@ -178,12 +176,6 @@ internal sealed class AppendBatcher(PostgresEventStore store, int maxCalls)
             foreach (var append in group) append.Completion.TrySetException(mapped);
             return;
         }
-        var wrote = false;
-        for (var i = 0; i < group.Count; i++)
-        {
-            wrote |= outcomes[i].Status == 0;
-            group[i].Completion.TrySetResult(outcomes[i]);
-        }
-        if (wrote) store.NotifyAppended();
+        for (var i = 0; i < group.Count; i++) group[i].Completion.TrySetResult(outcomes[i]);
     }
 }

@@ -27,15 +27,8 @@ public sealed partial class PostgresEventStore
         cancellationToken.ThrowIfCancellationRequested();
         var append = new PendingAppend(stream, expectedVersion, events, cancellationToken);
         AppendOutcome outcome;
-        if (_batcher is null)
-        {
-            outcome = await AppendOneAsync(append, cancellationToken).ConfigureAwait(false);
-            if (outcome.Status == (int)AppendStatus.Written) _listener.OnAppended();
-        }
-        else
-        {
-            outcome = await _batcher.SubmitAsync(append).ConfigureAwait(false);
-        }
+        if (_batcher is null) outcome = await AppendOneAsync(append, cancellationToken).ConfigureAwait(false);
+        else outcome = await _batcher.SubmitAsync(append).ConfigureAwait(false);
 
         var (status, lastVersion, lastPosition, conflictId) = outcome;
         switch ((AppendStatus)status)
@@ -58,7 +51,10 @@ public sealed partial class PostgresEventStore
         }
     }
 
-    /// <summary>One append_events call in its own transaction; database failures come back as typed exceptions.</summary>
+    /// <summary>
+    /// One append_events call in its own transaction; database failures come back as typed exceptions. Wakes
+    /// subscriptions when it wrote.
+    /// </summary>
     internal async Task<AppendOutcome> AppendOneAsync(PendingAppend append, CancellationToken cancellationToken)
     {
         try
@@ -80,7 +76,9 @@ public sealed partial class PostgresEventStore
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 throw new EventStoreException("PostgreSQL append_events returned no row.");
-            return ReadOutcome(reader);
+            var outcome = ReadOutcome(reader);
+            if (outcome.Status == (int)AppendStatus.Written) _listener.OnAppended();
+            return outcome;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "events_stream_event_id")
         {
@@ -96,6 +94,7 @@ public sealed partial class PostgresEventStore
     /// <summary>
     /// Several appends in one append_many call (one round trip, one transaction), one outcome per append in order.
     /// A database error fails the whole call, and nothing of it is stored; the batcher then sends each append alone.
+    /// Wakes subscriptions once when any append of the group wrote.
     /// </summary>
     internal async Task<AppendOutcome[]> AppendManyAsync(IReadOnlyList<PendingAppend> appends)
     {
@@ -151,6 +150,7 @@ public sealed partial class PostgresEventStore
                 throw new EventStoreException("PostgreSQL append_many returned fewer rows than appends.");
             outcomes[i] = ReadOutcome(reader);
         }
+        if (outcomes.Any(o => o.Status == (int)AppendStatus.Written)) _listener.OnAppended();
         return outcomes;
     }
 

@@ -111,9 +111,6 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
 
     internal TimeSpan PendingAppendWait => _options.PendingAppendWait;
 
-    /// <summary>Wakes subscriptions after appends committed (locally at once, other processes by NOTIFY).</summary>
-    internal void NotifyAppended() => _listener.OnAppended();
-
     /// <summary>Creates the schema and applies missing migrations. Idempotent; safe to run from several instances at once.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
