@@ -25,16 +25,7 @@ public sealed class AppendBatchingTests(PostgresFixture fixture) : IAsyncLifetim
         return store;
     }
 
-    /// <summary>Holds the advisory lock of <paramref name="stream"/> until disposed, as an append in flight would.</summary>
-    private async Task<NpgsqlTransaction> HoldStreamLockAsync(string stream)
-    {
-        var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
-        var tx = await connection.BeginTransactionAsync(Ct);
-        await using var cmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock(\"{_schema}\".stream_lock_class(), hashtext($1))", connection, tx);
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
-        await cmd.ExecuteNonQueryAsync(Ct);
-        return tx;
-    }
+    private Task<NpgsqlTransaction> HoldStreamLockAsync(string stream) => fixture.HoldStreamLockAsync(_schema, stream, Ct);
 
     private static async Task WaitUntilBlockedAsync(NpgsqlDataSource dataSource)
     {

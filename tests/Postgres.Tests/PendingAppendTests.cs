@@ -99,10 +99,9 @@ public sealed class PendingAppendTests(PostgresFixture fixture) : IAsyncLifetime
         };
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await check.CheckHealthAsync(context, Ct)).Status);
 
-        await using var slow = await fixture.DataSource.OpenConnectionAsync(Ct);
-        await using var tx = await slow.BeginTransactionAsync(Ct);
-        await using (var cmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock(\"{_schema}\".stream_lock_class(), hashtext('Order-1'))", slow, tx))
-            await cmd.ExecuteNonQueryAsync(Ct);
+        var tx = await fixture.HoldStreamLockAsync(_schema, "Order-1", Ct);
+        await using var slow = tx.Connection!;
+        await using var held = tx;
         await Task.Delay(TimeSpan.FromMilliseconds(400), Ct);
 
         var degraded = await check.CheckHealthAsync(context, Ct);

@@ -121,6 +121,20 @@ public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpoi
         return (bool)(await cmd.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>
+    /// Opens a transaction holding the advisory lock an append of <paramref name="stream"/> takes, as an append still
+    /// running would; roll it back (and dispose its connection) to release it.
+    /// </summary>
+    public async Task<NpgsqlTransaction> HoldStreamLockAsync(string schema, string stream, CancellationToken cancellationToken)
+    {
+        var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+        var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var cmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock(\"{schema}\".stream_lock_class(), hashtext($1))", connection, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        return tx;
+    }
+
     public async Task DropSchemaAsync(string schema)
     {
         await using var connection = await DataSource.OpenConnectionAsync();
