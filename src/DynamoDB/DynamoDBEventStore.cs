@@ -52,6 +52,10 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
         _table = options.TableName;
     }
 
+    internal IAmazonDynamoDB Client => _client;
+
+    internal DynamoDBEventStoreOptions Options => _options;
+
     private static IAmazonDynamoDB CreateClient(DynamoDBEventStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
