@@ -32,7 +32,7 @@ public static class DynamoDBEventStoreBuilderExtensions
         CreateStore = (sp, options) => new DynamoDBEventStore(options, sp.GetService<ILogger<DynamoDBEventStore>>(), sp.GetService<TimeProvider>()),
         CreateSnapshotStore = (sp, store) => new DynamoDBSnapshotStore(store.Client, store.Options, sp.GetService<TimeProvider>()),
         CreateCheckpointStore = (_, store) => new DynamoDBCheckpointStore(store.Client, store.Options),
-        CreateInitializer = (sp, store) => new DynamoDBTableInitializer(store.Client, store.Options, sp.GetService<ILogger<DynamoDBTableInitializer>>()),
+        CreateInitializer = (_, store) => store,
     };
 
 }
