@@ -127,6 +127,7 @@ public static class BenchApp
                 var measured = await workloads.RunAsync().ConfigureAwait(false);
                 results.Measurements.AddRange(measured);
                 results.ScaleCurve.AddRange(workloads.ScaleCurve);
+                results.CostCurves.AddRange(workloads.CostCurves);
                 var ran = measured.Any(m => m.Status == "ok");
                 results.Subjects.Add(new SubjectRun(backend, target.Subject, ran ? "ok" : measured.FirstOrDefault()?.Status ?? "not run",
                     ran ? null : measured.FirstOrDefault()?.Reason, mem.PeakWorkingSetMb, clock.Elapsed.TotalSeconds) { Problems = workloads.Problems });

@@ -30,6 +30,17 @@ public sealed class QuickRunTests
             if (workload != "scale") Assert.True(m.GetProperty("events").GetInt64() > 0, $"InMemory {workload} counted no events");
         }
         AssertArtifacts(run, ["InMemory"]);
+
+        // The cost curves: every measure at every requested store size (quick: 0 and 10,000), each with its chart.
+        var costs = Json(run).GetProperty("costCurves").EnumerateArray().Where(p => p.GetProperty("subject").GetString() == "InMemory").ToList();
+        foreach (var measure in new[] { "append", "read-stream", "read-all-page", "category-rare", "category-common", "aggregate" })
+        {
+            var sizes = costs.Where(p => p.GetProperty("measure").GetString() == measure).Select(p => p.GetProperty("storeSize").GetInt64()).ToList();
+            Assert.True(sizes.Count == 2, $"{measure}: {sizes.Count} points");
+            Assert.True(sizes[1] >= 10_000 && sizes[1] < 20_000, $"{measure}: the second point is at {sizes[1]} events, not near the requested 10,000");
+            Assert.True(File.Exists(Path.Combine(run.FullName, $"cost-{measure}.png")), $"cost-{measure}.png was not written");
+        }
+        Assert.Contains("## Cost curves", File.ReadAllText(Path.Combine(run.FullName, "results.md")), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,6 +14,8 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
 
     public List<ScalePoint> ScaleCurve { get; } = [];
 
+    public List<CostPoint> CostCurves { get; } = [];
+
     public async Task<List<Measurement>> RunAsync()
     {
         StoreHandle main;
@@ -431,14 +433,22 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
         var measureFor = TimeSpan.FromSeconds(Math.Clamp(options.Duration.TotalSeconds / 2, 0.5, 3));
         var budgetLeft = options.ScaleFillBudget;
         var points = 0;
+        var costs = new CostCurves(store, _run, options, ct);
+        await costs.PrepareAsync().ConfigureAwait(false);
+        size += Core.CostCurves.PreparedEvents;
+        var lastFill = await store.GetHeadPositionAsync(ct).ConfigureAwait(false);
+        var filled = false;
         foreach (var wanted in sizes)
         {
             if (wanted > size)
             {
+                lastFill = await store.GetHeadPositionAsync(ct).ConfigureAwait(false);
                 var sw = Stopwatch.StartNew();
                 var baseSize = size;
-                size += await FillAsync(store, "BenchScale", wanted - size, 1_000, budgetLeft,
+                var added = await FillAsync(store, "BenchScale", wanted - size, 1_000, budgetLeft,
                     v => report((baseSize + v * (wanted - baseSize)) / Math.Max(1.0, target))).ConfigureAwait(false);
+                size += added;
+                filled |= added > 0;
                 budgetLeft -= sw.Elapsed;
             }
             var cursor = new StreamCursor("BenchScaleProbe", $"{_run}-{size}", 100);
@@ -450,6 +460,9 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             }, null, ct, maxOperations: ScaleProbeAppends).ConfigureAwait(false);
             var lat = run.Latency.Summary()!;
             ScaleCurve.Add(new ScalePoint(backend, subject, size, lat.P50Ms, lat.P99Ms, run.Operations / run.Seconds));
+            CostCurves.Add(new CostPoint(backend, subject, "append", size, lat.P50Ms, lat.P99Ms, lat.Count));
+            foreach (var (measure, l) in await costs.MeasureReadsAsync(lastFill, "BenchScale", filled).ConfigureAwait(false))
+                CostCurves.Add(new CostPoint(backend, subject, measure, size, l.P50Ms, l.P99Ms, l.Count));
             size += run.Events + 3;
             points++;
             if (size < wanted || budgetLeft <= TimeSpan.Zero) break;

@@ -63,6 +63,12 @@ internal sealed record Measurement
 /// <summary>Append latency at one store size of the scale curve.</summary>
 internal sealed record ScalePoint(string Backend, string Subject, long StoreSize, double P50Ms, double P99Ms, double AppendsPerSecond);
 
+/// <summary>
+/// The cost of one operation (<see cref="CostCurves.Measures"/>) at one store size: how a backend's cost grows as the store
+/// grows. <see cref="Samples"/> is how many timed calls it rests on.
+/// </summary>
+internal sealed record CostPoint(string Backend, string Subject, string Measure, long StoreSize, double P50Ms, double P99Ms, long Samples);
+
 /// <summary>A ratio one of the provider issues asks for, computed from two measurements of the same run.</summary>
 /// <remarks>
 /// <see cref="PeerIsLimit"/>: the denominator is a raw client doing the least work that returns what the provider returns,
@@ -87,5 +93,6 @@ internal sealed record BenchResults
     public List<SubjectRun> Subjects { get; init; } = [];
     public List<Measurement> Measurements { get; init; } = [];
     public List<ScalePoint> ScaleCurve { get; init; } = [];
+    public List<CostPoint> CostCurves { get; init; } = [];
     public List<RatioResult> Ratios { get; init; } = [];
 }

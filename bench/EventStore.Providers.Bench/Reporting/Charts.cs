@@ -14,7 +14,15 @@ internal static class Charts
         Throughput(r).SavePng(Path.Combine(dir, "throughput.png"), 1200, 650);
         Latency(r).SavePng(Path.Combine(dir, "latency.png"), 1200, 650);
         Scale(r).SavePng(Path.Combine(dir, "scale.png"), 1200, 600);
-        return ["throughput.png", "latency.png", "scale.png"];
+        var charts = new List<string> { "throughput.png", "latency.png", "scale.png" };
+        foreach (var (measure, description) in CostCurves.Measures)
+        {
+            if (!r.CostCurves.Any(p => p.Measure == measure)) continue;
+            var file = $"cost-{measure}.png";
+            Cost(r, measure, description).SavePng(Path.Combine(dir, file), 1000, 500);
+            charts.Add(file);
+        }
+        return charts;
     }
 
     /// <summary>A legend entry per subject, saying "not run" for one that has no mark in the chart.</summary>
@@ -158,6 +166,26 @@ internal static class Charts
         SubjectLegend(plot, r, subjects, s => ok.Any(m => m.Subject == s));
         Ticks(plot, workloads.Select(w => w == "under-load" ? "append under load\n(16 writers)" : Short(w)).ToList());
         LogAxis(plot, "ms");
+        return plot;
+    }
+
+    /// <summary>One measure's cost curve: p50 by store size, a line per subject; a subject without points says why.</summary>
+    private static Plot Cost(BenchResults r, string measure, string description)
+    {
+        var plot = NewPlot(r, $"Cost as the store grows: {description}, p50 ms");
+        var subjects = r.Subjects.Where(s => r.Measurements.Any(m => m.Subject == s.Subject && m.Workload == "scale")).Select(s => s.Subject).Distinct().ToList();
+        for (var i = 0; i < subjects.Count; i++)
+        {
+            var pts = r.CostCurves.Where(p => p.Subject == subjects[i] && p.Measure == measure).OrderBy(p => p.StoreSize).ToList();
+            if (pts.Count == 0) continue;
+            var line = plot.Add.Scatter(pts.Select(p => (double)p.StoreSize).ToArray(), pts.Select(p => Math.Log10(Math.Max(0.001, p.P50Ms))).ToArray(), Palette.GetColor(i));
+            line.LegendText = subjects[i];
+        }
+        foreach (var missing in subjects.Where(s => !r.CostCurves.Any(p => p.Subject == s && p.Measure == measure)))
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"{missing} (no points: see results.md)", FillColor = Colors.LightGray });
+        LogAxis(plot, "ms");
+        plot.ShowLegend(Edge.Right);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = x => $"{x:N0}" };
         return plot;
     }
 

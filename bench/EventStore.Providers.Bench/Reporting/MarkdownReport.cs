@@ -71,6 +71,23 @@ internal static class MarkdownReport
             sb.AppendLine();
         }
 
+        if (r.CostCurves.Count > 0)
+        {
+            sb.AppendLine("## Cost curves: p50 ms of each operation as the store grows").AppendLine();
+            sb.AppendLine("| Measure | Subject | p50 ms at each store size (events) | p99 ms at the largest | p50 growth, smallest to largest |");
+            sb.AppendLine("|---|---|---|---|---|");
+            foreach (var (measure, description) in CostCurves.Measures)
+                foreach (var g in r.CostCurves.Where(p => p.Measure == measure).GroupBy(p => p.Subject))
+                {
+                    var pts = g.OrderBy(p => p.StoreSize).ToList();
+                    var cells = string.Join(" · ", pts.Select(p => $"{Format.Ms(p.P50Ms)} at {Format.N(p.StoreSize)}" + (p.Samples < Measurement.MinSamples ? $" (**too few samples: {p.Samples}**)" : "")));
+                    var growth = pts.Count > 1 && pts[0].P50Ms > 0 ? Format.Growth(pts[^1].P50Ms / pts[0].P50Ms - 1) : "-";
+                    var stopped = r.Measurements.FirstOrDefault(m => m.Subject == g.Key && m.Workload == "scale")?.Notes.GetValueOrDefault("largest size");
+                    sb.AppendLine($"| {Format.Cell(description)} | {Format.Cell(g.Key)} | {cells} | {Format.Ms(pts[^1].P99Ms)} | {growth}{(stopped is not null && stopped.Contains('(') ? $" (stopped: {Format.Cell(stopped)})" : "")} |");
+                }
+            sb.AppendLine();
+        }
+
         sb.AppendLine("## Details").AppendLine();
         sb.AppendLine("| Backend | Subject | Workload | What was done | Ops | Events/s | p50 | p90 | p99 | max | Conflicts | Notes |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
