@@ -48,16 +48,16 @@ internal static class TopicConfiguration
             try
             {
                 await admin.CreateTopicsAsync(specs, new CreateTopicsOptions { RequestTimeout = options.RequestTimeout }).WaitAsync(ct).ConfigureAwait(false);
-                logger.LogInformation("Created Kafka topics {Topics}.", string.Join(", ", specs.Select(s => s.Name)));
+                logger.TopicsCreated(string.Join(", ", specs.Select(s => s.Name)));
             }
             catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
             {
-                logger.LogDebug("Kafka topics already existed.");
+                logger.TopicsExisted();
             }
         }
         if (!options.VerifyTopicConfiguration)
         {
-            logger.LogWarning("Not verifying that Kafka topic {Topic} keeps events forever (VerifyTopicConfiguration is off): a retention or compaction setting on the topic would silently delete events.", options.Topic);
+            logger.TopicCheckSkipped(options.Topic);
             return;
         }
         var resource = new ConfigResource { Type = ResourceType.Topic, Name = options.Topic };
