@@ -134,10 +134,25 @@ internal sealed class PartitionWriter : IAsyncDisposable
                     pending = await DecideAsync(item).ConfigureAwait(false);
                 }
                 if (pending is null) continue;
-                var producer = _producer ?? throw new InvalidOperationException("The partition writer has no producer.");
+                var producer = _producer;
+                if (producer is null)
+                {
+                    // Re-initialised during this round (fenced): the next round creates the producer again.
+                    Requeue(item, null);
+                    continue;
+                }
                 if (_options.UseTransactions && !group.Transaction)
                 {
-                    producer.BeginTransaction();
+                    try
+                    {
+                        producer.BeginTransaction();
+                    }
+                    catch (KafkaException e) when (IsFenced(e))
+                    {
+                        Reinitialise(e);
+                        Requeue(item, e);
+                        continue;
+                    }
                     group.Transaction = true;
                 }
                 group.Add(item, pending);
@@ -288,8 +303,8 @@ internal sealed class PartitionWriter : IAsyncDisposable
             _stale = true;
             foreach (var (item, _) in items)
             {
-                if (outcome == Outcome.Failed || item.Attempt++ >= MaxAttempts) item.Completion.TrySetException(Transient("appending", failure ?? new InvalidOperationException("the transaction did not commit")));
-                else _retry.Enqueue(item);
+                if (outcome == Outcome.Failed) item.Completion.TrySetException(Transient("appending", failure ?? new InvalidOperationException("the delivery failed")));
+                else Requeue(item, failure);
             }
             return;
         }
@@ -312,6 +327,13 @@ internal sealed class PartitionWriter : IAsyncDisposable
     }
 
     private enum Outcome { Committed, Aborted, Failed }
+
+    /// <summary>Decides and writes the item again in the next round (same event ids), up to <see cref="MaxAttempts"/>.</summary>
+    private void Requeue(WorkItem item, Exception? cause)
+    {
+        if (item.Attempt++ < MaxAttempts) _retry.Enqueue(item);
+        else item.Completion.TrySetException(Transient("appending", cause ?? new InvalidOperationException("the transaction did not commit after several attempts")));
+    }
 
     /// <summary>
     /// Commits (or, after a failed delivery, aborts) the open transaction. An abort makes its records invisible, so
@@ -438,8 +460,22 @@ internal sealed class PartitionWriter : IAsyncDisposable
                 _logger.WaitingForStableOffset(_tp.Partition.Value, offset, Index.NextOffset);
                 logged = true;
             }
+            AnswerReadsWhileWaiting();
             await Task.Delay(delay).ConfigureAwait(false);
             delay = Math.Min(delay * 2, 100);
+        }
+    }
+
+    /// <summary>
+    /// Reads must not queue behind an append waiting for another producer's transaction: the index has just been
+    /// caught up to what the broker lets a reader see, so catch-up requests are answered now; appends wait their turn.
+    /// </summary>
+    private void AnswerReadsWhileWaiting()
+    {
+        while (_channel.Reader.TryRead(out var item))
+        {
+            if (item.Kind == WorkKind.CatchUp) item.Completion.TrySetResult(null!);
+            else _retry.Enqueue(item);
         }
     }
 

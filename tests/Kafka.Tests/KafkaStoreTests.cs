@@ -16,10 +16,27 @@ public sealed class KafkaStoreTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<long> HighWatermarkAsync(KafkaEventStoreOptions options, int partition = 0)
+    /// <summary>
+    /// How many records the partition holds, counted by consuming it to its end: offsets are not contiguous on a
+    /// broker with transactions (commit markers) or compaction, so the high watermark is not a record count.
+    /// </summary>
+    private static async Task<long> RecordCountAsync(KafkaEventStoreOptions options, int partition = 0)
     {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = options.BootstrapServers, GroupId = "probe" }).Build();
-        return await Task.Run(() => consumer.QueryWatermarkOffsets(new TopicPartition(options.Topic, partition), TimeSpan.FromSeconds(10)).High.Value);
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = options.BootstrapServers, GroupId = "probe", EnablePartitionEof = true, IsolationLevel = IsolationLevel.ReadCommitted,
+        }).Build();
+        consumer.Assign(new TopicPartitionOffset(options.Topic, partition, Offset.Beginning));
+        return await Task.Run(() =>
+        {
+            var count = 0L;
+            while (true)
+            {
+                var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"no end of partition after {count} records");
+                if (r.IsPartitionEOF) return count;
+                count++;
+            }
+        });
     }
 
     [Fact]
@@ -80,7 +97,7 @@ public sealed class KafkaStoreTests
         for (var round = 0; round < 20; round++)
             for (var s = 0; s < 50; s++)
                 await store.AppendAsync(new StreamName($"Account-{s}"), ExpectedVersion.Any, [Event()], Ct);
-        Assert.Equal(1000, await HighWatermarkAsync(options));
+        Assert.Equal(1000, await RecordCountAsync(options));
         var before = store.MessagesConsumed;
         var forwards = await store.ReadStreamAsync(new StreamName("Account-7"), cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal(20, forwards.Count);
@@ -106,7 +123,7 @@ public sealed class KafkaStoreTests
         var nearLimit = new EventData(Guid.NewGuid(), longType, new byte[64 * 1024 - 4096]);
         var tooBigMessage = await Assert.ThrowsAsync<EventTooLargeException>(() => store.AppendAsync(new StreamName("Upload-" + new string('€', 990)), ExpectedVersion.Any, [nearLimit], Ct));
         Assert.Equal(options.MaxMessageBytes, tooBigMessage.Limit);
-        Assert.Equal(1, await HighWatermarkAsync(options));
+        Assert.Equal(1, await RecordCountAsync(options));
         Assert.Equal(0, (await store.GetStreamInfoAsync(stream, Ct)).LastVersion);
     }
 
@@ -211,7 +228,7 @@ public sealed class KafkaStoreTests
         Assert.Equal(first.LastVersion, again.LastVersion);
         Assert.Equal(first.Position, again.Position);
         await Assert.ThrowsAsync<EventIdConflictException>(() => store.AppendAsync(stream, ExpectedVersion.NoStream, [batch[0], Event()], Ct));
-        Assert.Equal(2, await HighWatermarkAsync(options));
+        Assert.Equal(2, await RecordCountAsync(options));
     }
 
     [Fact]
@@ -231,7 +248,7 @@ public sealed class KafkaStoreTests
         Assert.Equal(first.Position, again.Position);
         await Assert.ThrowsAsync<EventIdConflictException>(() => store.AppendAsync(stream, ExpectedVersion.StreamExists, [last[2], Event()], Ct));
         await Assert.ThrowsAsync<EventIdConflictException>(() => store.AppendAsync(stream, ExpectedVersion.Any, [earlier[1], Event()], Ct));
-        Assert.Equal(6, await HighWatermarkAsync(options));
+        Assert.Equal(6, await RecordCountAsync(options));
         Assert.Equal(5, (await store.GetStreamInfoAsync(stream, Ct)).LastVersion);
     }
 
@@ -262,5 +279,38 @@ public sealed class KafkaStoreTests
             Assert.Single(await reader.ReadStreamAsync(new StreamName("Stale-3"), cancellationToken: Ct).ToListAsync(Ct));
             Assert.Equal(3, await reader.ReadAllAsync(cancellationToken: Ct).CountAsync(Ct));
         }
+    }
+
+    [Fact]
+    public async Task Two_instances_alternating_appends_with_correct_expected_versions_all_succeed_first_time()
+    {
+        var options = Fixture.NewTopics();
+        await using var a = await KafkaFixture.OpenAsync(options, Ct);
+        await using var b = await KafkaFixture.OpenAsync(options, Ct);
+        var stream = new StreamName("Turns-1");
+        for (var v = 0; v < 20; v++)
+        {
+            var result = await (v % 2 == 0 ? a : b).AppendAsync(stream, v == 0 ? ExpectedVersion.NoStream : ExpectedVersion.Exact(v - 1), [Event()], Ct);
+            Assert.Equal(v, result.LastVersion);
+        }
+        // No dead batches: each instance read the other's write before deciding, so every record is an accepted event.
+        Assert.Equal(20, await RecordCountAsync(options));
+        foreach (var reader in new[] { a, b })
+            Assert.Equal(Enumerable.Range(0, 20).Select(v => (long)v), await reader.ReadStreamAsync(stream, cancellationToken: Ct).Select(e => e.Version).ToListAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_read_only_instance_beside_a_writer_creates_no_producer_and_does_not_disturb_it()
+    {
+        var options = Fixture.NewTopics();
+        await using var writer = await KafkaFixture.OpenAsync(options, Ct);
+        var stream = new StreamName("Watched-1");
+        await writer.AppendAsync(stream, ExpectedVersion.NoStream, [Event()], Ct);
+        await using var reader = await KafkaFixture.OpenAsync(options, Ct);
+        await TransactionalBrokerTests.ReadEverythingAsync(reader, stream);
+        Assert.Equal(0, reader.ProducersCreated);
+        Assert.Equal(1, (await writer.AppendAsync(stream, ExpectedVersion.Exact(0), [Event()], Ct)).LastVersion);
+        Assert.Equal(1, (await reader.GetStreamInfoAsync(stream, Ct)).LastVersion);
+        Assert.Equal(0, reader.ProducersCreated);
     }
 }
