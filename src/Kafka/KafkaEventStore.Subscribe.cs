@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Confluent.Kafka;
 
 namespace EventStore.Providers.Kafka;
 
@@ -17,6 +18,7 @@ public sealed partial class KafkaEventStore
         Position last = options.From ?? Position.Start;
         var caughtUp = false;
         var filteredSinceCheckpoint = 0;
+        using var watcher = new NewRecordWatcher(this, Enumerable.Range(0, writers.Length).ToArray());
         while (!cancellationToken.IsCancellationRequested)
         {
             var signal = _appended.Task;
@@ -46,8 +48,7 @@ public sealed partial class KafkaEventStore
                 caughtUp = true;
                 yield return SubscriptionMessage.ForCaughtUp(last);
             }
-            // Local appends wake the subscription at once; other processes' appends are seen by the periodic poll.
-            await Task.WhenAny(signal, Task.Delay(100, cancellationToken)).ConfigureAwait(false);
+            await watcher.WaitAsync(signal, ends, cancellationToken).ConfigureAwait(false);
         }
         cancellationToken.ThrowIfCancellationRequested();
     }
@@ -61,6 +62,7 @@ public sealed partial class KafkaEventStore
         var nextVersion = (afterVersion ?? -1) + 1;
         var caughtUp = false;
         var position = Position.Start;
+        using var watcher = new NewRecordWatcher(this, [writer.Index.Partition]);
         while (!cancellationToken.IsCancellationRequested)
         {
             var signal = _appended.Task;
@@ -77,8 +79,60 @@ public sealed partial class KafkaEventStore
                 caughtUp = true;
                 yield return SubscriptionMessage.ForCaughtUp(position);
             }
-            await Task.WhenAny(signal, Task.Delay(100, cancellationToken)).ConfigureAwait(false);
+            await watcher.WaitAsync(signal, PartitionEnd(writer), cancellationToken).ConfigureAwait(false);
         }
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private static long[] PartitionEnd(PartitionWriter writer) => [writer.Index.SafeEnd];
+
+    /// <summary>
+    /// Waits for something new without a fixed poll: this instance's appends wake the subscription directly; other
+    /// processes' records wake it as soon as a consumer assigned at the subscription's end receives one (the broker
+    /// holds the fetch until data arrives); at the latest after <see cref="KafkaEventStoreOptions.PollInterval"/>.
+    /// </summary>
+    private sealed class NewRecordWatcher(KafkaEventStore store, int[] partitions) : IDisposable
+    {
+        private ConsumerPool.Lease? _lease;
+        private Task? _watch;
+
+        public async Task WaitAsync(Task appended, long[] ends, CancellationToken ct)
+        {
+            if (_watch is null)
+            {
+                _lease ??= store.Consumers.Rent();
+                var lease = _lease;
+                lease.Consumer.Assign(partitions.Select((p, i) => new TopicPartitionOffset(store.Options.Topic, p, ends[i])));
+                var poll = store.Options.PollInterval;
+                _watch = Task.Run(() => WaitForRecord(lease.Consumer, poll), CancellationToken.None);
+            }
+            await Task.WhenAny(appended, _watch).WaitAsync(ct).ConfigureAwait(false);
+            if (_watch.IsCompleted) _watch = null;
+        }
+
+        private static void WaitForRecord(IPartitionConsumer consumer, TimeSpan poll)
+        {
+            var deadline = DateTime.UtcNow + poll;
+            try
+            {
+                for (var left = poll; left > TimeSpan.Zero; left = deadline - DateTime.UtcNow)
+                {
+                    if (consumer.Consume(left) is { IsPartitionEOF: false }) return;
+                }
+            }
+            catch (ConsumeException)
+            {
+                // The next round's catch-up reports what is wrong with the partition.
+            }
+        }
+
+        public void Dispose()
+        {
+            // A watch still blocked in the consumer ends within the poll interval; the consumer goes back after it.
+            var lease = _lease;
+            if (lease is null) return;
+            if (_watch is null) lease.Dispose();
+            else _watch.ContinueWith(_ => lease.Dispose(), TaskScheduler.Default);
+        }
     }
 }
