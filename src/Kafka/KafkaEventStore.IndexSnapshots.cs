@@ -7,6 +7,30 @@ namespace EventStore.Providers.Kafka;
 // Index snapshots: a partition's index written to the compacted index topic so restarts replay only the tail.
 public sealed partial class KafkaEventStore
 {
+    /// <summary>The index-topic key holding the events topic's partition count, written by the first writer.</summary>
+    private const string PartitionCountKey = "partitions";
+
+    private int _partitionCountRecorded;
+
+    /// <summary>
+    /// Records the events topic's partition count in the index topic once (on this instance's first write; reads write
+    /// nothing), so a start against a topic whose partition count changed refuses instead of splitting streams.
+    /// </summary>
+    internal async Task RecordPartitionCountAsync()
+    {
+        if (Interlocked.Exchange(ref _partitionCountRecorded, 1) == 1 || PartitionCountOf(Options.EffectiveIndexTopic) == 0) return;
+        var value = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(value, _writers.Length);
+        try
+        {
+            await Producer.ProduceAsync(Options.EffectiveIndexTopic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(PartitionCountKey), Value = value }).ConfigureAwait(false);
+        }
+        catch (KafkaException)
+        {
+            Volatile.Write(ref _partitionCountRecorded, 0);
+            throw;
+        }
+    }
     /// <summary>
     /// Writes the whole index of a partition to the index topic: chunks first, then a head naming the snapshot id,
     /// chunk count and the offset it is valid up to. A loader uses a snapshot only when every chunk carries the
@@ -74,6 +98,14 @@ public sealed partial class KafkaEventStore
             return;
         }
         var all = (await new CompactedTopic(topic, this).GetAllAsync(ct).ConfigureAwait(false)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        if (all.TryGetValue(PartitionCountKey, out var recorded) && recorded.Length == 4)
+        {
+            var written = BinaryPrimitives.ReadInt32BigEndian(recorded);
+            if (written != writers.Length)
+                throw new EventStoreConfigurationException($"{KafkaEventStoreOptions.SectionName}:Topic",
+                    $"names topic '{Options.Topic}', which has {writers.Length} partition(s), but its events were written with {written}: a stream's partition is its hash modulo the partition count, so streams would be split between partitions. Restore {written} partition(s), or copy the events into a new topic.");
+            _partitionCountRecorded = 1;
+        }
         foreach (var w in writers)
         {
             if (!all.TryGetValue($"{w.Index.Partition}", out var head) || head.Length != 36) continue;

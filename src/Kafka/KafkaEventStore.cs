@@ -111,7 +111,8 @@ public sealed partial class KafkaEventStore : IEventStore, IEventStoreInitialize
     /// Verifies (and when asked creates) the topics, then builds each partition's index from the index topic and the
     /// events after it. Idempotent.
     /// </summary>
-    /// <exception cref="EventStoreConfigurationException">The events topic could lose events, or is missing.</exception>
+    /// <exception cref="EventStoreConfigurationException">The events topic could lose events, or a topic is missing.</exception>
+    /// <exception cref="TransientEventStoreException">The brokers are unreachable.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         if (_initialized) return;
@@ -119,13 +120,18 @@ public sealed partial class KafkaEventStore : IEventStore, IEventStoreInitialize
         try
         {
             if (_initialized) return;
-            if (Options.CreateTopics || Options.VerifyTopicConfiguration)
-                await TopicConfiguration.EnsureAsync(_clients.Admin, Options, _logger, cancellationToken).ConfigureAwait(false);
-            else _logger.TopicCheckSkipped(Options.Topic);
+            // Metadata first: an unreachable broker fails here, fast and as such, not later as a topic problem.
             var partitions = PartitionCountOf(Options.Topic);
+            if (Options.CreateTopics)
+            {
+                await TopicConfiguration.CreateAsync(_clients.Admin, Options, _logger, cancellationToken).ConfigureAwait(false);
+                partitions = PartitionCountOf(Options.Topic);
+            }
             if (partitions == 0) throw TopicMissing(Options.Topic, "Topic", "retention.ms=-1, cleanup.policy=delete");
             if (PartitionCountOf(Options.EffectiveSnapshotTopic) == 0) throw TopicMissing(Options.EffectiveSnapshotTopic, "SnapshotTopic", "cleanup.policy=compact");
             if (PartitionCountOf(Options.EffectiveCheckpointTopic) == 0) throw TopicMissing(Options.EffectiveCheckpointTopic, "CheckpointTopic", "cleanup.policy=compact");
+            if (Options.VerifyTopicConfiguration) await TopicConfiguration.VerifyAsync(_clients.Admin, Options, cancellationToken).ConfigureAwait(false);
+            else _logger.TopicCheckSkipped(Options.Topic);
             _capabilities = CapabilitiesFor(partitions, Options.MaxMessageBytes);
             var writers = new PartitionWriter[partitions];
             for (var p = 0; p < partitions; p++) writers[p] = new PartitionWriter(this, p, Consumers, _logger);

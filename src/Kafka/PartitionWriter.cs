@@ -482,6 +482,7 @@ internal sealed class PartitionWriter : IAsyncDisposable
     private async Task EnsureWriterAsync()
     {
         if (_producer is not null) return;
+        await _store.RecordPartitionCountAsync().ConfigureAwait(false);
         if (!_options.UseTransactions)
         {
             _producer = _store.Producer;

@@ -23,6 +23,8 @@ internal sealed class FakeBroker : IKafkaClientFactory
 
     public int ProducersCreated;
 
+    public int TransactionalProducersCreated;
+
     /// <summary>Records produced outside a transaction by a transactional producer (must stay 0).</summary>
     public int ProducedOutsideTransaction;
 
@@ -44,6 +46,7 @@ internal sealed class FakeBroker : IKafkaClientFactory
     public IProducer<byte[], byte[]> CreateProducer(ProducerConfig config)
     {
         Interlocked.Increment(ref ProducersCreated);
+        if (config.TransactionalId is not null) Interlocked.Increment(ref TransactionalProducersCreated);
         return new FakeProducer(this, config.TransactionalId);
     }
 

@@ -313,4 +313,39 @@ public sealed class KafkaStoreTests
         Assert.Equal(1, (await reader.GetStreamInfoAsync(stream, Ct)).LastVersion);
         Assert.Equal(0, reader.ProducersCreated);
     }
+
+    [Fact]
+    public async Task Event_ids_are_written_in_RFC_4122_byte_order_and_records_of_earlier_versions_stay_readable()
+    {
+        var options = Fixture.NewTopics();
+        var legacyId = Guid.NewGuid();
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = options.BootstrapServers }).Build())
+        {
+            static byte[] Int64(long v) => [.. BitConverter.GetBytes(v).Reverse()];
+            // The layout earlier versions wrote: es-id in Guid.ToByteArray order and no es-format header.
+            await producer.ProduceAsync(new TopicPartition(options.Topic, 0), new Message<byte[], byte[]>
+            {
+                Key = "Legacy-1"u8.ToArray(),
+                Value = "{}"u8.ToArray(),
+                Headers = new Headers
+                {
+                    { "es-id", legacyId.ToByteArray() }, { "es-type", "Old"u8.ToArray() }, { "es-version", Int64(0) },
+                    { "es-batch-last", Int64(0) }, { "es-content-type", "application/json"u8.ToArray() }, { "es-schema-version", Int64(1) },
+                },
+            }, Ct);
+        }
+        await using var store = await KafkaFixture.OpenAsync(options, Ct);
+        Assert.Equal(legacyId, (await store.ReadStreamAsync(new StreamName("Legacy-1"), cancellationToken: Ct).SingleAsync(Ct)).EventId);
+
+        var e = Event();
+        await store.AppendAsync(new StreamName("Modern-1"), ExpectedVersion.NoStream, [e], Ct);
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = options.BootstrapServers, GroupId = "probe" }).Build();
+        consumer.Assign(new TopicPartitionOffset(options.Topic, 0, 1));
+        var record = consumer.Consume(TimeSpan.FromSeconds(10))!;
+        // What a Java or Go reader does with the 16 bytes: read them as the UUID's hex digits in order.
+        Assert.Equal(e.EventId.ToString("N"), Convert.ToHexStringLower(record.Message.Headers.GetLastBytes("es-id")));
+        Assert.Equal([2], record.Message.Headers.GetLastBytes("es-format"));
+        Assert.Equal(8, record.Message.Headers.GetLastBytes("es-schema-version").Length);
+        Assert.Equal(e.EventId, (await store.ReadStreamAsync(new StreamName("Modern-1"), cancellationToken: Ct).SingleAsync(Ct)).EventId);
+    }
 }

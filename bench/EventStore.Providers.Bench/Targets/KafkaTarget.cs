@@ -45,6 +45,8 @@ internal sealed class KafkaTarget : IBenchTarget
                 // The mock cluster has no DescribeConfigs and no isolating transactions (BACKENDS.md); topics are auto-created.
                 ["VerifyTopicConfiguration"] = "false",
                 ["UseTransactions"] = "false",
+                // The store never creates topics by asking for them; on the mock, let it (no topic admin API there).
+                ["ClientConfig:allow.auto.create.topics"] = "true",
             }, ct);
 
         public override ValueTask DisposeAsync()
