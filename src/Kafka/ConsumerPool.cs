@@ -7,9 +7,9 @@ namespace EventStore.Providers.Kafka;
 /// Reusable assign-only consumers (no group membership, no commits): opening a librdkafka consumer costs a thread
 /// and a metadata round trip, too much for every stream read.
 /// </summary>
-internal sealed class ConsumerPool(KafkaEventStoreOptions options, string groupId) : IDisposable
+internal sealed class ConsumerPool(KafkaEventStoreOptions options, string groupId, IKafkaClientFactory clients) : IDisposable
 {
-    private readonly ConcurrentBag<IConsumer<byte[], byte[]>> _idle = [];
+    private readonly ConcurrentBag<IPartitionConsumer> _idle = [];
     private long _messagesConsumed;
     private bool _disposed;
 
@@ -36,11 +36,11 @@ internal sealed class ConsumerPool(KafkaEventStoreOptions options, string groupI
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_idle.TryTake(out var consumer))
-            consumer = new ConsumerBuilder<byte[], byte[]>(Config()).SetLogHandler((_, _) => { }).Build();
+            consumer = clients.CreateConsumer(Config());
         return new Lease(this, consumer);
     }
 
-    private void Return(IConsumer<byte[], byte[]> consumer)
+    private void Return(IPartitionConsumer consumer)
     {
         try
         {
@@ -62,9 +62,11 @@ internal sealed class ConsumerPool(KafkaEventStoreOptions options, string groupI
     }
 
     /// <summary>A rented consumer; disposing it returns it to the pool.</summary>
-    internal sealed class Lease(ConsumerPool pool, IConsumer<byte[], byte[]> consumer) : IDisposable
+    internal sealed class Lease(ConsumerPool pool, IPartitionConsumer consumer) : IDisposable
     {
-        public IConsumer<byte[], byte[]> Consumer { get; } = consumer;
+        public IPartitionConsumer Consumer { get; } = consumer;
+
+        public void Assign(TopicPartitionOffset start) => Consumer.Assign([start]);
 
         /// <summary>
         /// The next message or end-of-partition marker; null when nothing arrived within the poll interval. Polls

@@ -27,6 +27,13 @@ internal static class EventRecord
     public const string SchemaVersionHeader = "es-schema-version";
     public const string MetadataHeader = "es-metadata";
     public const string KindHeader = "es-kind";
+    public const string FormatHeader = "es-format";
+
+    /// <summary>
+    /// <c>es-format</c> of records written now: <c>es-id</c> in RFC 4122 byte order. Records without the header are
+    /// from earlier versions, whose <c>es-id</c> is in .NET's <see cref="Guid.ToByteArray()"/> order.
+    /// </summary>
+    private const byte CurrentFormat = 2;
 
     /// <summary>Room for the record framing and header names, on top of the variable parts, when sizing a message.</summary>
     private const int FramingAllowance = 256;
@@ -39,12 +46,13 @@ internal static class EventRecord
     {
         var headers = new Headers
         {
-            { IdHeader, e.EventId.ToByteArray() },
+            { IdHeader, e.EventId.ToByteArray(bigEndian: true) },
             { TypeHeader, Encoding.UTF8.GetBytes(e.EventType) },
             { VersionHeader, Int64(version) },
             { BatchLastHeader, Int64(batchLastVersion) },
             { ContentTypeHeader, Encoding.UTF8.GetBytes(e.ContentType) },
             { SchemaVersionHeader, Int64(e.SchemaVersion) },
+            { FormatHeader, [CurrentFormat] },
         };
         if (!e.Metadata.IsEmpty) headers.Add(MetadataHeader, e.Metadata.ToArray());
         return new Message<byte[], byte[]> { Key = key, Value = e.Data.ToArray(), Headers = headers };
@@ -78,7 +86,8 @@ internal static class EventRecord
         catch (ArgumentException) { return false; }
         var kind = RecordKind.Event;
         long version = -1, last = -1;
-        var id = Guid.Empty;
+        byte[]? id = null;
+        byte format = 1;
         foreach (var h in m.Headers)
         {
             switch (h.Key)
@@ -86,18 +95,20 @@ internal static class EventRecord
                 case KindHeader: kind = (RecordKind)h.GetValueBytes()[0]; break;
                 case VersionHeader: version = BinaryPrimitives.ReadInt64BigEndian(h.GetValueBytes()); break;
                 case BatchLastHeader: last = BinaryPrimitives.ReadInt64BigEndian(h.GetValueBytes()); break;
-                case IdHeader: id = new Guid(h.GetValueBytes()); break;
+                case IdHeader: id = h.GetValueBytes(); break;
+                case FormatHeader: format = h.GetValueBytes() is [var f, ..] ? f : (byte)1; break;
             }
         }
         if (version < 0 && kind == RecordKind.Event) return false;
-        header = new Header(stream, kind, version, last, id);
+        header = new Header(stream, kind, version, last, IdOf(id, format));
         return true;
     }
 
     public static RecordedEvent ToRecordedEvent(ConsumeResult<byte[], byte[]> r, StreamName stream, long version, Position position)
     {
         var m = r.Message;
-        Guid id = Guid.Empty;
+        byte[]? id = null;
+        byte format = 1;
         string type = "", contentType = EventData.JsonContentType;
         var schemaVersion = 1;
         byte[] metadata = [];
@@ -105,14 +116,19 @@ internal static class EventRecord
         {
             switch (h.Key)
             {
-                case IdHeader: id = new Guid(h.GetValueBytes()); break;
+                case IdHeader: id = h.GetValueBytes(); break;
+                case FormatHeader: format = h.GetValueBytes() is [var f, ..] ? f : (byte)1; break;
                 case TypeHeader: type = Encoding.UTF8.GetString(h.GetValueBytes()); break;
                 case ContentTypeHeader: contentType = Encoding.UTF8.GetString(h.GetValueBytes()); break;
                 case SchemaVersionHeader: schemaVersion = (int)BinaryPrimitives.ReadInt64BigEndian(h.GetValueBytes()); break;
                 case MetadataHeader: metadata = h.GetValueBytes(); break;
             }
         }
-        return new RecordedEvent(stream, version, position, id, type, m.Value ?? [], metadata, contentType, schemaVersion,
+        return new RecordedEvent(stream, version, position, IdOf(id, format), type, m.Value ?? [], metadata, contentType, schemaVersion,
             m.Timestamp.UtcDateTime);
     }
+
+    /// <summary>The event id of an <c>es-id</c> header: RFC 4122 byte order from format 2 on, .NET order before.</summary>
+    private static Guid IdOf(byte[]? bytes, byte format) =>
+        bytes is not { Length: 16 } ? Guid.Empty : new Guid(bytes, bigEndian: format >= CurrentFormat);
 }

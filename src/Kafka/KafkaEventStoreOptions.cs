@@ -51,16 +51,33 @@ public sealed class KafkaEventStoreOptions
     public bool UseTransactions { get; set; } = true;
 
     /// <summary>
-    /// Before each group of appends, read the partition up to its high watermark so other processes' writes are in
-    /// the index before expected versions are checked. Default true. Correctness does not depend on it (a delivered
-    /// append that another process's write preceded is re-decided against the log); it avoids writing batches that
-    /// then lose. Turn it off when this process is the partition's only writer (one instance, or fencing on) to save
-    /// one broker round trip per append.
+    /// Before each group of appends, read the partition up to its end so other processes' writes are in the index
+    /// before expected versions are checked. Default false. Correctness does not depend on it: a refusal
+    /// (wrong expected version) is only ever decided after reading the partition to its end, and a delivered append
+    /// that another process's write preceded is re-decided against the log. Turning it on costs one broker round trip
+    /// per group of appends and makes dead batches (an <c>Any</c> append racing another instance's write to the same
+    /// stream) rarer.
     /// </summary>
-    public bool CatchUpBeforeAppend { get; set; } = true;
+    public bool CatchUpBeforeAppend { get; set; }
 
     /// <summary>Prefix of the transactional ids. Default <c>{Topic}-writer</c>.</summary>
     public string? TransactionalIdPrefix { get; set; }
+
+    /// <summary>
+    /// This process's part of its transactional ids: <c>{TransactionalIdPrefix}-{InstanceId}-{partition}</c>. Default
+    /// null: a random id per store instance, so two instances (two processes of one app) never fence each other; a
+    /// crashed writer's open transaction then holds back <c>read_committed</c> readers of its partition until the
+    /// broker's transaction timeout (librdkafka default 60 s) aborts it. Set a value that is stable per process and
+    /// unique among the running ones (a pod or host name) to have a restarted process fence its previous incarnation
+    /// at once. Two running instances sharing a value fence each other on every append.
+    /// </summary>
+    public string? InstanceId { get; set; }
+
+    /// <summary>
+    /// How long a live subscription waits in the consumer for new records before checking again (other processes'
+    /// appends; this instance's own appends wake its subscriptions at once). Default 500 ms.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// The broker's <c>message.max.bytes</c> (or the topic's <c>max.message.bytes</c>): events whose data, metadata
@@ -131,6 +148,10 @@ public sealed class KafkaEventStoreOptionsValidator(string sectionPath = KafkaEv
             yield return new(nameof(o.IndexSnapshotInterval), $"is {o.IndexSnapshotInterval}; it must be 1 or more.");
         if (o.RequestTimeout <= TimeSpan.Zero)
             yield return new(nameof(o.RequestTimeout), $"is {o.RequestTimeout}; it must be positive.");
+        if (o.PollInterval <= TimeSpan.Zero || o.PollInterval > TimeSpan.FromMinutes(1))
+            yield return new(nameof(o.PollInterval), $"is {o.PollInterval}; it must be between 1 ms and 1 minute.");
+        if (o.InstanceId is not null && (o.InstanceId.Length == 0 || !o.InstanceId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
+            yield return new(nameof(o.InstanceId), $"is '{o.InstanceId}'; use letters, digits, '.', '_' or '-'.");
         if (o.TransactionalIdPrefix is not null && string.IsNullOrWhiteSpace(o.TransactionalIdPrefix))
             yield return new(nameof(o.TransactionalIdPrefix), "is empty.");
         foreach (var key in o.ClientConfig.Keys.Where(KafkaEventStoreOptions.ReservedClientKeys.Contains))

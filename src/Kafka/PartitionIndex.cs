@@ -181,25 +181,50 @@ internal sealed class PartitionIndex(int partition)
     }
 
     /// <summary>
-    /// Applies a batch this process just wrote when it directly follows everything applied so far; returns false
-    /// (applying nothing) otherwise, and the writer then reads the gap so the log's order decides.
+    /// Moves past offsets that hold no record a reader will ever receive: the end-of-partition offset a consumer
+    /// reported (past control markers, aborted records and compacted gaps).
+    /// </summary>
+    public void AdvanceTo(long end)
+    {
+        lock (Sync) NextOffset = Math.Max(NextOffset, end);
+    }
+
+    /// <summary>
+    /// The last offset of this process's last committed transaction on the partition: its commit marker lies after
+    /// it and before the next transaction's first record, so a single offset between the two is that marker.
+    /// </summary>
+    public long OwnTransactionEnd { get; set; } = -2;
+
+    /// <summary>
+    /// Applies a batch this process just wrote when it directly follows everything applied so far (or follows it
+    /// after this process's own commit marker); returns false (applying nothing) otherwise, and the writer then reads
+    /// the gap so the log's order decides.
     /// </summary>
     public bool TryApplyOwn(string stream, long firstVersion, IReadOnlyList<(long Offset, Guid Id)> events)
     {
         lock (Sync)
         {
-            if (_open is not null || events[0].Offset != NextOffset) return false;
+            if (_open is not null || !FollowsApplied(events[0].Offset)) return false;
             if (!Commit(stream, firstVersion, events)) return false;
             NextOffset = events[^1].Offset + 1;
             return true;
         }
     }
 
+    /// <summary>True when <paramref name="offset"/> is the next offset, or the one after our own commit marker.</summary>
+    private bool FollowsApplied(long offset)
+    {
+        if (offset == NextOffset) return true;
+        if (offset != NextOffset + 1 || NextOffset != OwnTransactionEnd + 1) return false;
+        NextOffset++;
+        return true;
+    }
+
     public bool TryApplyOwnMarker(long offset, in EventRecord.Header h)
     {
         lock (Sync)
         {
-            if (_open is not null || offset != NextOffset) return false;
+            if (_open is not null || !FollowsApplied(offset)) return false;
             ApplyMarker(offset, h);
             NextOffset = offset + 1;
             return MarkerAppliedCore(h.Stream, h.Kind, h.Version, offset);

@@ -34,32 +34,30 @@ internal static class TopicConfiguration
         return problems;
     }
 
-    public static async Task EnsureAsync(IAdminClient admin, KafkaEventStoreOptions options, ILogger logger, CancellationToken ct)
+    /// <summary>Creates the provider's topics (an existing one is left as it is).</summary>
+    public static async Task CreateAsync(IAdminClient admin, KafkaEventStoreOptions options, ILogger logger, CancellationToken ct)
     {
-        if (options.CreateTopics)
+        var specs = new List<TopicSpecification>
         {
-            var specs = new List<TopicSpecification>
-            {
-                new() { Name = options.Topic, NumPartitions = options.Partitions, ReplicationFactor = options.ReplicationFactor, Configs = EventsTopicConfig.ToDictionary() },
-                new() { Name = options.EffectiveIndexTopic, NumPartitions = 1, ReplicationFactor = options.ReplicationFactor, Configs = CompactedConfig },
-                new() { Name = options.EffectiveSnapshotTopic, NumPartitions = 1, ReplicationFactor = options.ReplicationFactor, Configs = CompactedConfig },
-                new() { Name = options.EffectiveCheckpointTopic, NumPartitions = 1, ReplicationFactor = options.ReplicationFactor, Configs = CompactedConfig },
-            };
-            try
-            {
-                await admin.CreateTopicsAsync(specs, new CreateTopicsOptions { RequestTimeout = options.RequestTimeout }).WaitAsync(ct).ConfigureAwait(false);
-                logger.LogInformation("Created Kafka topics {Topics}.", string.Join(", ", specs.Select(s => s.Name)));
-            }
-            catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
-            {
-                logger.LogDebug("Kafka topics already existed.");
-            }
-        }
-        if (!options.VerifyTopicConfiguration)
+            new() { Name = options.Topic, NumPartitions = options.Partitions, ReplicationFactor = options.ReplicationFactor, Configs = EventsTopicConfig.ToDictionary() },
+            new() { Name = options.EffectiveIndexTopic, NumPartitions = 1, ReplicationFactor = options.ReplicationFactor, Configs = CompactedConfig },
+            new() { Name = options.EffectiveSnapshotTopic, NumPartitions = 1, ReplicationFactor = options.ReplicationFactor, Configs = CompactedConfig },
+            new() { Name = options.EffectiveCheckpointTopic, NumPartitions = 1, ReplicationFactor = options.ReplicationFactor, Configs = CompactedConfig },
+        };
+        try
         {
-            logger.LogWarning("Not verifying that Kafka topic {Topic} keeps events forever (VerifyTopicConfiguration is off): a retention or compaction setting on the topic would silently delete events.", options.Topic);
-            return;
+            await admin.CreateTopicsAsync(specs, new CreateTopicsOptions { RequestTimeout = options.RequestTimeout }).WaitAsync(ct).ConfigureAwait(false);
+            logger.TopicsCreated(string.Join(", ", specs.Select(s => s.Name)));
         }
+        catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
+        {
+            logger.TopicsExisted();
+        }
+    }
+
+    /// <summary>Refuses an events topic whose retention or cleanup policy could delete events.</summary>
+    public static async Task VerifyAsync(IAdminClient admin, KafkaEventStoreOptions options, CancellationToken ct)
+    {
         var resource = new ConfigResource { Type = ResourceType.Topic, Name = options.Topic };
         List<DescribeConfigsResult> described;
         try

@@ -16,10 +16,27 @@ public sealed class KafkaStoreTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<long> HighWatermarkAsync(KafkaEventStoreOptions options, int partition = 0)
+    /// <summary>
+    /// How many records the partition holds, counted by consuming it to its end: offsets are not contiguous on a
+    /// broker with transactions (commit markers) or compaction, so the high watermark is not a record count.
+    /// </summary>
+    private static async Task<long> RecordCountAsync(KafkaEventStoreOptions options, int partition = 0)
     {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = options.BootstrapServers, GroupId = "probe" }).Build();
-        return await Task.Run(() => consumer.QueryWatermarkOffsets(new TopicPartition(options.Topic, partition), TimeSpan.FromSeconds(10)).High.Value);
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = options.BootstrapServers, GroupId = "probe", EnablePartitionEof = true, IsolationLevel = IsolationLevel.ReadCommitted,
+        }).Build();
+        consumer.Assign(new TopicPartitionOffset(options.Topic, partition, Offset.Beginning));
+        return await Task.Run(() =>
+        {
+            var count = 0L;
+            while (true)
+            {
+                var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"no end of partition after {count} records");
+                if (r.IsPartitionEOF) return count;
+                count++;
+            }
+        });
     }
 
     [Fact]
@@ -80,7 +97,7 @@ public sealed class KafkaStoreTests
         for (var round = 0; round < 20; round++)
             for (var s = 0; s < 50; s++)
                 await store.AppendAsync(new StreamName($"Account-{s}"), ExpectedVersion.Any, [Event()], Ct);
-        Assert.Equal(1000, await HighWatermarkAsync(options));
+        Assert.Equal(1000, await RecordCountAsync(options));
         var before = store.MessagesConsumed;
         var forwards = await store.ReadStreamAsync(new StreamName("Account-7"), cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal(20, forwards.Count);
@@ -106,7 +123,7 @@ public sealed class KafkaStoreTests
         var nearLimit = new EventData(Guid.NewGuid(), longType, new byte[64 * 1024 - 4096]);
         var tooBigMessage = await Assert.ThrowsAsync<EventTooLargeException>(() => store.AppendAsync(new StreamName("Upload-" + new string('€', 990)), ExpectedVersion.Any, [nearLimit], Ct));
         Assert.Equal(options.MaxMessageBytes, tooBigMessage.Limit);
-        Assert.Equal(1, await HighWatermarkAsync(options));
+        Assert.Equal(1, await RecordCountAsync(options));
         Assert.Equal(0, (await store.GetStreamInfoAsync(stream, Ct)).LastVersion);
     }
 
@@ -215,7 +232,7 @@ public sealed class KafkaStoreTests
         Assert.Equal(first.LastVersion, again.LastVersion);
         Assert.Equal(first.Position, again.Position);
         await Assert.ThrowsAsync<EventIdConflictException>(() => store.AppendAsync(stream, ExpectedVersion.NoStream, [batch[0], Event()], Ct));
-        Assert.Equal(2, await HighWatermarkAsync(options));
+        Assert.Equal(2, await RecordCountAsync(options));
     }
 
     [Fact]
@@ -235,7 +252,7 @@ public sealed class KafkaStoreTests
         Assert.Equal(first.Position, again.Position);
         await Assert.ThrowsAsync<EventIdConflictException>(() => store.AppendAsync(stream, ExpectedVersion.StreamExists, [last[2], Event()], Ct));
         await Assert.ThrowsAsync<EventIdConflictException>(() => store.AppendAsync(stream, ExpectedVersion.Any, [earlier[1], Event()], Ct));
-        Assert.Equal(6, await HighWatermarkAsync(options));
+        Assert.Equal(6, await RecordCountAsync(options));
         Assert.Equal(5, (await store.GetStreamInfoAsync(stream, Ct)).LastVersion);
     }
 
@@ -266,5 +283,73 @@ public sealed class KafkaStoreTests
             Assert.Single(await reader.ReadStreamAsync(new StreamName("Stale-3"), cancellationToken: Ct).ToListAsync(Ct));
             Assert.Equal(3, await reader.ReadAllAsync(cancellationToken: Ct).CountAsync(Ct));
         }
+    }
+
+    [Fact]
+    public async Task Two_instances_alternating_appends_with_correct_expected_versions_all_succeed_first_time()
+    {
+        var options = Fixture.NewTopics();
+        await using var a = await KafkaFixture.OpenAsync(options, Ct);
+        await using var b = await KafkaFixture.OpenAsync(options, Ct);
+        var stream = new StreamName("Turns-1");
+        for (var v = 0; v < 20; v++)
+        {
+            var result = await (v % 2 == 0 ? a : b).AppendAsync(stream, v == 0 ? ExpectedVersion.NoStream : ExpectedVersion.Exact(v - 1), [Event()], Ct);
+            Assert.Equal(v, result.LastVersion);
+        }
+        // No dead batches: each instance read the other's write before deciding, so every record is an accepted event.
+        Assert.Equal(20, await RecordCountAsync(options));
+        foreach (var reader in new[] { a, b })
+            Assert.Equal(Enumerable.Range(0, 20).Select(v => (long)v), await reader.ReadStreamAsync(stream, cancellationToken: Ct).Select(e => e.Version).ToListAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_read_only_instance_beside_a_writer_creates_no_producer_and_does_not_disturb_it()
+    {
+        var options = Fixture.NewTopics();
+        await using var writer = await KafkaFixture.OpenAsync(options, Ct);
+        var stream = new StreamName("Watched-1");
+        await writer.AppendAsync(stream, ExpectedVersion.NoStream, [Event()], Ct);
+        await using var reader = await KafkaFixture.OpenAsync(options, Ct);
+        await TransactionalBrokerTests.ReadEverythingAsync(reader, stream);
+        Assert.Equal(0, reader.ProducersCreated);
+        Assert.Equal(1, (await writer.AppendAsync(stream, ExpectedVersion.Exact(0), [Event()], Ct)).LastVersion);
+        Assert.Equal(1, (await reader.GetStreamInfoAsync(stream, Ct)).LastVersion);
+        Assert.Equal(0, reader.ProducersCreated);
+    }
+
+    [Fact]
+    public async Task Event_ids_are_written_in_RFC_4122_byte_order_and_records_of_earlier_versions_stay_readable()
+    {
+        var options = Fixture.NewTopics();
+        var legacyId = Guid.NewGuid();
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = options.BootstrapServers }).Build())
+        {
+            static byte[] Int64(long v) => [.. BitConverter.GetBytes(v).Reverse()];
+            // The layout earlier versions wrote: es-id in Guid.ToByteArray order and no es-format header.
+            await producer.ProduceAsync(new TopicPartition(options.Topic, 0), new Message<byte[], byte[]>
+            {
+                Key = "Legacy-1"u8.ToArray(),
+                Value = "{}"u8.ToArray(),
+                Headers = new Headers
+                {
+                    { "es-id", legacyId.ToByteArray() }, { "es-type", "Old"u8.ToArray() }, { "es-version", Int64(0) },
+                    { "es-batch-last", Int64(0) }, { "es-content-type", "application/json"u8.ToArray() }, { "es-schema-version", Int64(1) },
+                },
+            }, Ct);
+        }
+        await using var store = await KafkaFixture.OpenAsync(options, Ct);
+        Assert.Equal(legacyId, (await store.ReadStreamAsync(new StreamName("Legacy-1"), cancellationToken: Ct).SingleAsync(Ct)).EventId);
+
+        var e = Event();
+        await store.AppendAsync(new StreamName("Modern-1"), ExpectedVersion.NoStream, [e], Ct);
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = options.BootstrapServers, GroupId = "probe" }).Build();
+        consumer.Assign(new TopicPartitionOffset(options.Topic, 0, 1));
+        var record = consumer.Consume(TimeSpan.FromSeconds(10))!;
+        // What a Java or Go reader does with the 16 bytes: read them as the UUID's hex digits in order.
+        Assert.Equal(e.EventId.ToString("N"), Convert.ToHexStringLower(record.Message.Headers.GetLastBytes("es-id")));
+        Assert.Equal([2], record.Message.Headers.GetLastBytes("es-format"));
+        Assert.Equal(8, record.Message.Headers.GetLastBytes("es-schema-version").Length);
+        Assert.Equal(e.EventId, (await store.ReadStreamAsync(new StreamName("Modern-1"), cancellationToken: Ct).SingleAsync(Ct)).EventId);
     }
 }

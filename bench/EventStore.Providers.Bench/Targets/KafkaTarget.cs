@@ -12,8 +12,20 @@ internal sealed class KafkaTarget : IBenchTarget
     public string Key => "kafka";
     public string Subject => "Kafka";
 
+    /// <summary>A real broker to measure against (transactions on, topics created); the mock cluster otherwise.</summary>
+    public const string BrokerVariable = "EVENTSTORE_KAFKA_BOOTSTRAP";
+
     public Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
     {
+        if (Environment.GetEnvironmentVariable(BrokerVariable) is { Length: > 0 } real)
+        {
+            var realAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = real }).Build();
+            var realSession = new Session(realAdmin, real, transactional: true);
+            realSession.ServerInfo["kafka"] = $"broker(s) {real} from {BrokerVariable}; provider with transactions (its default)";
+            realSession.Peers.Add(new KafkaRawPeer(realSession));
+            realSession.Peers.Add(new KafkaTransactionalRawPeer(realSession));
+            return Task.FromResult<TargetSession>(realSession);
+        }
         IAdminClient admin;
         string bootstrap;
         try
@@ -32,19 +44,29 @@ internal sealed class KafkaTarget : IBenchTarget
         return Task.FromResult<TargetSession>(session);
     }
 
-    internal sealed class Session(IAdminClient admin, string bootstrap) : TargetSession
+    internal sealed class Session(IAdminClient admin, string bootstrap, bool transactional = false) : TargetSession
     {
         public string Run { get; } = Guid.NewGuid().ToString("N")[..8];
         public string Bootstrap => bootstrap;
+        public bool Transactional => transactional;
 
-        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) =>
-            StoreHandle.FromConfigurationAsync("Kafka", new Dictionary<string, string?>
+        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) => transactional
+            ? StoreHandle.FromConfigurationAsync("Kafka", new Dictionary<string, string?>
+            {
+                ["BootstrapServers"] = bootstrap,
+                ["Topic"] = $"bench-{Run}-{label}",
+                ["CreateTopics"] = "true",
+                ["ReplicationFactor"] = "1",
+            }, ct)
+            : StoreHandle.FromConfigurationAsync("Kafka", new Dictionary<string, string?>
             {
                 ["BootstrapServers"] = bootstrap,
                 ["Topic"] = $"bench-{Run}-{label}",
                 // The mock cluster has no DescribeConfigs and no isolating transactions (BACKENDS.md); topics are auto-created.
                 ["VerifyTopicConfiguration"] = "false",
                 ["UseTransactions"] = "false",
+                // The store never creates topics by asking for them; on the mock, let it (no topic admin API there).
+                ["ClientConfig:allow.auto.create.topics"] = "true",
             }, ct);
 
         public override ValueTask DisposeAsync()
@@ -169,4 +191,41 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
         Backend = "kafka", Subject = Name, Workload = workload, Method = method,
         Operations = run.Operations, Events = run.Events, Seconds = run.Seconds, Latency = run.Latency.Summary(),
     };
+}
+
+/// <summary>
+/// The transactional limit, on a real broker only (the mock's transactions neither isolate nor fence): one
+/// transactional producer, each operation BeginTransaction, an awaited ProduceAsync and CommitTransaction, as the
+/// provider's single appends with transactions on.
+/// </summary>
+internal sealed class KafkaTransactionalRawPeer(KafkaTarget.Session session) : IPeer
+{
+    public string Name => "Confluent.Kafka raw transactional";
+
+    public async Task<IReadOnlyList<Measurement>> RunAsync(BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct)
+    {
+        var results = new List<Measurement>();
+        if (!options.Runs("append-1w")) return results;
+        var partition = new TopicPartition($"raw-txn-{session.Run}", new Partition(0));
+        var config = new ProducerConfig
+        {
+            BootstrapServers = session.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 0,
+            TransactionalId = $"bench-raw-{session.Run}",
+        };
+        using var producer = new ProducerBuilder<string, byte[]>(config).Build();
+        producer.InitTransactions(TimeSpan.FromSeconds(30));
+        var run = await Timed.RunAsync(1, options.Duration, async (_, _) =>
+        {
+            producer.BeginTransaction();
+            await producer.ProduceAsync(partition, new Message<string, byte[]> { Key = "s-0", Value = Payload.Json }, ct).ConfigureAwait(false);
+            producer.CommitTransaction();
+            return OpOutcome.Wrote(1);
+        }, progress($"{Name}: append-1w (produce + commit)"), ct).ConfigureAwait(false);
+        results.Add(new Measurement
+        {
+            Backend = "kafka", Subject = Name, Workload = "append-1w", Method = "BeginTransaction, awaited ProduceAsync, CommitTransaction; acks=all",
+            Operations = run.Operations, Events = run.Events, Seconds = run.Seconds, Latency = run.Latency.Summary(),
+        });
+        return results;
+    }
 }

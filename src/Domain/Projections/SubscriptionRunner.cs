@@ -146,8 +146,8 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
 
     /// <summary>
     /// Waits until the subscription has handled (or passed) <paramref name="position"/>, for example the position of an
-    /// append whose effect a caller wants to read back. Positions must be totally ordered
-    /// (<see cref="GlobalOrdering.Total"/>). A filtered subscription passes filtered-out events only when the store sends
+    /// append whose effect a caller wants to read back. With <see cref="GlobalOrdering.PerPartition"/> a position is
+    /// reached when each of its per-partition entries is. A filtered subscription passes filtered-out events only when the store sends
     /// a checkpoint message (when caught up, then every <see cref="SubscriptionOptions.FilteredCheckpointInterval"/>
     /// filtered events), so wait for the position of an event the subscription receives.
     /// </summary>
@@ -159,13 +159,28 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
             Task signal;
             lock (_gate)
             {
-                if (_processed is { } p && p >= position) return;
+                if (_processed is { } p && Reached(p, position)) return;
                 signal = _progress.Task;
             }
             if (_status is SubscriptionStatus.Faulted or SubscriptionStatus.Stopped)
                 throw new SubscriptionStoppedException(SubscriptionId, _status, _error);
             await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// On a <see cref="GlobalOrdering.PerPartition"/> store a position is a vector of per-partition offsets and an
+    /// append's position carries only its own partition's entry: it is reached when every entry is, not when the
+    /// vectors compare lexicographically (which another partition's progress would satisfy before the event).
+    /// </summary>
+    private bool Reached(Position processed, Position position)
+    {
+        if (_store.Capabilities.GlobalOrder != GlobalOrdering.PerPartition) return processed >= position;
+        var done = processed.Parts;
+        var wanted = position.Parts;
+        if (done.Length != wanted.Length) return processed >= position;
+        for (var i = 0; i < done.Length; i++) if (done[i] < wanted[i]) return false;
+        return true;
     }
 
     /// <summary>
