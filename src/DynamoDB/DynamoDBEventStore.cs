@@ -9,7 +9,8 @@ namespace EventStore.Providers.DynamoDB;
 
 /// <summary>
 /// The DynamoDB event store: one conditional PutItem per append (no transactions, so it also runs on dynalite),
-/// global positions reserved from an atomic counter, and a gap-safe <c>$all</c> merged from partitioned indexes.
+/// global positions handed out from blocks reserved on an atomic counter, and a gap-safe <c>$all</c> merged from
+/// partitioned indexes.
 /// The item layout and why it is correct are in README.md beside this file.
 /// </summary>
 public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
@@ -23,6 +24,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
     private readonly TimeProvider _time;
     private readonly GapTracker _gaps;
     private readonly string _table;
+    private readonly PositionBlocks _blocks;
 
     // Heads this instance wrote itself: an exact-version append that matches one skips the head read, because the
     // conditional write on the next slot fails if anyone else wrote after it.
@@ -50,6 +52,8 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _gaps = new GapTracker(_time, options.GapTimeout);
         _table = options.TableName;
+        _appended = new AppendNotifier(_time, options.PollInterval);
+        _blocks = new PositionBlocks(ReserveBlockAsync, ReleaseAsync, _time, options.PositionBlockSize, options.EffectivePositionBlockLifetime);
     }
 
     private static IAmazonDynamoDB CreateClient(DynamoDBEventStoreOptions options)
@@ -240,6 +244,8 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        // Unused reserved positions would hold back other instances' readers until the gap timeout.
+        _blocks.Dispose();
         if (_ownsClient) _client.Dispose();
     }
 }
