@@ -8,7 +8,7 @@ internal sealed record BenchOptions
     public static readonly string[] AllProviders = ["inmemory", "postgres", "dynamodb", "kafka", "esdb"];
 
     public static readonly string[] AllWorkloads =
-        ["append-1w", "append-8w", "append-race", "batch-100", "read-stream", "read-all", "subscription", "aggregate", "under-load", "scale"];
+        ["append-1w", "append-8w", "append-16w", "append-race", "batch-100", "read-stream", "read-all", "subscription", "aggregate", "under-load", "scale"];
 
     public bool Quick { get; init; }
     public IReadOnlyList<string> Providers { get; init; } = AllProviders;
@@ -33,7 +33,7 @@ internal sealed record BenchOptions
 
           --quick                 small sizes and 0.6 s per timed workload (under 90 s on 2 cores)
           --providers a,b         any of: inmemory, postgres, dynamodb, kafka, esdb (default: all)
-          --workloads a,b         any of: append-1w, append-8w, append-race, batch-100, read-stream, read-all,
+          --workloads a,b         any of: append-1w, append-8w, append-16w, append-race, batch-100, read-stream, read-all,
                                   subscription, aggregate, under-load, scale (default: all)
           --duration SECONDS      length of each timed workload (default 3, quick 0.6)
           --out DIR               artifacts root (default artifacts/bench); a <timestamp> folder is made inside
