@@ -130,6 +130,7 @@ public abstract class ServerCrashTests
         await WaitForAsync(() => Volatile.Read(ref acknowledged) >= (Crashes + 1) * 40, "appends after the last restart", ct);
         await stopWriting.CancelAsync();
         await writer;
+        var writingAfterRestart = sinceRestart.ElapsedMilliseconds;
 
         var batches = sent.GroupBy(b => string.Join(',', b.Ids)).Select(g => g.Last()).ToList();
         // The audit first waits until $all has caught up with the streams (an append cut by the crash may hold a
@@ -151,6 +152,7 @@ public abstract class ServerCrashTests
         Report.Count(target.Name, "server-crash: calls failed as TransientEventStoreException during outages", transientFailures);
         Report.Count(target.Name, "server-crash: slowest failing call (ms, informational)", slowestFailureMs);
         Report.Count(target.Name, "server-crash: ms from the last restart until $all held every acknowledged append", recoveredAfter);
+        Report.Count(target.Name, "server-crash: of which ms the writer still appended after the restart", writingAfterRestart);
         Report.Count(target.Name, "server-crash: acknowledged appends verified exactly once", audit.AcknowledgedBatches);
         Report.Count(target.Name, "server-crash: subscription resumes from checkpoint", resumes);
         Report.Count(target.Name, "server-crash: events delivered once by the resumed subscription", delivered.Count);
