@@ -1,14 +1,10 @@
 using Amazon.DynamoDBv2.Model;
-using Microsoft.Extensions.Logging;
 
 namespace EventStore.Providers.DynamoDB;
 
 public sealed partial class DynamoDBEventStore
 {
     private const int MaxAppendAttempts = 64;
-
-    /// <summary>A range of global positions taken from the counter for one commit attempt.</summary>
-    private readonly record struct Reservation(long First, long Last, long TakenAt);
 
     /// <summary>The encoded batch: inline in the commit item, or in chunk items written before the commit.</summary>
     private sealed record Payload(byte[]? Inline, List<byte[]>? Chunks, string TypeKey)
@@ -58,6 +54,9 @@ public sealed partial class DynamoDBEventStore
         public StreamHead? Head { get; set; }
         public Reservation? Reservation { get; set; }
         public bool OutcomeUnknown { get; set; }
+
+        /// <summary>An earlier attempt of this call may have stored the batch: finding it stored means this call wrote it.</summary>
+        public bool Resent { get; set; }
     }
 
     private async Task<AppendResult> AppendLoopAsync(StreamName stream, string pk, ExpectedVersion expectedVersion, IReadOnlyList<EventData> events, Payload payload,
@@ -68,7 +67,7 @@ public sealed partial class DynamoDBEventStore
         {
             if (state.Head is null)
             {
-                (state.Head, state.Reservation) = await ReadHeadAndReserveAsync(pk, state.Reservation, events.Count, cancellationToken).ConfigureAwait(false);
+                state.Head = await ReadHeadAsync(pk, withEvents: true, cancellationToken).ConfigureAwait(false);
                 fresh = true;
             }
             var head = state.Head;
@@ -79,7 +78,7 @@ public sealed partial class DynamoDBEventStore
             {
                 if (!fresh) { state.Head = null; continue; }
                 var same = await FindStoredBatchAsync(stream, expectedVersion, events, head, cancellationToken).ConfigureAwait(false);
-                return same ?? throw new WrongExpectedVersionException(stream, expectedVersion, head.EffectiveVersion);
+                return Landed(same, state) ?? throw new WrongExpectedVersionException(stream, expectedVersion, head.EffectiveVersion);
             }
 
             var overlap = OverlapsHead(head, events);
@@ -87,7 +86,7 @@ public sealed partial class DynamoDBEventStore
             {
                 // Judged like an Any re-send: the batch must be the stream's most recent events.
                 var same = await FindStoredBatchAsync(stream, ExpectedVersion.Any, events, head, cancellationToken).ConfigureAwait(false);
-                if (same is not null) return same;
+                if (same is not null) return Landed(same, state)!;
                 if (overlap is { } id) throw new EventIdConflictException(stream, id);
             }
 
@@ -103,11 +102,28 @@ public sealed partial class DynamoDBEventStore
 
             var reservation = state.Reservation.Value;
             var commit = BuildCommit(stream, pk, head, reservation, events.Count, payload);
+            // The SDK retries a failed or timed-out put with back-off. No attempt may be sent once half the gap timeout has
+            // passed since the positions were reserved, so a reader cannot declare them abandoned while an attempt that
+            // carries them is still on its way (see README.md, "Global positions").
+            using var budget = new CancellationTokenSource(CommitBudget(reservation), _time);
             try
             {
-                // Once sent, a commit is not cancelled halfway: the append then either happened or did not.
+                // Apart from that budget a sent commit is not cancelled halfway: the append either happened or did not.
                 state.OutcomeUnknown = true;
-                await PutCommitAsync(commit, head.SlotHoldsSoftMarker, CancellationToken.None).ConfigureAwait(false);
+                await PutCommitAsync(commit, head.SlotHoldsSoftMarker, budget.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (budget.IsCancellationRequested && attempt < MaxAppendAttempts)
+            {
+                // An attempt may have landed: the positions are neither released nor reused. The same slot is tried again
+                // with new positions, so a stale attempt that lands later fails its condition; if one already landed the
+                // fresh head shows the batch and the idempotence rule returns it.
+                _logger.LogCommitBudgetExceeded(stream.Value, MaxReservationAge * 2, reservation.First, reservation.Last);
+                state.Reservation = null;
+                state.OutcomeUnknown = false;
+                _heads.TryRemove(pk, out _);
+                state.Head = null;
+                state.Resent = true;
+                continue;
             }
             catch (ConditionalCheckFailedException)
             {
@@ -122,12 +138,16 @@ public sealed partial class DynamoDBEventStore
                 continue;
             }
 
+            state.OutcomeUnknown = false;
             var lastVersion = head.NextSlot + events.Count - 1;
             RememberHead(pk, new StreamHead(lastVersion, lastVersion + 1, head.TruncateBefore, false, false, reservation.Last, commit));
             _appended.Signal();
             return new AppendResult(lastVersion, Position.FromInt64(reservation.Last));
         }
     }
+
+    private static AppendResult? Landed(AppendResult? found, AppendState state) =>
+        found is not null && state.Resent ? found with { WroteEvents = true } : found;
 
     /// <summary>
     /// Whether the batch shares an id with the stream's newest commit (known from the head read or this instance's own
@@ -149,6 +169,13 @@ public sealed partial class DynamoDBEventStore
     /// </summary>
     private TimeSpan MaxReservationAge => _options.GapTimeout / 4;
 
+    /// <summary>What is left of the time in which a commit carrying <paramref name="reservation"/> may still be sent.</summary>
+    private TimeSpan CommitBudget(Reservation reservation)
+    {
+        var left = MaxReservationAge * 2 - _time.GetElapsedTime(reservation.TakenAt);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
     private async Task<AppendResult> AppendNothingAsync(StreamName stream, string pk, ExpectedVersion expected, CancellationToken cancellationToken)
     {
         var head = await ReadHeadAsync(pk, withEvents: false, cancellationToken).ConfigureAwait(false);
@@ -158,25 +185,10 @@ public sealed partial class DynamoDBEventStore
         return new AppendResult(head.EffectiveVersion, position, WroteEvents: false);
     }
 
-    private async Task<(StreamHead Head, Reservation? Reservation)> ReadHeadAndReserveAsync(string pk, Reservation? held, int count, CancellationToken cancellationToken)
-    {
-        // Reserving positions while the head is read saves a round trip; when the append then fails its check the
-        // reservation is released with a skip marker.
-        var headTask = ReadHeadAsync(pk, withEvents: true, cancellationToken);
-        var reserveTask = held is null ? ReserveAsync(count, cancellationToken) : Task.FromResult(held.Value);
-        try
-        {
-            await Task.WhenAll(headTask, reserveTask).ConfigureAwait(false);
-        }
-        catch
-        {
-            if (reserveTask.IsCompletedSuccessfully) await ReleaseAsync(reserveTask.Result).ConfigureAwait(false);
-            throw;
-        }
-        return (headTask.Result, reserveTask.Result);
-    }
+    private Task<Reservation> ReserveAsync(int count, CancellationToken cancellationToken) => _blocks.TakeAsync(count, cancellationToken);
 
-    private async Task<Reservation> ReserveAsync(int count, CancellationToken cancellationToken)
+    /// <summary>Reserves a block of <paramref name="count"/> positions for this instance: the only write of the counter item.</summary>
+    private async Task<(long First, long Last)> ReserveBlockAsync(int count)
     {
         var request = new UpdateItemRequest
         {
@@ -187,23 +199,27 @@ public sealed partial class DynamoDBEventStore
             ExpressionAttributeValues = new() { [":n"] = Schema.N(count) },
             ReturnValues = Amazon.DynamoDBv2.ReturnValue.UPDATED_NEW,
         };
-        var response = await CallAsync(() => _client.UpdateItemAsync(request, cancellationToken), "UpdateItem (reserve positions)", cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync(() => _client.UpdateItemAsync(request, CancellationToken.None), "UpdateItem (reserve positions)", CancellationToken.None).ConfigureAwait(false);
         var last = Schema.GetLong(response.Attributes, Schema.Value);
-        return new Reservation(last - count + 1, last, _time.GetTimestamp());
+        _logger.LogBlockReserved(last - count + 1, last);
+        return (last - count + 1, last);
     }
 
     /// <summary>Marks reserved positions that will never hold events, so readers do not wait for them.</summary>
-    private async Task ReleaseAsync(Reservation? reservation)
+    private Task ReleaseAsync(Reservation? reservation) =>
+        reservation is { } r ? ReleaseAsync(r.First, r.Last, "the append did not use them") : Task.CompletedTask;
+
+    private async Task ReleaseAsync(long first, long last, string reason)
     {
-        if (reservation is not { } r) return;
         try
         {
-            await WriteSkipAsync(r.First, r.Last, CancellationToken.None).ConfigureAwait(false);
+            await WriteSkipAsync(first, last, CancellationToken.None).ConfigureAwait(false);
+            _logger.LogBlockReleased(first, last, reason);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Readers skip the hole after the gap timeout; the append's own outcome is what the caller needs.
-            _logger.LogWarning(e, "Could not write a skip marker for unused positions {First}-{Last}; readers will skip them after the gap timeout", r.First, r.Last);
+            _logger.LogSkipMarkerFailed(e, first, last);
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Amazon.DynamoDBv2.Model;
-using Microsoft.Extensions.Logging;
 
 namespace EventStore.Providers.DynamoDB;
 
@@ -59,6 +58,54 @@ public sealed partial class DynamoDBEventStore
     private async IAsyncEnumerable<(LogItem Item, long From)> WalkContiguousAsync(long after, bool keysOnly, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var expected = after + 1;
+        var partitions = AllPartitionQueries(after, keysOnly);
+        await foreach (var raw in AsyncMerge.ByKey(partitions, i => Schema.GetLong(i, Schema.LastPosition), descending: false, cancellationToken).ConfigureAwait(false))
+        {
+            var item = LogItem.Parse(raw);
+            if (item.Last < expected) continue; // a range covered twice (a late skip marker over a commit)
+            if (item.First > expected)
+            {
+                _gaps.Passed(expected);
+                var abandoned = _gaps.Abandoned(expected, item.First - 1);
+                if (abandoned is not { } range)
+                {
+                    // Start the clocks of the holes behind this one now, so after an outage they all time out together.
+                    await LookAheadAsync(item.Last, cancellationToken).ConfigureAwait(false);
+                    yield break;
+                }
+                _logger.LogGapSkipped(range.First, range.Last, _options.GapTimeout);
+                await WriteSkipAsync(range.First, range.Last, CancellationToken.None).ConfigureAwait(false);
+                // Re-walk from the hole so the new marker (and anything that landed meanwhile) is read in order.
+                await foreach (var rest in WalkContiguousAsync(expected - 1, keysOnly, cancellationToken).ConfigureAwait(false))
+                    yield return rest;
+                yield break;
+            }
+            yield return (item, expected);
+            expected = item.Last + 1;
+        }
+        _gaps.Passed(expected);
+    }
+
+    /// <summary>
+    /// Records every hole of the global log after <paramref name="covered"/> (a position known to be written or
+    /// skipped) with the gap tracker, reading only keys and only beyond what an earlier look-ahead already checked.
+    /// </summary>
+    private async Task LookAheadAsync(long covered, CancellationToken cancellationToken)
+    {
+        var previous = Math.Max(covered, _gaps.ScannedUpTo);
+        await foreach (var raw in AsyncMerge.ByKey(AllPartitionQueries(previous, keysOnly: true), i => Schema.GetLong(i, Schema.LastPosition), descending: false, cancellationToken).ConfigureAwait(false))
+        {
+            var item = LogItem.Parse(raw);
+            if (item.Last <= previous) continue;
+            if (item.First > previous + 1) _gaps.Observe(previous + 1, item.First - 1);
+            previous = item.Last;
+        }
+        _gaps.Scanned(previous);
+    }
+
+    /// <summary>Queries of every partition of the <c>$all</c> index for items ending after <paramref name="after"/>.</summary>
+    private List<IAsyncEnumerable<Dictionary<string, AttributeValue>>> AllPartitionQueries(long after, bool keysOnly)
+    {
         var partitions = new List<IAsyncEnumerable<Dictionary<string, AttributeValue>>>(_options.AllPartitions);
         for (var p = 0; p < _options.AllPartitions; p++)
         {
@@ -71,32 +118,13 @@ public sealed partial class DynamoDBEventStore
             };
             if (keysOnly)
             {
-                // The safe-head walk only needs the ranges, not the events.
+                // Walks that only need the ranges do not fetch the events.
                 request.ProjectionExpression = "pk, sk, gp, ap, #k";
                 request.ExpressionAttributeNames = new() { ["#k"] = Schema.Kind };
             }
-            partitions.Add(QueryIndexAsync(request, "Query ($all)", cancellationToken));
+            partitions.Add(QueryIndexAsync(request, "Query ($all)", cancellationToken: default));
         }
-        await foreach (var raw in AsyncMerge.ByKey(partitions, i => Schema.GetLong(i, Schema.LastPosition), descending: false, cancellationToken).ConfigureAwait(false))
-        {
-            var item = LogItem.Parse(raw);
-            if (item.Last < expected) continue; // a range covered twice (a late skip marker over a commit)
-            if (item.First > expected)
-            {
-                var abandoned = _gaps.Abandoned(expected, item.First - 1);
-                if (abandoned is not { } range) yield break;
-                _logger.LogWarning("Global positions {First}-{Last} were reserved but never written within {Timeout}; marking them skipped", range.First, range.Last, _options.GapTimeout);
-                await WriteSkipAsync(range.First, range.Last, CancellationToken.None).ConfigureAwait(false);
-                _gaps.Resolved(expected);
-                // Re-walk from the hole so the new marker (and anything that landed meanwhile) is read in order.
-                await foreach (var rest in WalkContiguousAsync(expected - 1, keysOnly, cancellationToken).ConfigureAwait(false))
-                    yield return rest;
-                yield break;
-            }
-            _gaps.Resolved(expected);
-            yield return (item, expected);
-            expected = item.Last + 1;
-        }
+        return partitions;
     }
 
     private async IAsyncEnumerable<RecordedEvent> ReadAllForwardAsync(long after, long maxCount, WalkProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)

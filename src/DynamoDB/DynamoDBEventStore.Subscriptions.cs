@@ -5,8 +5,8 @@ namespace EventStore.Providers.DynamoDB;
 public sealed partial class DynamoDBEventStore
 {
     /// <summary>
-    /// Subscriptions are the shared catch-up reader over this store's gap-safe reads: it polls (DynamoDB has no push
-    /// here: dynalite has no Streams), and appends made through this instance wake it at once.
+    /// Subscriptions are the shared catch-up reader over this store's gap-safe reads: appends made through this instance
+    /// wake it at once, others are found by adaptive polling (DynamoDB has no push here: dynalite has no Streams).
     /// </summary>
     private CatchUpSubscriptionReader Subscriptions => _subscriptions ??= new CatchUpSubscriptionReader(this, new CatchUpOptions
     {
@@ -17,7 +17,7 @@ public sealed partial class DynamoDBEventStore
     });
 
     private CatchUpSubscriptionReader? _subscriptions;
-    private readonly LocalAppendNotifier _appended = new();
+    private readonly AppendNotifier _appended;
 
     /// <inheritdoc />
     public IAsyncEnumerable<SubscriptionMessage> SubscribeToAllAsync(SubscribeToAllOptions? options = null, CancellationToken cancellationToken = default)
@@ -31,16 +31,5 @@ public sealed partial class DynamoDBEventStore
     {
         EventGuard.ValidateStream(stream, Capabilities);
         return Subscriptions.SubscribeToStreamAsync(stream, afterVersion, cancellationToken);
-    }
-
-    /// <summary>Wakes this instance's subscriptions after its own appends; other writers are seen by polling.</summary>
-    private sealed class LocalAppendNotifier : IStoreChangeNotifier
-    {
-        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task WaitForChangeAsync(Position after, CancellationToken cancellationToken) =>
-            Volatile.Read(ref _next).Task.WaitAsync(cancellationToken);
-
-        public void Signal() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 }

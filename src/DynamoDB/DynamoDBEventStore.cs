@@ -10,7 +10,8 @@ namespace EventStore.Providers.DynamoDB;
 
 /// <summary>
 /// The DynamoDB event store: one conditional PutItem per append (no transactions, so it also runs on dynalite),
-/// global positions reserved from an atomic counter, and a gap-safe <c>$all</c> merged from partitioned indexes.
+/// global positions handed out from blocks reserved on an atomic counter, and a gap-safe <c>$all</c> merged from
+/// partitioned indexes.
 /// The item layout and why it is correct are in README.md beside this file.
 /// </summary>
 public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitializer, IDisposable
@@ -25,6 +26,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitial
     private readonly GapTracker _gaps;
     private readonly string _table;
     private readonly InitializeOnce _initialized;
+    private readonly PositionBlocks _blocks;
 
     // Heads this instance wrote itself: an exact-version append that matches one skips the head read, because the
     // conditional write on the next slot fails if anyone else wrote after it.
@@ -53,6 +55,8 @@ public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitial
         _gaps = new GapTracker(_time, options.GapTimeout);
         _table = options.TableName;
         _initialized = new InitializeOnce(new DynamoDBTableInitializer(client, options, _logger).InitializeAsync);
+        _appended = new AppendNotifier(_time, options.PollInterval);
+        _blocks = new PositionBlocks(ReserveBlockAsync, ReleaseAsync, _time, options.PositionBlockSize, options.EffectivePositionBlockLifetime);
     }
 
     /// <summary>
@@ -261,6 +265,8 @@ public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitial
     /// <inheritdoc />
     public void Dispose()
     {
+        // Unused reserved positions would hold back other instances' readers until the gap timeout.
+        _blocks.Dispose();
         if (_ownsClient) _client.Dispose();
     }
 }

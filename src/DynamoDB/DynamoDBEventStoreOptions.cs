@@ -60,14 +60,34 @@ public sealed partial class DynamoDBEventStoreOptions
     /// </summary>
     public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often a caught-up subscription polls for new events.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// The longest a caught-up subscription waits before it reads again. Appends made through the same store instance
+    /// wake its subscriptions at once; for appends made elsewhere a subscription polls every 20 ms (or this interval if
+    /// shorter) while the log keeps moving and backs off to this interval when it is idle, so an event appended by
+    /// another process is delivered within about this interval. Default 500 ms.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How many global positions a store instance reserves with one update of the position counter, and hands out to
+    /// its appends without touching the counter again (a bigger batch reserves a block of its own size). Default 100.
+    /// </summary>
+    public int PositionBlockSize { get; set; } = 100;
+
+    /// <summary>
+    /// The longest a reserved block of positions is used. Unused positions hold back readers of <c>$all</c> once another
+    /// instance has written past them, so the rest of a block is released when the block is this old, or after a fifth
+    /// of it without an append. Default 250 ms; capped at an eighth of <see cref="GapTimeout"/>.
+    /// </summary>
+    public TimeSpan PositionBlockLifetime { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How many times the AWS SDK retries a throttled or failed request (with exponential back-off).</summary>
     public int MaxErrorRetry { get; set; } = 8;
 
     /// <summary>The timeout of one request to DynamoDB.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal TimeSpan EffectivePositionBlockLifetime => PositionBlockLifetime < GapTimeout / 8 ? PositionBlockLifetime : GapTimeout / 8;
 
     internal string EffectiveSnapshotTable => string.IsNullOrWhiteSpace(SnapshotTableName) ? TableName : SnapshotTableName;
 
@@ -119,6 +139,10 @@ public sealed class DynamoDBEventStoreOptionsValidator(string sectionPath = Dyna
             problems.Add(new(nameof(o.GapTimeout), $"is {o.GapTimeout}; it must be at least four times {nameof(o.RequestTimeout)} ({o.RequestTimeout}) so a slow write is not declared abandoned."));
         if (o.PollInterval <= TimeSpan.Zero || o.PollInterval > TimeSpan.FromMinutes(1))
             problems.Add(new(nameof(o.PollInterval), $"is {o.PollInterval}; it must be between 1 ms and 1 minute."));
+        if (o.PositionBlockSize is < 1 or > 100_000)
+            problems.Add(new(nameof(o.PositionBlockSize), $"is {o.PositionBlockSize}; it must be between 1 and 100000."));
+        if (o.PositionBlockLifetime < TimeSpan.FromMilliseconds(5) || o.PositionBlockLifetime > TimeSpan.FromMinutes(1))
+            problems.Add(new(nameof(o.PositionBlockLifetime), $"is {o.PositionBlockLifetime}; it must be between 5 ms and 1 minute."));
         if (o.MaxErrorRetry is < 0 or > 50)
             problems.Add(new(nameof(o.MaxErrorRetry), $"is {o.MaxErrorRetry}; it must be between 0 and 50."));
         if (o.RequestTimeout <= TimeSpan.Zero || o.RequestTimeout > TimeSpan.FromMinutes(5))

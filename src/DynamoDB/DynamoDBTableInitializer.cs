@@ -113,7 +113,7 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
         try
         {
             await DynamoDBErrors.Run(() => _client.CreateTableAsync(request, cancellationToken), "CreateTable", cancellationToken).ConfigureAwait(false);
-            _logger.LogInformation("Created DynamoDB table {Table} (on-demand billing)", table);
+            _logger.LogTableCreated(table);
         }
         catch (ResourceInUseException)
         {

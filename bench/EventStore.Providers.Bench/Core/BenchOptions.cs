@@ -8,7 +8,7 @@ internal sealed record BenchOptions
     public static readonly string[] AllProviders = ["inmemory", "postgres", "dynamodb", "kafka", "esdb"];
 
     public static readonly string[] AllWorkloads =
-        ["append-1w", "append-8w", "append-race", "batch-100", "read-stream", "read-all", "subscription", "aggregate", "under-load", "projection", "scale"];
+        ["append-1w", "append-8w", "append-16w", "append-race", "batch-100", "read-stream", "read-all", "subscription", "aggregate", "under-load", "projection", "scale"];
 
     public bool Quick { get; init; }
     public IReadOnlyList<string> Providers { get; init; } = AllProviders;

@@ -34,6 +34,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             var store = main.Store;
             await Run("append-1w", () => Appends(store, "append-1w", 1)).ConfigureAwait(false);
             await Run("append-8w", () => Appends(store, "append-8w", 8)).ConfigureAwait(false);
+            await Run("append-16w", () => Appends(store, "append-16w", 16)).ConfigureAwait(false);
             await Run("append-race", () => Race(store)).ConfigureAwait(false);
             await Run("batch-100", () => Batches(store)).ConfigureAwait(false);
             await Run("read-stream", () => ReadStream(store)).ConfigureAwait(false);

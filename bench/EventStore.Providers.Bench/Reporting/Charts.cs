@@ -128,6 +128,7 @@ internal static class Charts
     {
         "append-1w" => "append\n1 writer",
         "append-8w" => "append\n8 writers",
+        "append-16w" => "append\n16 writers",
         "append-race" => "race on\n1 stream",
         "append-pipelined" => "pipelined\nproduce",
         "batch-100" => "100-event\nbatches",

@@ -90,7 +90,7 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
             ["data"] = new AttributeValue { B = new MemoryStream(Payload.Json) },
         };
         var results = new List<Measurement>();
-        foreach (var (workload, writers) in new[] { ("append-1w", 1), ("append-8w", 8) })
+        foreach (var (workload, writers) in new[] { ("append-1w", 1), ("append-8w", 8), ("append-16w", 16) })
         {
             if (!options.Runs(workload)) continue;
             var run = await Timed.RunAsync(writers, options.Duration, async (w, i) =>

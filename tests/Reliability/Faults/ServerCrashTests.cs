@@ -117,6 +117,7 @@ public abstract class ServerCrashTests
             }
         }, CancellationToken.None);
 
+        var sinceRestart = new Stopwatch();
         for (var crash = 0; crash < Crashes; crash++)
         {
             await WaitForAsync(() => Volatile.Read(ref acknowledged) >= (crash + 1) * 40, "appends before the crash", ct);
@@ -124,15 +125,19 @@ public abstract class ServerCrashTests
             await server.CrashAsync(ct);
             await WaitForAsync(() => Interlocked.Read(ref transientFailures) >= failuresBefore + 3, "transient failures during the outage", ct);
             await server.StartAgainAsync(ct);
+            sinceRestart.Restart();
         }
         await WaitForAsync(() => Volatile.Read(ref acknowledged) >= (Crashes + 1) * 40, "appends after the last restart", ct);
         await stopWriting.CancelAsync();
         await writer;
+        var writingAfterRestart = sinceRestart.ElapsedMilliseconds;
 
         var batches = sent.GroupBy(b => string.Join(',', b.Ids)).Select(g => g.Last()).ToList();
         // The audit first waits until $all has caught up with the streams (an append cut by the crash may hold a
         // gap-safe $all back until the provider's gap timeout); only then is the count the subscription must reach final.
         var audit = await Audit.VerifyAsync(store, "Outage", batches, ct);
+        // How long after the last restart $all showed every acknowledged append (holes left by cut appends included).
+        var recoveredAfter = sinceRestart.ElapsedMilliseconds;
         var expectedEvents = await store.ReadAllAsync(null, ct).CountAsync(ct);
         await WaitForAsync(() => received.Count >= expectedEvents, "the subscription to deliver every event", ct);
         await stopSubscription.CancelAsync();
@@ -146,6 +151,8 @@ public abstract class ServerCrashTests
         Report.Count(target.Name, "server crashes survived (same store instance recovered)", Crashes);
         Report.Count(target.Name, "server-crash: calls failed as TransientEventStoreException during outages", transientFailures);
         Report.Count(target.Name, "server-crash: slowest failing call (ms, informational)", slowestFailureMs);
+        Report.Count(target.Name, "server-crash: ms from the last restart until $all held every acknowledged append", recoveredAfter);
+        Report.Count(target.Name, "server-crash: of which ms the writer still appended after the restart", writingAfterRestart);
         Report.Count(target.Name, "server-crash: acknowledged appends verified exactly once", audit.AcknowledgedBatches);
         Report.Count(target.Name, "server-crash: subscription resumes from checkpoint", resumes);
         Report.Count(target.Name, "server-crash: events delivered once by the resumed subscription", delivered.Count);

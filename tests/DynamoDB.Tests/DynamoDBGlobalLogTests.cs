@@ -1,0 +1,220 @@
+using System.Reflection;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace EventStore.Providers.DynamoDB.Tests;
+
+/// <summary>How global positions are handed out, held back and given up: blocks, holes, the gap timeout.</summary>
+public sealed class DynamoDBGlobalLogTests(DynaliteServer server)
+{
+    private readonly DynamoDBFixture _fixture = new(server);
+
+    [Fact]
+    public async Task Appends_of_one_instance_update_the_position_counter_once_per_block()
+    {
+        var options = _fixture.NewOptions();
+        await using var sut = await _fixture.CreateStoreAsync(options, null, new FakeTimeProvider(DateTimeOffset.UtcNow), TestContext.Current.CancellationToken);
+        var stream = TestEvents.Stream();
+        var last = -1L;
+        for (var i = 0; i < 40; i++)
+            last = (await sut.Store.AppendAsync(stream, ExpectedVersion.FromLastSeen(last), TestEvents.Many(1 + i % 2))).LastVersion;
+        Assert.Equal(options.PositionBlockSize, await CounterAsync(options));
+        var all = await sut.Store.ReadAllAsync().ToListAsync();
+        Assert.Equal(Enumerable.Range(1, 60).Select(p => (long)p), all.Select(e => e.Position.ToInt64()));
+    }
+
+    [Fact]
+    public async Task The_unused_rest_of_a_block_is_released_so_another_instances_events_are_not_held_back()
+    {
+        var options = _fixture.NewOptions();
+        await using var sut = await _fixture.CreateStoreAsync(options, null, null, TestContext.Current.CancellationToken);
+        var other = await sut.OpenAnotherInstanceAsync(TestContext.Current.CancellationToken);
+        var mine = await sut.Store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1));
+        var theirs = await other.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1));
+        Assert.True(theirs.Position.ToInt64() > mine.Position.ToInt64() + 1, "the second instance reserved a block of its own");
+
+        // The first block's rest is a hole until released: after the block's idle time, far below the gap timeout.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        List<RecordedEvent> all;
+        while ((all = await sut.Store.ReadAllAsync().ToListAsync()).Count < 2 && started.Elapsed < options.GapTimeout / 2)
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        Assert.Equal([mine.Position, theirs.Position], all.Select(e => e.Position));
+        TestContext.Current.TestOutputHelper?.WriteLine($"the other instance's event was readable after {started.ElapsedMilliseconds} ms (gap timeout {options.GapTimeout})");
+    }
+
+    [Fact]
+    public async Task A_commit_delayed_past_the_gap_timeout_cannot_land_behind_the_skip_marker_of_its_positions()
+    {
+        // The SDK retries a put with back-off; an attempt sent after a reader declared its positions abandoned would put
+        // the events in their stream but behind every reader of $all that already passed those positions.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = _fixture.NewOptions();
+        using var raw = DynamoDBClientFactory.Create(options);
+        var client = HoldingCommitProxy.Wrap(raw, out var control);
+        await using var sut = await _fixture.CreateStoreAsync(options, client, time, TestContext.Current.CancellationToken);
+        var first = await sut.Store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1));
+
+        var slowStream = TestEvents.Stream();
+        var slowBatch = TestEvents.Many(2);
+        control.HoldNextCommitTo("s#" + slowStream.Value);
+        var slow = sut.Store.AppendAsync(slowStream, ExpectedVersion.NoStream, slowBatch);
+        await control.Holding.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var later = await sut.Store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1));
+        Assert.Equal([first.Position], (await sut.Store.ReadAllAsync().ToListAsync()).Select(e => e.Position));
+
+        // The held commit's positions are declared abandoned; a reader pages on from its checkpoint.
+        time.Advance(options.GapTimeout + TimeSpan.FromSeconds(1));
+        var page = await sut.Store.ReadAllAsync(new ReadAllOptions { MaxCount = 2 }).ToListAsync();
+        Assert.Equal([first.Position, later.Position], page.Select(e => e.Position));
+        var checkpoint = page[^1].Position;
+
+        control.Release();
+        var result = await slow.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Equal(1, result.LastVersion);
+        var stored = await sut.Store.ReadStreamAsync(slowStream).ToListAsync();
+        Assert.Equal(slowBatch.Select(e => e.EventId), stored.Select(e => e.EventId));
+        // Whatever is in its stream is in $all, after the checkpoint of the reader that passed the skipped positions.
+        var rest = await sut.Store.ReadAllAsync(new ReadAllOptions { From = checkpoint }).ToListAsync();
+        Assert.Equal(slowBatch.Select(e => e.EventId), rest.Select(e => e.EventId));
+        Assert.Equal(stored.Select(e => e.Position), rest.Select(e => e.Position));
+        Assert.Equal(4, (await sut.Store.ReadAllAsync().ToListAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Holes_behind_the_first_one_time_out_together_with_it()
+    {
+        // After an outage several reservations may be abandoned: readers must not wait one gap timeout per hole.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = _fixture.NewOptions();
+        options.PositionBlockSize = 1;
+        await using var sut = await _fixture.CreateStoreAsync(options, null, time, TestContext.Current.CancellationToken);
+        using var raw = DynamoDBClientFactory.Create(options);
+        var expected = new List<Guid>();
+        for (var hole = 0; hole < 3; hole++)
+        {
+            await AbandonPositionsAsync(raw, options, 2);
+            var batch = TestEvents.Many(1);
+            await sut.Store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, batch);
+            expected.AddRange(batch.Select(e => e.EventId));
+        }
+        Assert.Empty(await sut.Store.ReadAllAsync().ToListAsync());
+
+        time.Advance(options.GapTimeout + TimeSpan.FromSeconds(1));
+        Assert.Equal(expected, (await sut.Store.ReadAllAsync().ToListAsync()).Select(e => e.EventId));
+        Assert.Equal(Position.FromInt64(9), await sut.Store.GetHeadPositionAsync());
+    }
+
+    [Fact]
+    public async Task A_reservation_abandoned_by_a_crashed_writer_holds_readers_back_only_until_the_gap_timeout()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = _fixture.NewOptions();
+        await using var sut = await _fixture.CreateStoreAsync(options, null, time, TestContext.Current.CancellationToken);
+        using var raw = DynamoDBClientFactory.Create(options);
+        var before = await sut.Store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1));
+        // Another instance reserved a block and died before any commit; this instance's next block comes after it.
+        await AbandonPositionsAsync(raw, options, 3);
+        time.Advance(options.EffectivePositionBlockLifetime);
+        var after = await sut.Store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1));
+        Assert.Equal(options.PositionBlockSize + 4, after.Position.ToInt64());
+
+        Assert.Equal([before.Position], (await sut.Store.ReadAllAsync().ToListAsync()).Select(e => e.Position));
+        Assert.True(await sut.Store.GetHeadPositionAsync() < after.Position);
+        Assert.Empty(await sut.Store.ReadAllAsync(new ReadAllOptions { From = before.Position }).ToListAsync());
+
+        time.Advance(options.GapTimeout + TimeSpan.FromSeconds(1));
+        Assert.Equal([before.Position, after.Position], (await sut.Store.ReadAllAsync().ToListAsync()).Select(e => e.Position));
+        Assert.True(await sut.Store.GetHeadPositionAsync() >= after.Position);
+        var other = await sut.OpenAnotherInstanceAsync(default);
+        Assert.Equal([before.Position, after.Position], (await other.ReadAllAsync().ToListAsync()).Select(e => e.Position));
+    }
+
+    [Fact]
+    public void A_subscription_polls_fast_while_the_log_moves_and_backs_off_to_the_poll_interval_when_idle()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var notifier = new AppendNotifier(time, TimeSpan.FromMilliseconds(500));
+        notifier.Signal();
+        Assert.Equal(AppendNotifier.FastPoll, notifier.NextDelay());
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), notifier.NextDelay());
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), notifier.NextDelay());
+        // A subscription that got further than any before it is activity too (another process appended).
+        _ = notifier.WaitForChangeAsync(Position.FromInt64(10), TestContext.Current.CancellationToken);
+        Assert.Equal(AppendNotifier.FastPoll, notifier.NextDelay());
+    }
+
+    /// <summary>What a writer that reserved positions and crashed before its commit leaves behind.</summary>
+    private static Task AbandonPositionsAsync(IAmazonDynamoDB raw, DynamoDBEventStoreOptions options, int count) =>
+        raw.UpdateItemAsync(new UpdateItemRequest
+        {
+            TableName = options.TableName,
+            Key = new() { ["pk"] = new AttributeValue { S = "$seq" }, ["sk"] = new AttributeValue { N = "0" } },
+            UpdateExpression = "ADD v :n",
+            ExpressionAttributeValues = new() { [":n"] = new AttributeValue { N = count.ToString(System.Globalization.CultureInfo.InvariantCulture) } },
+        }, TestContext.Current.CancellationToken);
+
+    private static async Task<long> CounterAsync(DynamoDBEventStoreOptions options)
+    {
+        using var raw = DynamoDBClientFactory.Create(options);
+        var item = await raw.GetItemAsync(new GetItemRequest
+        {
+            TableName = options.TableName,
+            Key = new() { ["pk"] = new AttributeValue { S = "$seq" }, ["sk"] = new AttributeValue { N = "0" } },
+            ConsistentRead = true,
+        }, TestContext.Current.CancellationToken);
+        return long.Parse(item.Item["v"].N, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>
+/// Holds the next commit to one stream the way the SDK's retry back-off does: the put is sent only when released, and
+/// not at all if the caller cancels it first.
+/// </summary>
+public class HoldingCommitProxy : DispatchProxy
+{
+    private IAmazonDynamoDB _target = null!;
+    private string? _streamPk;
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public static IAmazonDynamoDB Wrap(IAmazonDynamoDB target, out HoldingCommitProxy control)
+    {
+        var proxy = Create<IAmazonDynamoDB, HoldingCommitProxy>();
+        control = (HoldingCommitProxy)(object)proxy;
+        control._target = target;
+        return proxy;
+    }
+
+    /// <summary>Completes when the armed commit has been caught.</summary>
+    public Task Holding => _holding.Task;
+
+    public void HoldNextCommitTo(string streamPk) => Volatile.Write(ref _streamPk, streamPk);
+
+    public void Release() => _gate.TrySetResult();
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        if (targetMethod!.Name == nameof(IAmazonDynamoDB.PutItemAsync) && args?[0] is PutItemRequest put && _streamPk is { } pk
+            && put.Item["pk"].S == pk && Interlocked.CompareExchange(ref _streamPk, null, pk) == pk)
+            return HoldAsync(put, args.Length > 1 && args[1] is CancellationToken ct ? ct : CancellationToken.None);
+        try
+        {
+            return targetMethod.Invoke(_target, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+    }
+
+    private async Task<PutItemResponse> HoldAsync(PutItemRequest put, CancellationToken cancellationToken)
+    {
+        _holding.TrySetResult();
+        await _gate.Task.WaitAsync(cancellationToken);
+        return await _target.PutItemAsync(put, CancellationToken.None);
+    }
+}
