@@ -110,7 +110,6 @@ internal sealed class BatchAppender : IAsyncDisposable
             if (ReferenceEquals(_session, session)) _session = null;
         }
         if (!_disposed) _logger.LogDebug("EventStoreDB BatchAppend call ended: {Status}", failure.StatusCode);
-        _connection.OnFailure(failure);
         session.Outgoing.Writer.TryComplete();
         foreach (var waiting in session.Pending.Values) waiting.TrySetException(failure);
         session.Call.Dispose();

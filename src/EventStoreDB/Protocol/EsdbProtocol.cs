@@ -33,7 +33,6 @@ internal static class EsdbProtocol
     public const string ExceptionTrailer = "exception";
 
     private static readonly Empty EmptyValue = new();
-    private static readonly Google.Protobuf.WellKnownTypes.Empty WellKnownEmpty = new();
 
     // ---- ids -----------------------------------------------------------------------------------------------------
 
@@ -66,50 +65,15 @@ internal static class EsdbProtocol
 
     // ---- expected versions ---------------------------------------------------------------------------------------
 
-    public static void SetExpected(AppendReq.Types.Options options, ExpectedVersion expected)
+    /// <summary>Sets the request's expected revision; the server checks it atomically with the write or delete.</summary>
+    public static void SetExpected(IExpectedRevision options, ExpectedVersion expected)
     {
         switch (expected.Kind)
         {
-            case ExpectedVersionKind.Any: options.Any = EmptyValue; break;
-            case ExpectedVersionKind.NoStream: options.NoStream = EmptyValue; break;
-            case ExpectedVersionKind.StreamExists: options.StreamExists = EmptyValue; break;
-            case ExpectedVersionKind.Exact: options.Revision = checked((ulong)expected.Version); break;
-            default: throw new ArgumentOutOfRangeException(nameof(expected), expected.Kind, "Unknown expected-version kind.");
-        }
-    }
-
-    public static void SetExpected(BatchAppendReq.Types.Options options, ExpectedVersion expected)
-    {
-        switch (expected.Kind)
-        {
-            case ExpectedVersionKind.Any: options.Any = WellKnownEmpty; break;
-            case ExpectedVersionKind.NoStream: options.NoStream = WellKnownEmpty; break;
-            case ExpectedVersionKind.StreamExists: options.StreamExists = WellKnownEmpty; break;
-            case ExpectedVersionKind.Exact: options.StreamPosition = checked((ulong)expected.Version); break;
-            default: throw new ArgumentOutOfRangeException(nameof(expected), expected.Kind, "Unknown expected-version kind.");
-        }
-    }
-
-    public static void SetExpected(DeleteReq.Types.Options options, ExpectedVersion expected)
-    {
-        switch (expected.Kind)
-        {
-            case ExpectedVersionKind.Any: options.Any = EmptyValue; break;
-            case ExpectedVersionKind.NoStream: options.NoStream = EmptyValue; break;
-            case ExpectedVersionKind.StreamExists: options.StreamExists = EmptyValue; break;
-            case ExpectedVersionKind.Exact: options.Revision = checked((ulong)expected.Version); break;
-            default: throw new ArgumentOutOfRangeException(nameof(expected), expected.Kind, "Unknown expected-version kind.");
-        }
-    }
-
-    public static void SetExpected(TombstoneReq.Types.Options options, ExpectedVersion expected)
-    {
-        switch (expected.Kind)
-        {
-            case ExpectedVersionKind.Any: options.Any = EmptyValue; break;
-            case ExpectedVersionKind.NoStream: options.NoStream = EmptyValue; break;
-            case ExpectedVersionKind.StreamExists: options.StreamExists = EmptyValue; break;
-            case ExpectedVersionKind.Exact: options.Revision = checked((ulong)expected.Version); break;
+            case ExpectedVersionKind.Any: options.ExpectAny(); break;
+            case ExpectedVersionKind.NoStream: options.ExpectNoStream(); break;
+            case ExpectedVersionKind.StreamExists: options.ExpectStreamExists(); break;
+            case ExpectedVersionKind.Exact: options.ExpectRevision(checked((ulong)expected.Version)); break;
             default: throw new ArgumentOutOfRangeException(nameof(expected), expected.Kind, "Unknown expected-version kind.");
         }
     }
