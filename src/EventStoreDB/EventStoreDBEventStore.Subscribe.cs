@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using EventStore.Providers.EventStoreDB.Protocol;
 using EventStore.Providers.EventStoreDB.Protocol.Streams;
-using Microsoft.Extensions.Logging;
 using ProtoEmpty = EventStore.Providers.EventStoreDB.Protocol.Empty;
 
 namespace EventStore.Providers.EventStoreDB;
@@ -147,7 +146,7 @@ public sealed partial class EventStoreDBEventStore
                     }
                     catch (TransientEventStoreException e) when (_connection.CanRetry(e, failures, cancellationToken))
                     {
-                        _logger.LogInformation("EventStoreDB subscription dropped ({Reason}); resubscribing", e.Message);
+                        _logger.LogResubscribing(e.Message);
                         break;
                     }
                     if (!hasNext)

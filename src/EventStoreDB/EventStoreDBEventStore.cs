@@ -42,7 +42,7 @@ public sealed partial class EventStoreDBEventStore : IEventStore, IAsyncDisposab
             MaxEventSize = 1_000_000,
             MaxEventsPerAppend = 10_000,
         };
-        _logger.LogDebug("EventStoreDB store created for {Connection}", settings);
+        _logger.LogStoreCreated(settings.ToString());
     }
 
     /// <inheritdoc />

@@ -102,14 +102,14 @@ internal sealed class EsdbConnection : IDisposable
     {
         if (EsdbProtocol.LeaderFrom(e) is { } leader)
         {
-            _logger.LogInformation("EventStoreDB node {Node} is not the leader; switching to {Leader}", _current, leader);
+            _logger.LogSwitchingToLeader(_current.ToString(), leader.ToString());
             _current = leader;
             return;
         }
         if (e.StatusCode == StatusCode.Unavailable && _settings.Endpoints.Count > 1)
         {
             var next = _settings.Endpoints[Interlocked.Increment(ref _nodeIndex) % _settings.Endpoints.Count];
-            _logger.LogWarning("EventStoreDB node {Node} is unavailable; trying {Next}", _current, next);
+            _logger.LogNodeUnavailable(_current.ToString(), next.ToString());
             _current = next;
         }
     }
@@ -149,7 +149,7 @@ internal sealed class EsdbConnection : IDisposable
             catch (Exception e) when (CanRetry(e, attempt, cancellationToken))
             {
                 if (e is RpcException r) OnFailure(r);
-                _logger.LogDebug("EventStoreDB call failed ({Reason}); retry {Attempt} of {Max}", e.Message, attempt + 1, _settings.MaxRetries);
+                _logger.LogRetrying(e.Message, attempt + 1, _settings.MaxRetries);
                 await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
             }
             catch (RpcException e)
