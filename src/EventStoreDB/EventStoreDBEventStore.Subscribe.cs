@@ -19,8 +19,8 @@ public sealed partial class EventStoreDBEventStore
 
     private async IAsyncEnumerable<SubscriptionMessage> SubscribeToAllCoreAsync(SubscribeToAllOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // The log head before subscribing has certainly been scanned once the server says "caught up": a filtered
-        // subscription checkpoints there, since the server's caught-up message carries no position.
+        // The log head before subscribing: a filtered subscription checkpoints there when it catches up, since the
+        // server's caught-up message carries no position.
         var headBefore = await GetLogHeadAsync(cancellationToken).ConfigureAwait(false);
         var last = options.From ?? Position.Start;
         ReadReq Request()
@@ -47,31 +47,41 @@ public sealed partial class EventStoreDBEventStore
         var caughtUp = false;
         await foreach (var response in ResilientSubscriptionAsync(Request, null, cancellationToken).ConfigureAwait(false))
         {
+            // Caught up once the log head before subscribing has been scanned: the server's caught_up says so, and so
+            // does any event or checkpoint at or past it (servers before 23.10 send no caught_up at all).
+            var reached = false;
             switch (response.ContentCase)
             {
+                case ReadResp.ContentOneofCase.Confirmation:
+                    reached = headBefore.IsStart || options.From is { } from && from >= headBefore;
+                    break;
                 case ReadResp.ContentOneofCase.Event:
+                    if (response.Event.Event is { } raw) reached = EsdbProtocol.ToPosition(raw.CommitPosition, raw.PreparePosition) >= headBefore;
                     var e = Accept(response.Event, options.Filter, last, forwards: true);
-                    if (e is null) continue;
+                    if (e is null) break;
                     last = e.Position;
                     yield return SubscriptionMessage.ForEvent(e);
                     break;
                 case ReadResp.ContentOneofCase.Checkpoint:
                     var checkpoint = EsdbProtocol.ToPosition(response.Checkpoint.CommitPosition, response.Checkpoint.PreparePosition);
+                    reached = checkpoint >= headBefore;
                     // Only filtered subscriptions checkpoint, as on every provider.
-                    if (options.Filter.IsEmpty || checkpoint <= last) continue;
+                    if (options.Filter.IsEmpty || checkpoint <= last) break;
                     last = checkpoint;
                     yield return SubscriptionMessage.ForCheckpoint(checkpoint);
                     break;
-                case ReadResp.ContentOneofCase.CaughtUp when !caughtUp:
-                    caughtUp = true;
-                    if (!options.Filter.IsEmpty && headBefore > last)
-                    {
-                        last = headBefore;
-                        yield return SubscriptionMessage.ForCheckpoint(headBefore);
-                    }
-                    yield return SubscriptionMessage.ForCaughtUp(last);
+                case ReadResp.ContentOneofCase.CaughtUp:
+                    reached = true;
                     break;
             }
+            if (!reached || caughtUp) continue;
+            caughtUp = true;
+            if (!options.Filter.IsEmpty && headBefore > last)
+            {
+                last = headBefore;
+                yield return SubscriptionMessage.ForCheckpoint(headBefore);
+            }
+            yield return SubscriptionMessage.ForCaughtUp(last);
         }
     }
 
@@ -85,14 +95,14 @@ public sealed partial class EventStoreDBEventStore
 
     private async IAsyncEnumerable<SubscriptionMessage> SubscribeToStreamCoreAsync(StreamName stream, long? afterVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var lastVersion = afterVersion ?? -1;
-        var lastPosition = Position.Start;
-        var caughtUp = false;
+        var serverStream = Names.ToServer(stream);
+        var subscription = new StreamSubscription(stream, afterVersion, async ct =>
+            await ReadLastAsync(serverStream, ct).ConfigureAwait(false) is { } last ? checked((long)last.StreamRevision) : -1);
         ReadReq Request()
         {
-            var streamOptions = new ReadReq.Types.Options.Types.StreamOptions { StreamIdentifier = EsdbProtocol.StreamId(Names.ToServer(stream)) };
+            var streamOptions = new ReadReq.Types.Options.Types.StreamOptions { StreamIdentifier = EsdbProtocol.StreamId(serverStream) };
             // The server's subscription revision is exclusive: it delivers the events after it.
-            if (lastVersion >= 0) streamOptions.Revision = (ulong)lastVersion;
+            if (subscription.LastVersion >= 0) streamOptions.Revision = (ulong)subscription.LastVersion;
             else streamOptions.Start = new ProtoEmpty();
             return new ReadReq
             {
@@ -106,23 +116,8 @@ public sealed partial class EventStoreDBEventStore
                 },
             };
         }
-        await foreach (var response in ResilientSubscriptionAsync(Request, stream, cancellationToken).ConfigureAwait(false))
-        {
-            switch (response.ContentCase)
-            {
-                case ReadResp.ContentOneofCase.Event when response.Event.Event is { } raw:
-                    var e = EsdbProtocol.ToRecorded(raw, stream);
-                    if (e.Version <= lastVersion) continue;
-                    lastVersion = e.Version;
-                    lastPosition = e.Position;
-                    yield return SubscriptionMessage.ForEvent(e);
-                    break;
-                case ReadResp.ContentOneofCase.CaughtUp when !caughtUp:
-                    caughtUp = true;
-                    yield return SubscriptionMessage.ForCaughtUp(lastPosition);
-                    break;
-            }
-        }
+        await foreach (var message in subscription.FollowAsync(ResilientSubscriptionAsync(Request, stream, cancellationToken), cancellationToken).ConfigureAwait(false))
+            yield return message;
     }
 
     /// <summary>
