@@ -123,10 +123,10 @@ internal static class EsdbProtocol
         {
             Id = ToUuid(e.EventId),
             Data = UnsafeByteOperations.UnsafeWrap(e.Data),
-            CustomMetadata = EventEnvelope.Encode(e.ContentType, e.SchemaVersion, e.Metadata),
+            CustomMetadata = CustomMetadata.Encode(e.ContentType, e.SchemaVersion, e.Metadata),
         };
         message.Metadata[TypeKey] = e.EventType;
-        message.Metadata[ContentTypeKey] = EventEnvelope.ServerContentType(e.ContentType);
+        message.Metadata[ContentTypeKey] = CustomMetadata.ServerContentType(e.ContentType);
         return message;
     }
 
@@ -136,10 +136,10 @@ internal static class EsdbProtocol
         {
             Id = ToUuid(e.EventId),
             Data = UnsafeByteOperations.UnsafeWrap(e.Data),
-            CustomMetadata = EventEnvelope.Encode(e.ContentType, e.SchemaVersion, e.Metadata),
+            CustomMetadata = CustomMetadata.Encode(e.ContentType, e.SchemaVersion, e.Metadata),
         };
         message.Metadata[TypeKey] = e.EventType;
-        message.Metadata[ContentTypeKey] = EventEnvelope.ServerContentType(e.ContentType);
+        message.Metadata[ContentTypeKey] = CustomMetadata.ServerContentType(e.ContentType);
         return message;
     }
 
@@ -163,7 +163,7 @@ internal static class EsdbProtocol
         if (e.Metadata.TryGetValue(CreatedKey, out var ticksText) &&
             long.TryParse(ticksText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ticks))
             created = DateTimeOffset.UnixEpoch.AddTicks(ticks);
-        var (contentType, schemaVersion, metadata) = EventEnvelope.Decode(e.CustomMetadata.Memory, serverContentType ?? "application/octet-stream");
+        var (contentType, schemaVersion, metadata) = CustomMetadata.Decode(e.CustomMetadata.Memory, serverContentType ?? "application/octet-stream");
         return new RecordedEvent(
             stream,
             checked((long)e.StreamRevision),
