@@ -21,13 +21,15 @@ public sealed partial class EventStoreDBEventStore
 
         var size = 0L;
         foreach (var e in events) size += e.Size + e.EventType.Length + 64;
+        var watermark = await _watermark.CurrentAsync(cancellationToken).ConfigureAwait(false);
         var outcome = size < _options.BatchAppendMaxBytes
             ? await BatchAppendAsync(stream, expectedVersion, events, cancellationToken).ConfigureAwait(false)
             : await PlainAppendAsync(Names.ToServer(stream), stream, expectedVersion, events.Select(EsdbProtocol.ToProposed).ToList(), events, cancellationToken).ConfigureAwait(false);
         if (outcome.Succeeded)
         {
             _recent.Remember(stream, events, outcome.LastVersion, outcome.Position);
-            return new AppendResult(outcome.LastVersion, outcome.Position);
+            _watermark.Observe(outcome.Position);
+            return new AppendResult(outcome.LastVersion, outcome.Position, CommitWatermark.WroteEvents(outcome.Position, watermark));
         }
         return await ResolveWrongVersionAsync(stream, expectedVersion, events, outcome.ActualVersion, cancellationToken).ConfigureAwait(false);
     }

@@ -15,6 +15,7 @@ public sealed partial class EventStoreDBEventStore : IEventStore, IAsyncDisposab
     private readonly EsdbConnection _connection;
     private readonly BatchAppender _batch;
     private readonly RecentAppends _recent = new();
+    private readonly CommitWatermark _watermark;
     private readonly ILogger _logger;
 
     /// <summary>Creates the store; the connection opens on first use.</summary>
@@ -29,6 +30,7 @@ public sealed partial class EventStoreDBEventStore : IEventStore, IAsyncDisposab
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _connection = new EsdbConnection(settings, _logger);
         _batch = new BatchAppender(_connection, _logger);
+        _watermark = new CommitWatermark(GetLogHeadAsync);
         Names = new StreamNames(options.StreamPrefix ?? "");
         Capabilities = new EventStoreCapabilities
         {

@@ -31,6 +31,7 @@ public sealed class ServerTests : IClassFixture<EventStoreDBFixture>
         var other = await sut.OpenAnotherInstanceAsync(TestContext.Current.CancellationToken);
         var fromElsewhere = await other.AppendAsync(stream, ExpectedVersion.NoStream, batch, TestContext.Current.CancellationToken);
         Assert.Equal(first.LastVersion, fromElsewhere.LastVersion);
+        Assert.False(fromElsewhere.WroteEvents);
         var stored = await sut.Store.ReadStreamAsync(stream, cancellationToken: TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
         Assert.Equal(2, stored.Count);
     }
