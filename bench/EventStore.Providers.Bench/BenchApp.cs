@@ -158,7 +158,7 @@ public static class BenchApp
         new PostgresTarget(repoRoot),
         new DynamoDbTarget(repoRoot),
         new KafkaTarget(),
-        new EventStoreDbTarget(),
+        new EventStoreDbTarget(repoRoot),
     ];
 
     private static Dictionary<string, string> Describe(BenchOptions o) => new()

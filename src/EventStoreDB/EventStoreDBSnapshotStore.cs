@@ -71,7 +71,7 @@ public sealed class EventStoreDBSnapshotStore : ISnapshotStore
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteNumber(EventEnvelope.MarkerProperty, 1);
+            w.WriteNumber(CustomMetadata.MarkerProperty, 1);
             w.WriteNumber("version", snapshot.Version);
             w.WriteString("snapshotType", snapshot.SnapshotType);
             w.WriteNumber("schemaVersion", snapshot.SchemaVersion);

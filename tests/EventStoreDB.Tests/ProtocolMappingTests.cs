@@ -388,13 +388,6 @@ public sealed class MetadataRoundTripTests
     }
 
     [Fact]
-    public void Json_metadata_is_embedded_as_json_so_the_server_sees_it()
-    {
-        var custom = EsdbProtocol.ToProposed(new EventData(Guid.NewGuid(), "T", "{}"u8.ToArray(), "{\"$correlationId\":\"x\"}"u8.ToArray(), SchemaVersion: 2)).CustomMetadata.ToStringUtf8();
-        Assert.Equal("{\"$esp\":1,\"contentType\":\"application/json\",\"schemaVersion\":2,\"metadata\":{\"$correlationId\":\"x\"}}", custom);
-    }
-
-    [Fact]
     public void Events_written_by_other_clients_read_with_their_raw_metadata()
     {
         var recorded = new ReadResp.Types.ReadEvent.Types.RecordedEvent

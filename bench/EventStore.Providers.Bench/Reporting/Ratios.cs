@@ -1,4 +1,5 @@
 using EventStore.Providers.Bench.Core;
+using EventStore.Providers.Bench.Targets;
 
 namespace EventStore.Providers.Bench.Reporting;
 
@@ -20,8 +21,9 @@ internal static class Ratios
             var b = Rate(den, denWorkload);
             double? value = a is > 0 && b is > 0 ? a / b : null;
             var missing = value is null ? $"not measured: {(a is null ? $"{num} {numWorkload}" : $"{den} {denWorkload}")} did not run" : null;
-            // Every peer but Marten is a raw client: the limit the provider's ratio is a fraction of (bench/README.md says why).
-            var limit = den != "Marten";
+            // Every peer but the two libraries (Marten, the official Node.js client) is a raw client: the limit the
+            // provider's ratio is a fraction of (bench/README.md says why).
+            var limit = den is not ("Marten" or KurrentNodePeer.Package);
             if (limit && value > 1) note = note is null ? PeerSlowerNote : $"{PeerSlowerNote}; {note}";
             return new RatioResult(backend, name, $"{num} {numWorkload}", $"{den} {denWorkload}", value, targetText,
                 value is null ? null : value >= target, missing ?? note, limit);
@@ -60,8 +62,14 @@ internal static class Ratios
                 "the stream read is measured in a store holding the other workloads' events, not a 1,000,000-event topic");
         }
         if (ran.Contains("esdb"))
-            yield return new RatioResult("esdb", "append / official Node.js client", "EventStoreDB append-1w", "@kurrent/kurrentdb-client", null, ">= 90%", null,
-                "the Node.js peer is not run by this bench; compare with the figures in the EventStoreDB issue");
+        {
+            const string node = KurrentNodePeer.Package;
+            yield return Make("esdb", "single append, 1 writer / official Node.js client", "EventStoreDB", "append-1w", node, "append-1w", 0.90, ">= 90%");
+            yield return Make("esdb", "single append, 8 writers / official Node.js client", "EventStoreDB", "append-8w", node, "append-8w", 0.90, ">= 90%");
+            yield return Make("esdb", "100-event batches / official Node.js client", "EventStoreDB", "batch-100", node, "batch-100", 0.90, ">= 90%");
+            yield return Make("esdb", "stream read / official Node.js client", "EventStoreDB", "read-stream", node, "read-stream", 0.90, ">= 90%");
+            yield return Make("esdb", "$all read / official Node.js client", "EventStoreDB", "read-all", node, "read-all", 0.90, ">= 90%");
+        }
     }
 
     private static RatioResult Growth(BenchResults r, string backend, string subject, double limit, string targetText)

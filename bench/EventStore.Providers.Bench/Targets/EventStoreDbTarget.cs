@@ -2,8 +2,11 @@ using EventStore.Providers.Bench.Core;
 
 namespace EventStore.Providers.Bench.Targets;
 
-/// <summary>EventStoreDB only when a server is named: the bench never starts one (no server binary on these machines).</summary>
-internal sealed class EventStoreDbTarget : IBenchTarget
+/// <summary>
+/// EventStoreDB only when a server is named: the bench never starts one (no server binary on these machines). Its peer is
+/// the official Node.js client on the same node.
+/// </summary>
+internal sealed class EventStoreDbTarget(string? repoRoot) : IBenchTarget
 {
     public const string ConnectionVariable = "EVENTSTORE_ESDB_CONNECTION";
 
@@ -15,7 +18,9 @@ internal sealed class EventStoreDbTarget : IBenchTarget
         var connection = Environment.GetEnvironmentVariable(ConnectionVariable);
         if (string.IsNullOrWhiteSpace(connection))
             throw new TargetUnavailableException($"{ConnectionVariable} is not set");
-        return Task.FromResult<TargetSession>(new Session(connection));
+        var session = new Session(connection);
+        session.Peers.Add(new KurrentNodePeer(repoRoot, connection));
+        return Task.FromResult<TargetSession>(session);
     }
 
     private sealed class Session : TargetSession

@@ -109,8 +109,7 @@ internal sealed class BatchAppender : IAsyncDisposable
             session.Failure = failure;
             if (ReferenceEquals(_session, session)) _session = null;
         }
-        if (!_disposed) _logger.LogDebug("EventStoreDB BatchAppend call ended: {Status}", failure.StatusCode);
-        _connection.OnFailure(failure);
+        if (!_disposed) _logger.LogBatchCallEnded(failure.StatusCode);
         session.Outgoing.Writer.TryComplete();
         foreach (var waiting in session.Pending.Values) waiting.TrySetException(failure);
         session.Call.Dispose();

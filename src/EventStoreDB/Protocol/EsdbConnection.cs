@@ -102,23 +102,39 @@ internal sealed class EsdbConnection : IDisposable
     {
         if (EsdbProtocol.LeaderFrom(e) is { } leader)
         {
-            _logger.LogInformation("EventStoreDB node {Node} is not the leader; switching to {Leader}", _current, leader);
+            _logger.LogSwitchingToLeader(_current.ToString(), leader.ToString());
             _current = leader;
             return;
         }
         if (e.StatusCode == StatusCode.Unavailable && _settings.Endpoints.Count > 1)
         {
             var next = _settings.Endpoints[Interlocked.Increment(ref _nodeIndex) % _settings.Endpoints.Count];
-            _logger.LogWarning("EventStoreDB node {Node} is unavailable; trying {Next}", _current, next);
+            _logger.LogNodeUnavailable(_current.ToString(), next.ToString());
             _current = next;
         }
     }
 
+    // The provider's one retry policy: appends, deletes, reads (before their first answer) and resubscriptions all
+    // retry the same failures with the same back-off, at most maxRetries times in a row.
+
     /// <summary>
-    /// Runs a unary-style call, retrying transient failures up to the connection string's <c>maxRetries</c>. Appends
-    /// retried this way re-send the same event ids, which the server recognises as the same write.
+    /// True when an attempt that failed with <paramref name="e"/> is worth repeating: a transient failure, fewer than
+    /// <c>maxRetries</c> failures so far, and the caller still waiting. Appends retried this way re-send the same
+    /// event ids, which the server recognises as the same write.
     /// </summary>
-    public async Task<T> RetryAsync<T>(Func<Streams.Streams.StreamsClient, CallOptions, Task<T>> call, CancellationToken cancellationToken)
+    public bool CanRetry(Exception e, int failures, CancellationToken cancellationToken) =>
+        failures < _settings.MaxRetries && !cancellationToken.IsCancellationRequested &&
+        (e is RpcException r && EsdbProtocol.IsTransient(r) || e is TransientEventStoreException);
+
+    /// <summary>Waits before the next attempt: 50 ms doubling per failure, capped at 3.2 s.</summary>
+    public static Task BackoffAsync(int failures, CancellationToken cancellationToken) =>
+        Task.Delay(TimeSpan.FromMilliseconds(50 * (1 << Math.Min(failures, 6))), cancellationToken);
+
+    /// <summary>
+    /// Runs a unary-style call under the retry policy. A cancelled call whose token was cancelled becomes
+    /// <see cref="OperationCanceledException"/>; any other failure that is not retried goes through <paramref name="toError"/>.
+    /// </summary>
+    public async Task<T> CallAsync<T>(Func<Streams.Streams.StreamsClient, CallOptions, Task<T>> call, Func<RpcException, Exception> toError, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -126,11 +142,19 @@ internal sealed class EsdbConnection : IDisposable
             {
                 return await call(Client, Options(cancellationToken)).ConfigureAwait(false);
             }
-            catch (RpcException e) when (attempt < _settings.MaxRetries && EsdbProtocol.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
             {
-                OnFailure(e);
-                _logger.LogDebug("EventStoreDB call failed with {Status}; retry {Attempt} of {Max}", e.StatusCode, attempt + 1, _settings.MaxRetries);
-                await Task.Delay(TimeSpan.FromMilliseconds(50 * (1 << attempt)), cancellationToken).ConfigureAwait(false);
+                throw new OperationCanceledException(cancellationToken);
+            }
+            catch (Exception e) when (CanRetry(e, attempt, cancellationToken))
+            {
+                if (e is RpcException r) OnFailure(r);
+                _logger.LogRetrying(e.Message, attempt + 1, _settings.MaxRetries);
+                await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e)
+            {
+                throw toError(e);
             }
         }
     }

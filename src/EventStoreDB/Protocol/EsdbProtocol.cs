@@ -33,7 +33,6 @@ internal static class EsdbProtocol
     public const string ExceptionTrailer = "exception";
 
     private static readonly Empty EmptyValue = new();
-    private static readonly Google.Protobuf.WellKnownTypes.Empty WellKnownEmpty = new();
 
     // ---- ids -----------------------------------------------------------------------------------------------------
 
@@ -66,50 +65,15 @@ internal static class EsdbProtocol
 
     // ---- expected versions ---------------------------------------------------------------------------------------
 
-    public static void SetExpected(AppendReq.Types.Options options, ExpectedVersion expected)
+    /// <summary>Sets the request's expected revision; the server checks it atomically with the write or delete.</summary>
+    public static void SetExpected(IExpectedRevision options, ExpectedVersion expected)
     {
         switch (expected.Kind)
         {
-            case ExpectedVersionKind.Any: options.Any = EmptyValue; break;
-            case ExpectedVersionKind.NoStream: options.NoStream = EmptyValue; break;
-            case ExpectedVersionKind.StreamExists: options.StreamExists = EmptyValue; break;
-            case ExpectedVersionKind.Exact: options.Revision = checked((ulong)expected.Version); break;
-            default: throw new ArgumentOutOfRangeException(nameof(expected), expected.Kind, "Unknown expected-version kind.");
-        }
-    }
-
-    public static void SetExpected(BatchAppendReq.Types.Options options, ExpectedVersion expected)
-    {
-        switch (expected.Kind)
-        {
-            case ExpectedVersionKind.Any: options.Any = WellKnownEmpty; break;
-            case ExpectedVersionKind.NoStream: options.NoStream = WellKnownEmpty; break;
-            case ExpectedVersionKind.StreamExists: options.StreamExists = WellKnownEmpty; break;
-            case ExpectedVersionKind.Exact: options.StreamPosition = checked((ulong)expected.Version); break;
-            default: throw new ArgumentOutOfRangeException(nameof(expected), expected.Kind, "Unknown expected-version kind.");
-        }
-    }
-
-    public static void SetExpected(DeleteReq.Types.Options options, ExpectedVersion expected)
-    {
-        switch (expected.Kind)
-        {
-            case ExpectedVersionKind.Any: options.Any = EmptyValue; break;
-            case ExpectedVersionKind.NoStream: options.NoStream = EmptyValue; break;
-            case ExpectedVersionKind.StreamExists: options.StreamExists = EmptyValue; break;
-            case ExpectedVersionKind.Exact: options.Revision = checked((ulong)expected.Version); break;
-            default: throw new ArgumentOutOfRangeException(nameof(expected), expected.Kind, "Unknown expected-version kind.");
-        }
-    }
-
-    public static void SetExpected(TombstoneReq.Types.Options options, ExpectedVersion expected)
-    {
-        switch (expected.Kind)
-        {
-            case ExpectedVersionKind.Any: options.Any = EmptyValue; break;
-            case ExpectedVersionKind.NoStream: options.NoStream = EmptyValue; break;
-            case ExpectedVersionKind.StreamExists: options.StreamExists = EmptyValue; break;
-            case ExpectedVersionKind.Exact: options.Revision = checked((ulong)expected.Version); break;
+            case ExpectedVersionKind.Any: options.ExpectAny(); break;
+            case ExpectedVersionKind.NoStream: options.ExpectNoStream(); break;
+            case ExpectedVersionKind.StreamExists: options.ExpectStreamExists(); break;
+            case ExpectedVersionKind.Exact: options.ExpectRevision(checked((ulong)expected.Version)); break;
             default: throw new ArgumentOutOfRangeException(nameof(expected), expected.Kind, "Unknown expected-version kind.");
         }
     }
@@ -159,10 +123,10 @@ internal static class EsdbProtocol
         {
             Id = ToUuid(e.EventId),
             Data = UnsafeByteOperations.UnsafeWrap(e.Data),
-            CustomMetadata = EventEnvelope.Encode(e.ContentType, e.SchemaVersion, e.Metadata),
+            CustomMetadata = CustomMetadata.Encode(e.ContentType, e.SchemaVersion, e.Metadata),
         };
         message.Metadata[TypeKey] = e.EventType;
-        message.Metadata[ContentTypeKey] = EventEnvelope.ServerContentType(e.ContentType);
+        message.Metadata[ContentTypeKey] = CustomMetadata.ServerContentType(e.ContentType);
         return message;
     }
 
@@ -172,10 +136,10 @@ internal static class EsdbProtocol
         {
             Id = ToUuid(e.EventId),
             Data = UnsafeByteOperations.UnsafeWrap(e.Data),
-            CustomMetadata = EventEnvelope.Encode(e.ContentType, e.SchemaVersion, e.Metadata),
+            CustomMetadata = CustomMetadata.Encode(e.ContentType, e.SchemaVersion, e.Metadata),
         };
         message.Metadata[TypeKey] = e.EventType;
-        message.Metadata[ContentTypeKey] = EventEnvelope.ServerContentType(e.ContentType);
+        message.Metadata[ContentTypeKey] = CustomMetadata.ServerContentType(e.ContentType);
         return message;
     }
 
@@ -199,7 +163,7 @@ internal static class EsdbProtocol
         if (e.Metadata.TryGetValue(CreatedKey, out var ticksText) &&
             long.TryParse(ticksText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ticks))
             created = DateTimeOffset.UnixEpoch.AddTicks(ticks);
-        var (contentType, schemaVersion, metadata) = EventEnvelope.Decode(e.CustomMetadata.Memory, serverContentType ?? "application/octet-stream");
+        var (contentType, schemaVersion, metadata) = CustomMetadata.Decode(e.CustomMetadata.Memory, serverContentType ?? "application/octet-stream");
         return new RecordedEvent(
             stream,
             checked((long)e.StreamRevision),

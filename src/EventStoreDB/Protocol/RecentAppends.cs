@@ -4,10 +4,9 @@ namespace EventStore.Providers.EventStoreDB.Protocol;
 
 /// <summary>
 /// The ids of events this store instance appended recently, with where they landed. The server answers a re-sent
-/// batch exactly like a fresh write (same revision, same position), so only this memory can tell the caller that a
-/// re-send wrote nothing (<see cref="AppendResult.WroteEvents"/> = false) or partly overlaps stored events. A re-send
-/// from another process is still idempotent on the server and returns the original result, but reports WroteEvents
-/// = true (see the README).
+/// batch exactly like a fresh write (same revision, same position): this memory answers a re-send through the same
+/// instance without a call, and tells a partial overlap from a re-send. Re-sends through other instances are told
+/// apart by <see cref="CommitWatermark"/>.
 /// </summary>
 internal sealed class RecentAppends(int capacity = 100_000)
 {

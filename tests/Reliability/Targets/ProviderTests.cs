@@ -8,6 +8,7 @@ using EventStore.Providers.Reliability.Tests.Targets;
 [assembly: AssemblyFixture(typeof(PostgresFixture))]
 [assembly: AssemblyFixture(typeof(DynamoDBFixture))]
 [assembly: AssemblyFixture(typeof(KafkaFixture))]
+[assembly: AssemblyFixture(typeof(EventStoreDBFixture))]
 
 namespace EventStore.Providers.Reliability.Tests.Targets;
 
@@ -92,3 +93,19 @@ public sealed class KafkaClientCrashTests(KafkaFixture kafka) : ClientCrashTests
 public sealed class PostgresDisposalTests(PostgresFixture postgres) : DisposalTests(postgres.Target);
 public sealed class DynamoDBDisposalTests(DynamoDBFixture dynamo) : DisposalTests(dynamo.Target);
 public sealed class KafkaDisposalTests(KafkaFixture kafka) : DisposalTests(kafka.Target);
+
+// EventStoreDB: only against a node named by EVENTSTORE_ESDB_CONNECTION (none can be started here); skipped, with the
+// reason, without one. No server-crash test: the node is not this run's to kill.
+public sealed class EventStoreDBModelBasedTests(EventStoreDBFixture esdb) : ModelBasedTests(esdb.Target);
+public sealed class EventStoreDBHostileInputTests(EventStoreDBFixture esdb) : HostileInputTests(esdb.Target);
+public sealed class EventStoreDBLoadTests(EventStoreDBFixture esdb) : LoadTests(esdb.Target);
+public sealed class EventStoreDBCancellationTests(EventStoreDBFixture esdb) : CancellationTests(esdb.Target);
+public sealed class EventStoreDBClientCrashTests(EventStoreDBFixture esdb) : ClientCrashTests(esdb.Target);
+public sealed class EventStoreDBDisposalTests(EventStoreDBFixture esdb) : DisposalTests(esdb.Target);
+
+public sealed class EventStoreDBLostResponseTests(EventStoreDBFixture esdb) : LostResponseTests
+{
+    protected override int UpstreamPort => esdb.Target.Port;
+
+    protected override IStoreTarget TargetThrough(int proxyPort) => esdb.Target.Through(proxyPort);
+}
