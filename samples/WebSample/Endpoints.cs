@@ -18,23 +18,6 @@ public sealed record NewEvent(string Type, JsonElement Data, Guid? Id = null);
 /// </param>
 public sealed record AppendRequest(IReadOnlyList<NewEvent> Events, string? ExpectedVersion = null);
 
-/// <summary>An event as the API returns it.</summary>
-/// <param name="Stream">Its stream.</param>
-/// <param name="Version">Its version in the stream.</param>
-/// <param name="Position">Its position in the global log.</param>
-/// <param name="EventId">Its id.</param>
-/// <param name="EventType">Its type name.</param>
-/// <param name="CreatedUtc">When it was recorded.</param>
-/// <param name="Data">The payload when it is JSON, otherwise null.</param>
-public sealed record EventView(string Stream, long Version, Position Position, Guid EventId, string EventType, DateTimeOffset CreatedUtc, JsonElement? Data)
-{
-    /// <summary>Converts a recorded event.</summary>
-    public static EventView From(RecordedEvent e) => new(e.Stream.Value, e.Version, e.Position, e.EventId, e.EventType, e.CreatedUtc,
-        e.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) && !e.Data.IsEmpty
-            ? JsonDocument.Parse(e.Data).RootElement.Clone()
-            : null);
-}
-
 /// <summary>Opening an account.</summary>
 /// <param name="Owner">Who owns it.</param>
 public sealed record OpenAccount(string Owner);
@@ -59,7 +42,7 @@ public sealed record BalancesView(Position? Position, SubscriptionStatus Status,
 /// <summary>The sample's request handlers.</summary>
 public static class Endpoints
 {
-    /// <summary>Appends the request's events atomically and returns the store's <see cref="AppendResult"/>.</summary>
+    /// <summary>Appends the request's events atomically and returns the store's <see cref="AppendResult"/> (JSON-ready).</summary>
     public static async Task<IResult> AppendAsync(string stream, AppendRequest request, IEventStore store, CancellationToken ct)
     {
         var events = request.Events.Select(e => new EventData(e.Id ?? Guid.NewGuid(), e.Type, JsonSerializer.SerializeToUtf8Bytes(e.Data))).ToList();
@@ -68,24 +51,22 @@ public static class Endpoints
     }
 
     /// <summary>Reads one stream forwards from <paramref name="from"/> (a version, default 0).</summary>
-    public static async Task<IResult> ReadStreamAsync(string stream, IEventStore store, long? from, int? max, CancellationToken ct)
-    {
-        var events = await store.ReadStreamAsync(new StreamName(stream), ReadDirection.Forwards, from, max ?? 100, ct).Select(EventView.From).ToListAsync(ct);
-        return Results.Ok(events);
-    }
+    /// <remarks><see cref="RecordedEvent"/> serializes as is: a JSON payload is embedded, other bytes go as base64.</remarks>
+    public static async Task<IResult> ReadStreamAsync(string stream, IEventStore store, long? from, int? max, CancellationToken ct) =>
+        Results.Ok(await store.ReadStreamAsync(new StreamName(stream), ReadDirection.Forwards, from, max ?? 100, ct).ToListAsync(ct));
 
     /// <summary>Reads a category (every <c>{category}-*</c> stream) after the position <paramref name="after"/>.</summary>
     public static async Task<IResult> ReadCategoryAsync(string category, IEventStore store, string? after, int? max, CancellationToken ct)
     {
         var options = new ReadAllOptions { From = ParsePosition(after), MaxCount = max ?? 100 };
-        return Results.Ok(await store.ReadCategoryAsync(category, options, ct).Select(EventView.From).ToListAsync(ct));
+        return Results.Ok(await store.ReadCategoryAsync(category, options, ct).ToListAsync(ct));
     }
 
     /// <summary>Reads the global log after the position <paramref name="after"/> (a checkpoint the caller kept).</summary>
     public static async Task<IResult> ReadAllAsync(IEventStore store, string? after, int? max, CancellationToken ct)
     {
         var options = new ReadAllOptions { From = ParsePosition(after), MaxCount = max ?? 100 };
-        return Results.Ok(await store.ReadAllAsync(options, ct).Select(EventView.From).ToListAsync(ct));
+        return Results.Ok(await store.ReadAllAsync(options, ct).ToListAsync(ct));
     }
 
     /// <summary>Opens an account: load, decide, save with the loaded version as the expected version.</summary>

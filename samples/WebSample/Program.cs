@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using EventStore.Providers;
 using EventStore.Providers.Diagnostics;
 using OpenTelemetry.Metrics;
@@ -23,6 +24,8 @@ var telemetry = builder.Services.AddOpenTelemetry()
 if (builder.Configuration.GetValue<bool>("Telemetry:Console"))
     telemetry.WithTracing(t => t.AddConsoleExporter()).WithMetrics(m => m.AddConsoleExporter());
 
+// Enums (the projection's status) as names. Position, AppendResult and RecordedEvent need nothing: they carry converters.
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<EventStoreProblemDetails>();
 

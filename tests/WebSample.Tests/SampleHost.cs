@@ -24,8 +24,11 @@ public abstract class SampleHost : IAsyncLifetime
     /// <summary>The client of the first host.</summary>
     public HttpClient Client { get; private set; } = null!;
 
-    /// <summary>Starts another host over the same storage (a restarted process).</summary>
-    public HttpClient StartAnotherHost()
+    /// <summary>
+    /// Another host of the sample over the same storage, as a second process would be; it starts with its first
+    /// client and stops when disposed (or with the fixture).
+    /// </summary>
+    public WebApplicationFactory<Program> CreateHost()
     {
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
@@ -33,16 +36,13 @@ public abstract class SampleHost : IAsyncLifetime
             b.UseSetting("Logging:LogLevel:Default", "Warning");
         });
         _factories.Add(factory);
-        return factory.CreateClient();
+        return factory;
     }
-
-    /// <summary>Stops the first host, as a process exit would.</summary>
-    public async Task StopFirstHostAsync() => await _factories[0].DisposeAsync();
 
     /// <inheritdoc />
     public virtual ValueTask InitializeAsync()
     {
-        Client = StartAnotherHost();
+        Client = CreateHost().CreateClient();
         return ValueTask.CompletedTask;
     }
 
