@@ -26,14 +26,15 @@ app.MapPost("/todos/{id}", async (string id, AddTodo command, AggregateStore agg
 
 app.MapPost("/todos/{id}/done", async (string id, AggregateStore aggregates, CancellationToken ct) =>
 {
-    var todo = await aggregates.HandleAsync<Todo>(AggregateStore.StreamFor<Todo>(id), t => t.Complete(id), cancellationToken: ct);
-    return Results.Ok(new { id, todo.State.Title, todo.State.Done, version = todo.CurrentVersion });
+    var stream = AggregateStore.StreamFor<Todo>(id);
+    var todo = await aggregates.LoadAsync<Todo>(stream, ct);
+    todo.Complete(id);
+    return Results.Ok(await aggregates.SaveAsync(stream, todo, cancellationToken: ct));
 });
 
-// Raw events of one stream, straight from IEventStore.
+// Raw events of one stream, straight from IEventStore (RecordedEvent serializes to JSON as it is).
 app.MapGet("/todos/{id}/events", (string id, IEventStore store, CancellationToken ct) =>
-    store.ReadStreamAsync(AggregateStore.StreamFor<Todo>(id), cancellationToken: ct)
-         .Select(e => new { e.Version, Position = e.Position.ToString(), e.EventType }));
+    store.ReadStreamAsync(AggregateStore.StreamFor<Todo>(id), cancellationToken: ct));
 
 // The read model; ?after={position from an append result} first waits until the projection has handled it.
 app.MapGet("/todos", async (string? after, [FromKeyedServices("OpenTodos")] SubscriptionRunner runner, OpenTodos todos, CancellationToken ct) =>
