@@ -3,7 +3,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md item 22: bad input gets a clear typed exception before anything is written.</summary>
+/// <summary>docs/conformance.md item 22: bad input gets a clear typed exception before anything is written.</summary>
 public abstract class BadInputTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private async Task AssertNothingWrittenAsync()
