@@ -36,9 +36,11 @@ started_at=$SECONDS
 rm -rf "$work"; mkdir -p "$feed"
 if [[ -z "$packages" ]]; then
   step "packing every src project into $feed"
-  for proj in src/*/*.csproj; do
-    dotnet pack "$proj" -c Debug -o "$feed" -v quiet -nologo >/dev/null || fail "dotnet pack $proj failed"
-  done
+  # One solution filter over src/ packs every package in one build instead of one build per project.
+  projects="$(for proj in src/*/*.csproj; do printf '"%s",' "$proj"; done)"
+  printf '{"solution":{"path":"../../EventStore.Providers.sln","projects":[%s]}}\n' "${projects%,}" >"$work/src.slnf"
+  dotnet pack "$work/src.slnf" -c Debug -o "$feed" -v quiet -nologo >"$work/pack.log" 2>&1 \
+    || { cat "$work/pack.log" >&2; fail "dotnet pack failed"; }
 else
   cp "$packages"/*.nupkg "$feed"/
 fi
@@ -60,6 +62,9 @@ step "packages $version: $(ls "$feed"/*.nupkg | grep -vc symbols) in the feed"
 # run left in the global packages folder are removed so the feed's build is the one tested.
 rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/eventstore.providers.*
 app="$work/app"
+# The app lives under the repository's .tmp: empty Directory.* files stop MSBuild from applying the repository's
+# own props (central package versions, warnings as errors, Source Link) to it, so it builds as a new app would.
+for f in Directory.Build.props Directory.Build.targets Directory.Packages.props; do echo '<Project />' >"$work/$f"; done
 dotnet new web -n SmokeApp -o "$app" --no-restore >/dev/null || fail "dotnet new web failed"
 cat >"$app/nuget.config" <<EOF
 <?xml version="1.0" encoding="utf-8"?>

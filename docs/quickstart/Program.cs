@@ -79,8 +79,8 @@ public sealed class OpenTodos : Projection
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _open = new();
     public OpenTodos()
     {
-        On<TodoAdded>((e, _) => _open[e.Id] = e.Title);
-        On<TodoCompleted>((e, _) => _open.TryRemove(e.Id, out _));
+        On<TodoAdded>((e, envelope) => { _open[e.Id] = e.Title; });
+        On<TodoCompleted>((e, envelope) => { _open.TryRemove(e.Id, out _); });
     }
     public IReadOnlyList<string> Titles => [.. _open.Values.Order(StringComparer.Ordinal)];
     public override Task ResetAsync(CancellationToken ct) { _open.Clear(); return Task.CompletedTask; }
