@@ -89,9 +89,7 @@ public readonly record struct StreamName : IParsable<StreamName>
         if (value[0] == '$') return "names starting with '$' are reserved for system streams";
         foreach (var c in value)
             if (char.IsControl(c)) return "the name contains a control character";
-        for (var i = 0; i < value.Length; i++)
-            if (char.IsSurrogate(value[i]) && !char.IsSurrogatePair(value, i) && (i == 0 || !char.IsSurrogatePair(value, i - 1)))
-                return "the name contains an unpaired surrogate";
+        if (EventGuard.HasUnpairedSurrogate(value)) return "the name contains an unpaired surrogate";
         var dash = value.IndexOf('-', StringComparison.Ordinal);
         if (dash < 0) return "the name must have the form {Category}-{Id}";
         if (dash == 0) return "the category (text before the first '-') is empty";
