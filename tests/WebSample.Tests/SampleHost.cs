@@ -24,6 +24,9 @@ public abstract class SampleHost : IAsyncLifetime
     /// <summary>The client of the first host.</summary>
     public HttpClient Client { get; private set; } = null!;
 
+    /// <summary>The services of the first host.</summary>
+    public IServiceProvider Services => _factories[0].Services;
+
     /// <summary>
     /// Another host of the sample over the same storage, as a second process would be; it starts with its first
     /// client and stops when disposed (or with the fixture).

@@ -1,7 +1,13 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using EventStore.Providers;
+using EventStore.Providers.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace WebSample.Tests;
 
@@ -28,6 +34,25 @@ public abstract class WebSampleTests(SampleHost host)
         using var response = await Client.GetAsync("/health", Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task OpenTelemetry_traces_the_stores_calls()
+    {
+        Assert.NotNull(host.Services.GetService<TracerProvider>());
+        Assert.NotNull(host.Services.GetService<MeterProvider>());
+        var stream = $"Traced-{Guid.NewGuid():N}";
+        var seen = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == EventStoreInstrumentation.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = seen.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        await PostJsonAsync($"/streams/{stream}", new { events = new[] { new { type = "Traced", data = new { } } } });
+        Assert.Contains(seen, a => a.OperationName == "eventstore.append" && (string?)a.GetTagItem("eventstore.stream") == stream);
     }
 
     [Fact]
