@@ -9,7 +9,9 @@ using OrderSample;
 // The content root is the build output, so appsettings.json is found whatever directory the sample is run from.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddEventStore(builder.Configuration.GetSection("EventStore"), o => o.AddEventTypes(typeof(OrderPlaced).Assembly));
-builder.Services.AddProjection<OrderSummaryProjection>("OrderSummary");
+// The summary lives in memory, so its checkpoints do too: a durable checkpoint would make a restarted process resume
+// after it with an empty summary (see the README's "trap").
+builder.Services.AddProjection<OrderSummaryProjection>("OrderSummary", o => o.StoreCheckpoints = false);
 builder.Services.AddSingleton<OrderCommands>();
 
 using var host = builder.Build();

@@ -14,7 +14,49 @@ public static class EventGuard
         if (eventType.Length > EventData.MaxEventTypeLength) return $"the event type is {eventType.Length} characters; the limit is {EventData.MaxEventTypeLength}";
         foreach (var c in eventType)
             if (char.IsControl(c)) return "the event type contains a control character";
+        if (HasUnpairedSurrogate(eventType)) return "the event type contains an unpaired UTF-16 surrogate (not valid Unicode text)";
         return null;
+    }
+
+    /// <summary>Returns why <paramref name="contentType"/> is not a valid content type, or null when it is.</summary>
+    public static string? ValidateContentType(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType)) return "the content type is empty";
+        if (contentType.Any(char.IsControl)) return "the content type contains a control character";
+        if (HasUnpairedSurrogate(contentType)) return "the content type contains an unpaired UTF-16 surrogate (not valid Unicode text)";
+        return null;
+    }
+
+    /// <summary>Returns why <paramref name="category"/> is not a valid category, or null when it is.</summary>
+    public static string? ValidateCategoryName(string? category)
+    {
+        if (string.IsNullOrWhiteSpace(category)) return "it is empty";
+        if (category.Contains('-', StringComparison.Ordinal)) return "it contains '-'";
+        if (category.Any(char.IsControl)) return "it contains a control character";
+        if (HasUnpairedSurrogate(category)) return "it contains an unpaired UTF-16 surrogate (not valid Unicode text)";
+        return null;
+    }
+
+    /// <summary>
+    /// True when <paramref name="text"/> holds a UTF-16 surrogate that is not part of a high-low pair: such text
+    /// is not Unicode, cannot be encoded as UTF-8 and would be stored differently (or not at all) by each backend.
+    /// </summary>
+    public static bool HasUnpairedSurrogate(ReadOnlySpan<char> text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+                else return true;
+            }
+            else if (char.IsLowSurrogate(c))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Throws when <paramref name="stream"/> is the default value or longer than the provider allows.</summary>
@@ -49,8 +91,8 @@ public static class EventGuard
             if (e.EventId == Guid.Empty) throw new InvalidEventException(null, $"event #{i} has an empty event id");
             var typeProblem = ValidateEventType(e.EventType);
             if (typeProblem is not null) throw new InvalidEventException(e.EventId, typeProblem);
-            if (string.IsNullOrWhiteSpace(e.ContentType) || e.ContentType.Any(char.IsControl))
-                throw new InvalidEventException(e.EventId, "the content type is empty or contains a control character");
+            var contentTypeProblem = ValidateContentType(e.ContentType);
+            if (contentTypeProblem is not null) throw new InvalidEventException(e.EventId, contentTypeProblem);
             if (e.SchemaVersion < 1) throw new InvalidEventException(e.EventId, $"the schema version is {e.SchemaVersion}; it must be 1 or more");
             if (e.Size > capabilities.MaxEventSize) throw new EventTooLargeException(stream, e.EventId, e.Size, capabilities.MaxEventSize);
             if (seen is not null && !seen.Add(e.EventId)) throw new DuplicateEventIdException(stream, e.EventId);
@@ -67,9 +109,11 @@ public static class EventGuard
     }
 
     /// <summary>Validates a category name for <see cref="IEventReader.ReadCategoryAsync"/>.</summary>
+    /// <exception cref="ArgumentException">The category is empty or holds '-', a control character or an unpaired surrogate.</exception>
     public static void ValidateCategory(string category)
     {
-        if (string.IsNullOrWhiteSpace(category) || category.Contains('-', StringComparison.Ordinal) || category.Any(char.IsControl))
-            throw new ArgumentException($"Invalid category '{category}': it must be non-empty, without '-' or control characters.", nameof(category));
+        var problem = ValidateCategoryName(category);
+        if (problem is not null)
+            throw new ArgumentException($"Invalid category '{category}': {problem}; it must be non-empty text without '-' or control characters.", nameof(category));
     }
 }

@@ -2,7 +2,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md items 1, 4, 7 and the second half of 8: appending, results and empty batches.</summary>
+/// <summary>docs/conformance.md items 1, 4, 7 and the second half of 8: appending, results and empty batches.</summary>
 public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     [Fact]

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md item 22: bad input gets a clear typed exception before anything is written.</summary>
+/// <summary>docs/conformance.md item 22: bad input gets a clear typed exception before anything is written.</summary>
 public abstract class BadInputTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private async Task AssertNothingWrittenAsync()
@@ -151,11 +151,97 @@ public abstract class BadInputTests(IEventStoreFixture fixture) : ConformanceTes
         });
     }
 
+    // Text that is not Unicode. Test cases carry a name, not the text: xUnit serializes theory data as UTF-8, which
+    // would turn a lone surrogate into U+FFFD before the test sees it.
+    private static readonly Dictionary<string, string> Unpaired = new()
+    {
+        ["lone high"] = "Bad\uD800Type",
+        ["lone low"] = "\uDC00",
+        ["reversed pair"] = "Type\uDE00\uD83D",
+        ["cut pair"] = "Cut\uD83D",
+    };
+
+    /// <summary>The names of the unpaired-surrogate cases.</summary>
+    public static TheoryData<string> UnpairedSurrogates => [.. Unpaired.Keys];
+
+    [Theory]
+    [MemberData(nameof(UnpairedSurrogates))]
+    public void A_stream_name_with_an_unpaired_surrogate_is_rejected_with_a_typed_exception(string name)
+    {
+        var text = "Order-" + Unpaired[name];
+        Assert.Throws<InvalidStreamNameException>(() => new StreamName(text));
+        Assert.Throws<InvalidStreamNameException>(() => StreamName.For(Unpaired[name], "1"));
+        Assert.False(StreamName.TryParse(text, out _));
+    }
+
+    [Theory]
+    [MemberData(nameof(UnpairedSurrogates))]
+    public async Task An_event_type_with_an_unpaired_surrogate_is_rejected_and_nothing_is_written(string name)
+    {
+        var bad = TestEvents.Create(Unpaired[name]);
+
+        var error = await Assert.ThrowsAsync<InvalidEventException>(() => AppendAsync(NewStream(), ExpectedVersion.Any, TestEvents.Create(), bad));
+
+        Assert.Equal(bad.EventId, error.EventId);
+        Assert.Contains("surrogate", error.Reason, StringComparison.Ordinal);
+        await AssertNothingWrittenAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(UnpairedSurrogates))]
+    public async Task A_content_type_with_an_unpaired_surrogate_is_rejected_and_nothing_is_written(string name)
+    {
+        var bad = TestEvents.Create() with { ContentType = "application/" + Unpaired[name] };
+
+        var error = await Assert.ThrowsAsync<InvalidEventException>(() => AppendAsync(NewStream(), ExpectedVersion.Any, TestEvents.Create(), bad));
+
+        Assert.Equal(bad.EventId, error.EventId);
+        Assert.Contains("surrogate", error.Reason, StringComparison.Ordinal);
+        await AssertNothingWrittenAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(UnpairedSurrogates))]
+    public async Task Categories_and_type_filters_with_an_unpaired_surrogate_are_rejected(string name)
+    {
+        var text = Unpaired[name];
+        var stream = NewStream();
+        await SeedAsync(stream, 1);
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => CollectAsync(Store.ReadCategoryAsync(text, null, Ct)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => ReadAllAsync(new ReadAllOptions { Filter = EventFilter.ForCategories(text) }));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => ReadAllAsync(new ReadAllOptions { Filter = EventFilter.ForEventTypes(TestEvents.DefaultType, text) }));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => CollectAsync(Store.ReadCategoryAsync("Test", new ReadAllOptions { Filter = EventFilter.ForEventTypes(text) }, Ct)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
+        {
+            using var deadline = Deadline();
+            await foreach (var _ in Store.SubscribeToAllAsync(new SubscribeToAllOptions { Filter = EventFilter.ForEventTypes(text) }, deadline.Token)) break;
+        });
+        Assert.Single(await ReadAllAsync());
+    }
+
+    [Fact]
+    public async Task Paired_surrogates_in_the_event_type_and_content_type_are_valid_and_stored_exactly()
+    {
+        var stream = NewStream("Emoji\U0001F389");
+        var e = TestEvents.Create("Order\U0001F600Placed") with { ContentType = "application/vnd.\U0001F680+json" };
+
+        await AppendAsync(stream, ExpectedVersion.NoStream, e);
+
+        AssertSameEvent(e, Assert.Single(await ReadStreamAsync(stream)));
+        Assert.Equal(e.EventId, Assert.Single(await ReadAllAsync(new ReadAllOptions { Filter = EventFilter.ForEventTypes(e.EventType) })).EventId);
+        Assert.Equal(e.EventId, Assert.Single(await CollectAsync(Store.ReadCategoryAsync("Emoji\U0001F389", null, Ct))).EventId);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("abc")]
     [InlineData("1:x")]
     [InlineData("-5")]
+    [InlineData("+5")]
+    [InlineData("-0")]
+    [InlineData("1\0")]
+    [InlineData("01")]
     public void An_unparseable_checkpoint_text_throws_invalid_position(string text)
     {
         Assert.Throws<InvalidPositionException>(() => Position.Parse(text));

@@ -2,7 +2,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md item 19: the provider's checkpoint store, and transactional checkpoints where declared.</summary>
+/// <summary>docs/conformance.md item 19: the provider's checkpoint store, and transactional checkpoints where declared.</summary>
 public abstract class CheckpointTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private static string NewId() => "projection-" + Guid.NewGuid().ToString("N");

@@ -2,7 +2,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md item 8: writers racing on one stream.</summary>
+/// <summary>docs/conformance.md item 8: writers racing on one stream.</summary>
 public abstract class ConcurrencyTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private const int Writers = 8;

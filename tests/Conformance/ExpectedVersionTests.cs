@@ -2,7 +2,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md items 2, 3 and 4: optimistic concurrency through the expected version.</summary>
+/// <summary>docs/conformance.md items 2, 3 and 4: optimistic concurrency through the expected version.</summary>
 public abstract class ExpectedVersionTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     [Fact]

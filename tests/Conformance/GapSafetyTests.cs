@@ -3,7 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>
-/// CONFORMANCE.md item 13: while many writers append concurrently, a reader paging <c>$all</c> from its checkpoint (or
+/// docs/conformance.md item 13: while many writers append concurrently, a reader paging <c>$all</c> from its checkpoint (or
 /// a subscription) never skips an event that commits later with a lower position, and never repeats one.
 /// </summary>
 public abstract class GapSafetyTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)

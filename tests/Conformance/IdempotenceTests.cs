@@ -2,7 +2,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md item 6: re-sending a batch is safe; a partly overlapping one is not.</summary>
+/// <summary>docs/conformance.md item 6: re-sending a batch is safe; a partly overlapping one is not.</summary>
 public abstract class IdempotenceTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     [Fact]

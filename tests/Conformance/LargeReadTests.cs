@@ -3,7 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>
-/// CONFORMANCE.md item 15: reads stream lazily. Writes <see cref="IEventStoreFixture.LargeReadEventCount"/> events to one
+/// docs/conformance.md item 15: reads stream lazily. Writes <see cref="IEventStoreFixture.LargeReadEventCount"/> events to one
 /// stream, then reads it (and <c>$all</c>) while sampling live managed memory: a store that materialised the read would
 /// hold at least a reference per event and blow the budget.
 /// </summary>

@@ -2,7 +2,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md item 21: soft delete and tombstones where declared; events are never updated in place.</summary>
+/// <summary>docs/conformance.md item 21: soft delete and tombstones where declared; events are never updated in place.</summary>
 public abstract class LifecycleTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     [Fact]

@@ -3,7 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>
-/// CONFORMANCE.md item 24: names with quotes, SQL or regex metacharacters and non-ASCII text round-trip exactly and can
+/// docs/conformance.md item 24: names with quotes, SQL or regex metacharacters and non-ASCII text round-trip exactly and can
 /// never change a query.
 /// </summary>
 public abstract class MetacharacterTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md items 9, 10 and 11: reading one stream, missing streams, exact round trips.</summary>
+/// <summary>docs/conformance.md items 9, 10 and 11: reading one stream, missing streams, exact round trips.</summary>
 public abstract class ReadStreamTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     [Fact]

@@ -2,7 +2,7 @@ using Xunit;
 
 namespace EventStore.Providers.Conformance;
 
-/// <summary>CONFORMANCE.md items 16, 17 and 18: catch-up subscriptions, restarts from checkpoints, filtered checkpoints.</summary>
+/// <summary>docs/conformance.md items 16, 17 and 18: catch-up subscriptions, restarts from checkpoints, filtered checkpoints.</summary>
 public abstract class SubscriptionTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private static int CountOf(IReadOnlyList<SubscriptionMessage> messages, SubscriptionMessageKind kind) => messages.Count(m => m.Kind == kind);

@@ -26,7 +26,7 @@ internal static class ConsoleReport
 
         if (r.Ratios.Count > 0)
         {
-            var ratios = new Table().Border(TableBorder.Rounded).Title("ratios the provider issues ask for");
+            var ratios = new Table().Border(TableBorder.Rounded).Title("ratios against their targets");
             ratios.AddColumns("Backend", "Ratio", "Value", "Target", "Met");
             foreach (var x in r.Ratios)
                 ratios.AddRow(x.Backend, Markup.Escape(x.Name), (x.Numerator == "scale" ? Format.Growth(x.Value) : Format.Ratio(x.Value)), Markup.Escape(x.Target),

@@ -35,7 +35,7 @@ internal static class MarkdownReport
 
         if (r.Ratios.Count > 0)
         {
-            sb.AppendLine("## Ratios the provider issues ask for").AppendLine();
+            sb.AppendLine("## Ratios against their targets").AppendLine();
             sb.AppendLine("| Backend | Ratio | Value | Target | Met | Note |");
             sb.AppendLine("|---|---|---|---|---|---|");
             foreach (var x in r.Ratios)

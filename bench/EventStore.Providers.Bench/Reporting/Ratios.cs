@@ -3,7 +3,7 @@ using EventStore.Providers.Bench.Targets;
 
 namespace EventStore.Providers.Bench.Reporting;
 
-/// <summary>The ratios the provider issues ask for, each from two measurements of the same run on the same server.</summary>
+/// <summary>The ratios against their targets, each from two measurements of the same run on the same server.</summary>
 internal static class Ratios
 {
     /// <summary>The note a limit ratio above 100% carries: the peer is not the limit it is meant to be in this run.</summary>
@@ -79,6 +79,6 @@ internal static class Ratios
             return new RatioResult(backend, "append p50 growth from the empty to the largest store", "scale", "scale", null, targetText, null, "not measured: the scale curve did not run");
         var growth = points[^1].P50Ms / points[0].P50Ms - 1;
         return new RatioResult(backend, $"append p50 growth from {Format.N(points[0].StoreSize)} to {Format.N(points[^1].StoreSize)} events", "scale", "scale",
-            growth, targetText, growth <= limit, "the issue asks for 10,000,000 events; this run's largest size is shown");
+            growth, targetText, growth <= limit, "the target is stated for 10,000,000 events; this run's largest size is shown");
     }
 }

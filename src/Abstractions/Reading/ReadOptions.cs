@@ -68,8 +68,9 @@ public sealed record EventFilter
         ArgumentNullException.ThrowIfNull(EventTypes, nameof(EventTypes));
         foreach (var c in Categories)
         {
-            if (string.IsNullOrWhiteSpace(c) || c.Contains('-', StringComparison.Ordinal) || c.Any(char.IsControl))
-                throw new ArgumentException($"Invalid category '{c}' in the filter: it must be non-empty, without '-' or control characters.", nameof(Categories));
+            var problem = EventGuard.ValidateCategoryName(c);
+            if (problem is not null)
+                throw new ArgumentException($"Invalid category '{c}' in the filter: {problem}; it must be non-empty text without '-' or control characters.", nameof(Categories));
         }
         foreach (var t in EventTypes)
         {

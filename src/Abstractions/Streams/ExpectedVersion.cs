@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace EventStore.Providers;
 
@@ -19,8 +21,16 @@ public enum ExpectedVersionKind
 /// The expected version of a stream on append: <see cref="Any"/>, <see cref="NoStream"/>, <see cref="StreamExists"/>
 /// or an exact version (the version of the last event the writer saw; versions start at 0).
 /// </summary>
-/// <remarks><c>default(ExpectedVersion)</c> is <see cref="Any"/>.</remarks>
-public readonly record struct ExpectedVersion
+/// <remarks>
+/// <para><c>default(ExpectedVersion)</c> is <see cref="Any"/>.</para>
+/// <para>
+/// Its text (<see cref="ToString"/>, <see cref="Parse(string)"/>) is <c>Any</c>, <c>NoStream</c>, <c>StreamExists</c>
+/// or the exact version, for example <c>3</c>; JSON and <see cref="TypeConverter"/> use that text.
+/// </para>
+/// </remarks>
+[JsonConverter(typeof(ExpectedVersionJsonConverter))]
+[TypeConverter(typeof(ExpectedVersionTypeConverter))]
+public readonly record struct ExpectedVersion : IParsable<ExpectedVersion>
 {
     private ExpectedVersion(ExpectedVersionKind kind, long version)
     {
@@ -77,6 +87,39 @@ public readonly record struct ExpectedVersion
         ExpectedVersionKind.Exact => currentLastVersion == Version,
         _ => false,
     };
+
+    /// <summary>
+    /// Parses the text made by <see cref="ToString"/>: <c>Any</c>, <c>NoStream</c>, <c>StreamExists</c> (ignoring
+    /// case) or a version (decimal digits, 0 or more, no sign, white space or leading zeros).
+    /// </summary>
+    /// <exception cref="FormatException">The text is not an expected version.</exception>
+    public static ExpectedVersion Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return TryParse(text, out var value) ? value
+            : throw new FormatException($"'{(text.Length > 40 ? text[..40] + "…" : text)}' is not an expected version: use Any, NoStream, StreamExists or a version 0 or more.");
+    }
+
+    /// <summary>Parses the text made by <see cref="ToString"/> (the format provider is ignored).</summary>
+    /// <exception cref="FormatException">The text is not an expected version.</exception>
+    public static ExpectedVersion Parse(string s, IFormatProvider? provider) => Parse(s);
+
+    /// <summary>Parses the text made by <see cref="ToString"/> without throwing; see <see cref="Parse(string)"/>.</summary>
+    public static bool TryParse(string? text, out ExpectedVersion result)
+    {
+        result = Any;
+        if (string.IsNullOrEmpty(text)) return false;
+        if (string.Equals(text, nameof(ExpectedVersionKind.Any), StringComparison.OrdinalIgnoreCase)) return true;
+        if (string.Equals(text, nameof(ExpectedVersionKind.NoStream), StringComparison.OrdinalIgnoreCase)) { result = NoStream; return true; }
+        if (string.Equals(text, nameof(ExpectedVersionKind.StreamExists), StringComparison.OrdinalIgnoreCase)) { result = StreamExists; return true; }
+        if ((text[0] == '0' && text.Length > 1) || !text.All(char.IsAsciiDigit)
+            || !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version)) return false;
+        result = Exact(version);
+        return true;
+    }
+
+    /// <summary>Parses the text made by <see cref="ToString"/> without throwing (the format provider is ignored).</summary>
+    public static bool TryParse(string? s, IFormatProvider? provider, out ExpectedVersion result) => TryParse(s, out result);
 
     /// <inheritdoc />
     public override string ToString() => Kind switch

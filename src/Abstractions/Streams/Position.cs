@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using System.ComponentModel;
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Serialization;
 
 namespace EventStore.Providers;
 
@@ -10,7 +12,7 @@ namespace EventStore.Providers;
 /// <remarks>
 /// <para>
 /// A position is opaque to applications: store it with <see cref="ToString"/> and get it back with
-/// <see cref="Parse"/>. Inside it is one or more 64-bit components chosen by the provider: one number for
+/// <see cref="Parse(string)"/>. Inside it is one or more 64-bit components chosen by the provider: one number for
 /// PostgreSQL, DynamoDB and in-memory; commit and prepare positions for EventStoreDB; one offset per partition
 /// (a vector) for a multi-partition Kafka topic.
 /// </para>
@@ -20,8 +22,15 @@ namespace EventStore.Providers;
 /// only ordered within a partition; comparing them orders by components and says nothing about time.
 /// </para>
 /// <para><see cref="Start"/> is before every event: reading <c>$all</c> after it returns everything.</para>
+/// <para>
+/// In JSON (System.Text.Json) and wherever a <see cref="TypeConverter"/> applies (configuration binding, MVC route
+/// values) a position is its <see cref="ToString"/> text, for example <c>"start"</c>, <c>"42"</c> or <c>"7:3"</c>.
+/// Minimal-API route and query parameters bind through <see cref="TryParse(string?, IFormatProvider?, out Position)"/>.
+/// </para>
 /// </remarks>
-public readonly struct Position : IEquatable<Position>, IComparable<Position>
+[JsonConverter(typeof(PositionJsonConverter))]
+[TypeConverter(typeof(PositionTypeConverter))]
+public readonly struct Position : IEquatable<Position>, IComparable<Position>, IParsable<Position>
 {
     private const string StartText = "start";
     private readonly ImmutableArray<long> _parts;
@@ -45,11 +54,14 @@ public readonly struct Position : IEquatable<Position>, IComparable<Position>
         return new Position([value]);
     }
 
-    /// <summary>A position made of several components, for providers whose positions are not one number.</summary>
+    /// <summary>A position made of several components (each 0 or more), for providers whose positions are not one number.</summary>
     /// <exception cref="ArgumentException">No components were given.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A component is negative.</exception>
     public static Position FromParts(params ReadOnlySpan<long> parts)
     {
         if (parts.IsEmpty) throw new ArgumentException("A position needs at least one component; use Position.Start for the beginning.", nameof(parts));
+        foreach (var part in parts)
+            if (part < 0) throw new ArgumentOutOfRangeException(nameof(parts), part, "Position components must be 0 or more.");
         return new Position([.. parts]);
     }
 
@@ -62,7 +74,12 @@ public readonly struct Position : IEquatable<Position>, IComparable<Position>
         return _parts[0];
     }
 
-    /// <summary>Parses the text made by <see cref="ToString"/>.</summary>
+    /// <summary>Parses the text made by <see cref="ToString"/>, and nothing else.</summary>
+    /// <remarks>
+    /// Accepted: <c>start</c>, or one or more components joined by <c>:</c>, each a decimal number without sign,
+    /// white space or leading zeros that fits in 64 bits. Any other text is rejected, so a checkpoint read back is
+    /// exactly the position that was stored.
+    /// </remarks>
     /// <exception cref="InvalidPositionException">The text is not a position.</exception>
     public static Position Parse(string text)
     {
@@ -70,21 +87,48 @@ public readonly struct Position : IEquatable<Position>, IComparable<Position>
         return TryParse(text, out var p) ? p : throw new InvalidPositionException(text);
     }
 
-    /// <summary>Parses the text made by <see cref="ToString"/> without throwing.</summary>
+    /// <summary>Parses the text made by <see cref="ToString"/> (the format provider is ignored: positions are culture-invariant).</summary>
+    /// <exception cref="InvalidPositionException">The text is not a position.</exception>
+    public static Position Parse(string s, IFormatProvider? provider) => Parse(s);
+
+    /// <summary>Parses the text made by <see cref="ToString"/> without throwing; see <see cref="Parse(string)"/> for what is accepted.</summary>
     public static bool TryParse(string? text, out Position position)
     {
         position = default;
         if (string.IsNullOrEmpty(text)) return false;
         if (text == StartText) return true;
-        var pieces = text.Split(':');
-        var parts = ImmutableArray.CreateBuilder<long>(pieces.Length);
-        foreach (var piece in pieces)
+        var count = 1;
+        foreach (var c in text)
+            if (c == ':') count++;
+        var parts = ImmutableArray.CreateBuilder<long>(count);
+        var start = 0;
+        for (var i = 0; i < count; i++)
         {
-            if (!long.TryParse(piece, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) || v < -1)
-                return false;
-            parts.Add(v);
+            var end = text.IndexOf(':', start);
+            if (end < 0) end = text.Length;
+            if (!TryParseComponent(text.AsSpan(start, end - start), out var value)) return false;
+            parts.Add(value);
+            start = end + 1;
         }
         position = new Position(parts.MoveToImmutable());
+        return true;
+    }
+
+    /// <summary>Parses the text made by <see cref="ToString"/> without throwing (the format provider is ignored).</summary>
+    public static bool TryParse(string? s, IFormatProvider? provider, out Position result) => TryParse(s, out result);
+
+    // The canonical form of a long 0 or more: ASCII digits only, no sign, no leading zero (except "0" itself).
+    private static bool TryParseComponent(ReadOnlySpan<char> text, out long value)
+    {
+        value = 0;
+        if (text.IsEmpty || text.Length > 19 || (text[0] == '0' && text.Length > 1)) return false;
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '9') return false;
+            var digit = c - '0';
+            if (value > (long.MaxValue - digit) / 10) return false;
+            value = value * 10 + digit;
+        }
         return true;
     }
 

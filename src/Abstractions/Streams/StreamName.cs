@@ -1,3 +1,6 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+
 namespace EventStore.Providers;
 
 /// <summary>
@@ -10,8 +13,14 @@ namespace EventStore.Providers;
 /// start with <c>$</c> (reserved for system streams such as <c>$all</c> and <c>$ce-</c> categories), and at most
 /// <see cref="MaxLength"/> characters. Providers may impose a lower limit through
 /// <see cref="EventStoreCapabilities.MaxStreamNameLength"/>.
+/// <para>
+/// In JSON and wherever a <see cref="TypeConverter"/> applies, a stream name is its text (<c>"Order-42"</c>); text
+/// that is not a valid name is rejected when read.
+/// </para>
 /// </remarks>
-public readonly record struct StreamName
+[JsonConverter(typeof(StreamNameJsonConverter))]
+[TypeConverter(typeof(StreamNameTypeConverter))]
+public readonly record struct StreamName : IParsable<StreamName>
 {
     /// <summary>The longest stream name any provider accepts, in UTF-16 characters.</summary>
     public const int MaxLength = 1000;
@@ -50,6 +59,13 @@ public readonly record struct StreamName
     /// <summary>Builds a stream name for an aggregate or entity type: <c>{category}-{id}</c>.</summary>
     public static StreamName For<TCategory>(string id) => For(typeof(TCategory).Name, id);
 
+    /// <summary>Parses a stream name (the same as <c>new StreamName(text)</c>).</summary>
+    /// <exception cref="InvalidStreamNameException">The text is not a valid stream name.</exception>
+    public static StreamName Parse(string s, IFormatProvider? provider) => new(s);
+
+    /// <summary>Parses a stream name without throwing (the format provider is ignored).</summary>
+    public static bool TryParse(string? s, IFormatProvider? provider, out StreamName result) => TryParse(s, out result);
+
     /// <summary>Parses a stream name without throwing.</summary>
     public static bool TryParse(string? value, out StreamName name)
     {
@@ -73,9 +89,7 @@ public readonly record struct StreamName
         if (value[0] == '$') return "names starting with '$' are reserved for system streams";
         foreach (var c in value)
             if (char.IsControl(c)) return "the name contains a control character";
-        for (var i = 0; i < value.Length; i++)
-            if (char.IsSurrogate(value[i]) && !char.IsSurrogatePair(value, i) && (i == 0 || !char.IsSurrogatePair(value, i - 1)))
-                return "the name contains an unpaired surrogate";
+        if (EventGuard.HasUnpairedSurrogate(value)) return "the name contains an unpaired surrogate";
         var dash = value.IndexOf('-', StringComparison.Ordinal);
         if (dash < 0) return "the name must have the form {Category}-{Id}";
         if (dash == 0) return "the category (text before the first '-') is empty";

@@ -21,6 +21,14 @@ public sealed class SubscriptionOptions
     /// </summary>
     public bool UseTransactionalCheckpoints { get; set; } = true;
 
+    /// <summary>
+    /// Store checkpoints in the provider's <see cref="ICheckpointStore"/>, so a restarted process resumes after the last
+    /// one. Default true. Set false for a read model kept in process memory: its checkpoints then live in memory too, so
+    /// every start of the process rebuilds it from the beginning of the log instead of resuming after a durable
+    /// checkpoint with an empty read model.
+    /// </summary>
+    public bool StoreCheckpoints { get; set; } = true;
+
     /// <summary>For filtered subscriptions: how many filtered-out events the store may pass before it emits a checkpoint. Default 1,000.</summary>
     public int FilteredCheckpointInterval { get; set; } = 1000;
 

@@ -50,7 +50,9 @@ public static class SubscriptionServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptionsMonitor<SubscriptionOptions>>().Get(subscriptionId);
             if (options.Filter.IsEmpty && handler is Projection projection && serializer is not null)
                 options = Copy(options, projection.CreateFilter(serializer));
-            return new SubscriptionRunner(subscriptionId, sp.GetRequiredService<IEventStore>(), sp.GetRequiredService<ICheckpointStore>(), handler,
+            // Without stored checkpoints the runner keeps them in this process only: a restart starts from the beginning.
+            var checkpoints = options.StoreCheckpoints ? sp.GetRequiredService<ICheckpointStore>() : new InProcessCheckpointStore();
+            return new SubscriptionRunner(subscriptionId, sp.GetRequiredService<IEventStore>(), checkpoints, handler,
                 options, serializer, sp.GetService<TimeProvider>(), sp.GetService<ILogger<SubscriptionRunner>>());
         });
         services.AddSingleton(sp => sp.GetRequiredKeyedService<SubscriptionRunner>(subscriptionId));
@@ -83,6 +85,7 @@ public static class SubscriptionServiceCollectionExtensions
         CheckpointAfterEvents = o.CheckpointAfterEvents,
         CheckpointAfterTime = o.CheckpointAfterTime,
         UseTransactionalCheckpoints = o.UseTransactionalCheckpoints,
+        StoreCheckpoints = o.StoreCheckpoints,
         FilteredCheckpointInterval = o.FilteredCheckpointInterval,
         ResubscribeAttempts = o.ResubscribeAttempts,
         ResubscribeDelay = o.ResubscribeDelay,

@@ -6,7 +6,7 @@ namespace EventStore.Providers.Reliability.Tests.Servers;
 /// <summary>
 /// librdkafka's mock cluster, held by this test process for the whole run, so a child process that connects to it can
 /// be killed while the "brokers" and their data live on. Topics are created through the native mock API because the
-/// mock does not implement the Admin CreateTopics request (see /work/shared/BACKENDS.md).
+/// mock does not implement the Admin CreateTopics request.
 /// </summary>
 public sealed class KafkaMockCluster : IDisposable
 {
