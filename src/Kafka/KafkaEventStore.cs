@@ -100,8 +100,8 @@ public sealed class KafkaEventStore : IEventStore, IEventStoreInitializer, IAsyn
             await TopicConfiguration.EnsureAsync(_admin, Options, _logger, cancellationToken).ConfigureAwait(false);
             var partitions = PartitionCountOf(Options.Topic);
             if (partitions == 0)
-                throw new EventStoreConfigurationException($"{KafkaEventStoreOptions.SectionName}:Topic",
-                    $"names topic '{Options.Topic}', which does not exist; create it (retention.ms=-1, cleanup.policy=delete) or set CreateTopics=true.");
+                throw new EventStoreConfigurationException($"{KafkaEventStoreOptions.SectionName}:{nameof(KafkaEventStoreOptions.CreateTopics)}",
+                    $"is false and topic '{Options.Topic}' does not exist; set {KafkaEventStoreOptions.SectionName}:{nameof(KafkaEventStoreOptions.CreateTopics)}=true to create it, or create it with retention.ms=-1 and cleanup.policy=delete.");
             _capabilities = CapabilitiesFor(partitions, Options.MaxMessageBytes);
             var writers = new PartitionWriter[partitions];
             for (var p = 0; p < partitions; p++) writers[p] = new PartitionWriter(this, p, Producer, Consumers, _logger);
