@@ -148,9 +148,10 @@ public sealed partial class KafkaEventStore : IEventStore, IEventStoreInitialize
         }
     }
 
+    // Named by the switch that would create it (the start-up matrix, docs/startup.md), and by the key that names the topic.
     private static EventStoreConfigurationException TopicMissing(string topic, string key, string settings) =>
-        new($"{KafkaEventStoreOptions.SectionName}:{key}",
-            $"names topic '{topic}', which does not exist; create it ({settings}) or set CreateTopics=true.");
+        new($"{KafkaEventStoreOptions.SectionName}:{nameof(KafkaEventStoreOptions.CreateTopics)}",
+            $"is false and topic '{topic}' ({KafkaEventStoreOptions.SectionName}:{key}) does not exist; set {KafkaEventStoreOptions.SectionName}:{nameof(KafkaEventStoreOptions.CreateTopics)}=true to create it, or create it with {settings}.");
 
     internal int PartitionCountOf(string topic) => _clients.PartitionCount(topic, Options.RequestTimeout);
 

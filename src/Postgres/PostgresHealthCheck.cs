@@ -22,7 +22,19 @@ internal sealed class PostgresHealthCheck(PostgresEventStore store) : IHealthChe
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        // Failures to connect propagate to EventStoreHealthCheck, which describes them without the backend's message.
+        // Failures propagate typed to EventStoreHealthCheck, which describes them without the backend's message.
+        try
+        {
+            return await ProbeAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (PostgresErrors.ShouldMap(e))
+        {
+            throw PostgresErrors.Map(e, "health check", cancellationToken);
+        }
+    }
+
+    private async Task<HealthCheckResult> ProbeAsync(HealthCheckContext context, CancellationToken cancellationToken)
+    {
         var missing = await new SchemaMigrator(store.DataSource, store.Schema, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
             .FindMissingAsync(cancellationToken).ConfigureAwait(false);
         if (missing is not null)

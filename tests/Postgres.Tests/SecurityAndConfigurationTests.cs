@@ -146,6 +146,113 @@ public sealed class SecurityAndConfigurationTests(PostgresFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData("Host=localhost;Username=app;Password=" + Password + ";Min Pool Size=10;Max Pool Size=5", "Pool Size")]
+    [InlineData("Username=app;Password=" + Password + ";Database=db", "Host")]
+    [InlineData("Host=localhost;Port=70000;Username=app;Password=" + Password, "Port")]
+    [InlineData("Host=localhost;Maximum Pool Size=0;Username=app;Password=" + Password, "Maximum Pool Size")]
+    [InlineData("Host=localhost;Username=app;Password=" + Password + ";Timeout=soon", "Timeout")]
+    public void A_connection_string_that_parses_but_cannot_work_fails_validation_naming_the_key_without_the_password(string connectionString, string named)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EventStore:Provider"] = "PostgreSQL",
+            ["EventStore:Postgres:ConnectionString"] = connectionString,
+        }).Build();
+        using var provider = new ServiceCollection().AddEventStore(configuration.GetSection("EventStore")).BuildServiceProvider();
+
+        var e = Assert.Throws<EventStoreConfigurationException>(() => provider.GetRequiredService<IEventStore>());
+
+        Assert.Equal("EventStore:Postgres:ConnectionString", e.Key);
+        Assert.Contains(named, e.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Password, e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Configure_after_AddEventStore_takes_effect_and_IOptions_is_the_real_options()
+    {
+        var schema = PostgresFixture.NewSchema();
+        var services = new ServiceCollection().AddEventStore(o => o.UsePostgres(fixture.ConnectionString, p => p.ReadPageSize = 0));
+        services.Configure<PostgresEventStoreOptions>(p => { p.Schema = schema; p.ReadPageSize = 7; });
+        await using var provider = services.BuildServiceProvider();
+        try
+        {
+            Assert.Equal(7, provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<PostgresEventStoreOptions>>().Value.ReadPageSize);
+            Assert.Equal(schema, provider.GetRequiredService<PostgresEventStore>().Schema);
+        }
+        finally
+        {
+            await fixture.DropSchemaAsync(schema);
+        }
+    }
+
+    [Fact]
+    public void An_invalid_option_resolved_without_a_host_names_its_full_key_and_lists_the_others()
+    {
+        var services = new ServiceCollection().AddEventStore(o => o.UsePostgres(fixture.ConnectionString, p => { p.ReadPageSize = 0; p.AppendConcurrency = 0; }));
+        using var provider = services.BuildServiceProvider();
+
+        var e = Assert.Throws<EventStoreConfigurationException>(() => provider.GetRequiredService<IEventStore>());
+
+        Assert.Equal("EventStore:Postgres:AppendConcurrency", e.Key);
+        Assert.Contains("EventStore:Postgres:ReadPageSize is 0;", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_health_check_is_the_one_eventstore_check_and_reports_a_missing_schema_as_unhealthy(bool migrate)
+    {
+        var schema = PostgresFixture.NewSchema();
+        var services = new ServiceCollection().AddLogging()
+            .AddEventStore(o => o.UsePostgres(fixture.ConnectionString, p => { p.Schema = schema; p.MigrateOnStart = migrate; }));
+        await using var provider = services.BuildServiceProvider();
+        try
+        {
+            if (migrate) await provider.GetRequiredService<IEventStoreInitializer>().InitializeAsync(Ct);
+            var report = await provider.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync(Ct);
+
+            var (name, entry) = Assert.Single(report.Entries);
+            Assert.Equal("eventstore", name);
+            Assert.Equal(["eventstore", "postgres"], entry.Tags.Order());
+            Assert.Equal(migrate ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy : Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, entry.Status);
+            if (!migrate) Assert.Contains($"schema '{schema}' does not exist", entry.Description, StringComparison.Ordinal);
+            Assert.DoesNotContain("retry", entry.Description, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            await fixture.DropSchemaAsync(schema);
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_is_unhealthy_with_a_message_describing_the_state()
+    {
+        var services = new ServiceCollection().AddLogging()
+            .AddEventStore(o => o.UsePostgres($"Host=127.0.0.1;Port={ClosedPort()};Username=app;Password={Password};Timeout=2"));
+        await using var provider = services.BuildServiceProvider();
+
+        var entry = Assert.Single((await provider.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync(Ct)).Entries).Value;
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, entry.Status);
+        Assert.Contains("unreachable", entry.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("retry", entry.Description, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Password, entry.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EnableHealthCheck_false_registers_no_event_store_check()
+    {
+        var services = new ServiceCollection().AddLogging()
+            .AddEventStore(o => { o.UsePostgres(fixture.ConnectionString); o.EnableHealthCheck = false; });
+        services.AddHealthChecks();
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>>().Value;
+
+        Assert.Empty(options.Registrations);
+    }
+
     private static int ClosedPort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
