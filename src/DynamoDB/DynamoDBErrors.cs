@@ -30,7 +30,7 @@ internal static class DynamoDBErrors
             case ProvisionedThroughputExceededException or RequestLimitExceededException or InternalServerErrorException:
                 return new TransientEventStoreException($"DynamoDB {operation} was throttled or failed on the server after retries; retry with the same event ids.", e);
             case ResourceNotFoundException:
-                return new EventStoreException($"DynamoDB {operation} failed: a table is missing. Create it with IEventStoreInitializer or set EventStore:DynamoDB:CreateTables=true.", e);
+                return new EventStoreException($"DynamoDB {operation} failed: a table it needs does not exist; with EventStore:DynamoDB:CreateTables=true the tables are created at host start or by the first event store operation.", e);
             case AmazonServiceException { ErrorCode: "UnrecognizedClientException" or "AccessDeniedException" or "InvalidSignatureException" or "MissingAuthenticationTokenException" or "ExpiredTokenException" }:
                 return new AccessDeniedException($"DynamoDB refused the credentials for {operation}.", e);
             case AmazonServiceException { ErrorCode: "ThrottlingException" or "ServiceUnavailable" or "ServiceUnavailableException" or "LimitExceededException" }:

@@ -187,7 +187,7 @@ public sealed partial class DynamoDBEventStore
             ExpressionAttributeValues = new() { [":n"] = Schema.N(count) },
             ReturnValues = Amazon.DynamoDBv2.ReturnValue.UPDATED_NEW,
         };
-        var response = await DynamoDBErrors.Run(() => _client.UpdateItemAsync(request, cancellationToken), "UpdateItem (reserve positions)", cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync(() => _client.UpdateItemAsync(request, cancellationToken), "UpdateItem (reserve positions)", cancellationToken).ConfigureAwait(false);
         var last = Schema.GetLong(response.Attributes, Schema.Value);
         return new Reservation(last - count + 1, last, _time.GetTimestamp());
     }
@@ -225,7 +225,7 @@ public sealed partial class DynamoDBEventStore
         };
         try
         {
-            await DynamoDBErrors.Run(() => _client.PutItemAsync(request, cancellationToken), "PutItem (skip marker)", cancellationToken).ConfigureAwait(false);
+            await CallAsync(() => _client.PutItemAsync(request, cancellationToken), "PutItem (skip marker)", cancellationToken).ConfigureAwait(false);
         }
         catch (ConditionalCheckFailedException)
         {
@@ -280,7 +280,7 @@ public sealed partial class DynamoDBEventStore
             for (var round = 0; pending.Count > 0; round++)
             {
                 var request = new BatchWriteItemRequest { RequestItems = pending };
-                var response = await DynamoDBErrors.Run(() => _client.BatchWriteItemAsync(request, cancellationToken), "BatchWriteItem (commit chunks)", cancellationToken).ConfigureAwait(false);
+                var response = await CallAsync(() => _client.BatchWriteItemAsync(request, cancellationToken), "BatchWriteItem (commit chunks)", cancellationToken).ConfigureAwait(false);
                 pending = response.UnprocessedItems is { Count: > 0 } left ? left : [];
                 if (pending.Count > 0)
                     await BackOffUnprocessedAsync(round, "DynamoDB kept throttling the write of a large append; retry with the same event ids.", cancellationToken).ConfigureAwait(false);
@@ -331,7 +331,7 @@ public sealed partial class DynamoDBEventStore
             request.ExpressionAttributeNames = new() { ["#k"] = Schema.Kind };
             request.ExpressionAttributeValues = new() { [":soft"] = Schema.S(Schema.KindSoftDelete) };
         }
-        await DynamoDBErrors.Run(() => _client.PutItemAsync(request, cancellationToken), "PutItem (commit)", cancellationToken).ConfigureAwait(false);
+        await CallAsync(() => _client.PutItemAsync(request, cancellationToken), "PutItem (commit)", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -219,7 +219,7 @@ public sealed partial class DynamoDBEventStore
     private async Task<long> SafeHeadAsync(CancellationToken cancellationToken)
     {
         var get = new GetItemRequest { TableName = _table, Key = Schema.Key(Schema.WatermarkKey, 0), ConsistentRead = true };
-        var response = await DynamoDBErrors.Run(() => _client.GetItemAsync(get, cancellationToken), "GetItem (watermark)", cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync(() => _client.GetItemAsync(get, cancellationToken), "GetItem (watermark)", cancellationToken).ConfigureAwait(false);
         var watermark = response.Item is { Count: > 0 } item ? Schema.GetLong(item, Schema.Value) : 0;
         var head = watermark;
         await foreach (var (logItem, _) in WalkContiguousAsync(watermark, keysOnly: true, cancellationToken).ConfigureAwait(false))
@@ -237,7 +237,7 @@ public sealed partial class DynamoDBEventStore
             };
             try
             {
-                await DynamoDBErrors.Run(() => _client.UpdateItemAsync(update, cancellationToken), "UpdateItem (watermark)", cancellationToken).ConfigureAwait(false);
+                await CallAsync(() => _client.UpdateItemAsync(update, cancellationToken), "UpdateItem (watermark)", cancellationToken).ConfigureAwait(false);
             }
             catch (ConditionalCheckFailedException)
             {

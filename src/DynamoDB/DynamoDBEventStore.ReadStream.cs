@@ -106,7 +106,7 @@ public sealed partial class DynamoDBEventStore
             ConsistentRead = true,
             ProjectionExpression = "sk",
         };
-        var response = await DynamoDBErrors.Run(() => _client.QueryAsync(request, cancellationToken), "Query (find commit)", cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync(() => _client.QueryAsync(request, cancellationToken), "Query (find commit)", cancellationToken).ConfigureAwait(false);
         return response.Items is { Count: > 0 } items ? Schema.GetLong(items[0], Schema.Sk) : 0;
     }
 }

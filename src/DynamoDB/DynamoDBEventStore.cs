@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Logging;
+using EventStore.Providers.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventStore.Providers.DynamoDB;
@@ -12,7 +13,7 @@ namespace EventStore.Providers.DynamoDB;
 /// global positions reserved from an atomic counter, and a gap-safe <c>$all</c> merged from partitioned indexes.
 /// The item layout and why it is correct are in README.md beside this file.
 /// </summary>
-public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
+public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitializer, IDisposable
 {
     private const int StreamCacheLimit = 10_000;
 
@@ -23,6 +24,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
     private readonly TimeProvider _time;
     private readonly GapTracker _gaps;
     private readonly string _table;
+    private readonly InitializeOnce _initialized;
 
     // Heads this instance wrote itself: an exact-version append that matches one skips the head read, because the
     // conditional write on the next slot fails if anyone else wrote after it.
@@ -50,7 +52,26 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _gaps = new GapTracker(_time, options.GapTimeout);
         _table = options.TableName;
+        _initialized = new InitializeOnce(new DynamoDBTableInitializer(client, options, _logger).InitializeAsync);
     }
+
+    /// <summary>
+    /// Creates the missing tables when <see cref="DynamoDBEventStoreOptions.CreateTables"/> is set, else verifies that
+    /// they exist, failing with <see cref="EventStoreConfigurationException"/> naming the table and the switch. Runs
+    /// once, at host start or before the first operation; a failure is retried by the next operation.
+    /// </summary>
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => _initialized.RunAsync(cancellationToken);
+
+    // Every request of the store goes through here, so the first one creates or verifies the tables.
+    private async Task<T> CallAsync<T>(Func<Task<T>> call, string operation, CancellationToken cancellationToken)
+    {
+        await _initialized.RunAsync(cancellationToken).ConfigureAwait(false);
+        return await DynamoDBErrors.Run(call, operation, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal IAmazonDynamoDB Client => _client;
+
+    internal DynamoDBEventStoreOptions Options => _options;
 
     private static IAmazonDynamoDB CreateClient(DynamoDBEventStoreOptions options)
     {
@@ -98,7 +119,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
             request.ProjectionExpression = "pk, sk, #n, #k, tb, ap, lp";
             request.ExpressionAttributeNames = new() { ["#n"] = Schema.Count, ["#k"] = Schema.Kind };
         }
-        var response = await DynamoDBErrors.Run(() => _client.QueryAsync(request, cancellationToken), "Query (stream head)", cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync(() => _client.QueryAsync(request, cancellationToken), "Query (stream head)", cancellationToken).ConfigureAwait(false);
         return StreamHead.FromItem(response.Items is { Count: > 0 } items ? items[0] : null);
     }
 
@@ -108,7 +129,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
     {
         while (true)
         {
-            var response = await DynamoDBErrors.Run(() => _client.QueryAsync(request, cancellationToken), operation, cancellationToken).ConfigureAwait(false);
+            var response = await CallAsync(() => _client.QueryAsync(request, cancellationToken), operation, cancellationToken).ConfigureAwait(false);
             if (response.Items is { } items)
             {
                 for (var i = 0; i < items.Count; i++)
@@ -143,7 +164,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
         }
         while (true)
         {
-            var response = await DynamoDBErrors.Run(() => _client.QueryAsync(request, cancellationToken), operation, cancellationToken).ConfigureAwait(false);
+            var response = await CallAsync(() => _client.QueryAsync(request, cancellationToken), operation, cancellationToken).ConfigureAwait(false);
             if (response.Items is { Count: > 0 } items)
             {
                 var stored = await StoredCommitsAsync(items, cancellationToken).ConfigureAwait(false);
@@ -185,7 +206,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IDisposable
             for (var round = 0; pending.Count > 0; round++)
             {
                 var request = new BatchGetItemRequest { RequestItems = pending };
-                var response = await DynamoDBErrors.Run(() => _client.BatchGetItemAsync(request, cancellationToken), "BatchGetItem (index check)", cancellationToken).ConfigureAwait(false);
+                var response = await CallAsync(() => _client.BatchGetItemAsync(request, cancellationToken), "BatchGetItem (index check)", cancellationToken).ConfigureAwait(false);
                 if (response.Responses is { } responses && responses.TryGetValue(_table, out var items))
                     foreach (var item in items)
                         found.Add((Schema.GetString(item, Schema.Pk)!, Schema.GetLong(item, Schema.Sk), Schema.GetLong(item, Schema.FirstPosition)));

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
 
 namespace EventStore.Providers.DynamoDB;
 
@@ -9,7 +10,7 @@ namespace EventStore.Providers.DynamoDB;
 public sealed partial class DynamoDBEventStoreOptions
 {
     /// <summary>The configuration section these options bind from.</summary>
-    public const string SectionPath = "EventStore:DynamoDB";
+    public const string SectionName = "EventStore:DynamoDB";
 
     /// <summary>The table holding streams, the global log's bookkeeping items and (by default) snapshots and checkpoints.</summary>
     public string TableName { get; set; } = "EventStore";
@@ -75,48 +76,63 @@ public sealed partial class DynamoDBEventStoreOptions
     /// <summary>Checks every option; the exception names the configuration key at fault.</summary>
     /// <param name="sectionPath">The configuration path the options came from, used in error messages.</param>
     /// <exception cref="EventStoreConfigurationException">An option is invalid.</exception>
-    public void Validate(string sectionPath = SectionPath)
-    {
-        ValidateTableName($"{sectionPath}:{nameof(TableName)}", TableName, required: true);
-        ValidateTableName($"{sectionPath}:{nameof(SnapshotTableName)}", SnapshotTableName, required: false);
-        ValidateTableName($"{sectionPath}:{nameof(CheckpointTableName)}", CheckpointTableName, required: false);
-        if (ServiceUrl is not null && (!Uri.TryCreate(ServiceUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
-            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(ServiceUrl)}", "must be an absolute http or https URL.");
-        if (Region is not null && (Region.Length == 0 || !RegionPattern().IsMatch(Region)))
-            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(Region)}", $"is '{Region}'; it must look like 'eu-west-1'.");
-        if (string.IsNullOrEmpty(AccessKeyId) != string.IsNullOrEmpty(SecretAccessKey))
-            throw new EventStoreConfigurationException(
-                $"{sectionPath}:{(string.IsNullOrEmpty(AccessKeyId) ? nameof(AccessKeyId) : nameof(SecretAccessKey))}",
-                "is missing; set both AccessKeyId and SecretAccessKey, or neither to use the AWS credentials chain.");
-        if (AllPartitions is < 1 or > 64)
-            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(AllPartitions)}", $"is {AllPartitions}; it must be between 1 and 64.");
-        if (GapTimeout < TimeSpan.FromMilliseconds(100) || GapTimeout > TimeSpan.FromHours(1))
-            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(GapTimeout)}", $"is {GapTimeout}; it must be between 100 ms and 1 hour.");
-        if (GapTimeout < RequestTimeout * 4)
-            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(GapTimeout)}", $"is {GapTimeout}; it must be at least four times {nameof(RequestTimeout)} ({RequestTimeout}) so a slow write is not declared abandoned.");
-        if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
-            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(PollInterval)}", $"is {PollInterval}; it must be between 1 ms and 1 minute.");
-        if (MaxErrorRetry is < 0 or > 50)
-            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(MaxErrorRetry)}", $"is {MaxErrorRetry}; it must be between 0 and 50.");
-        if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > TimeSpan.FromMinutes(5))
-            throw new EventStoreConfigurationException($"{sectionPath}:{nameof(RequestTimeout)}", $"is {RequestTimeout}; it must be between 1 ms and 5 minutes.");
-    }
+    public void Validate(string sectionPath = SectionName) => new DynamoDBEventStoreOptionsValidator(sectionPath).ThrowIfInvalid(this);
 
-    private static void ValidateTableName(string key, string? value, bool required)
-    {
-        if (value is null && !required) return;
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            if (!required && value is not null) return;
-            throw new EventStoreConfigurationException(key, "is missing.");
-        }
-        if (!TableNamePattern().IsMatch(value))
-            throw new EventStoreConfigurationException(key, $"is '{value}'; a DynamoDB table name is 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'.");
-    }
+    internal static bool IsTableName(string value) => TableNamePattern().IsMatch(value);
+
+    internal static bool IsRegion(string value) => RegionPattern().IsMatch(value);
 
     [GeneratedRegex("^[a-zA-Z0-9_.-]{3,255}$")]
     private static partial Regex TableNamePattern();
 
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
     private static partial Regex RegionPattern();
+}
+
+/// <summary>Validates <see cref="DynamoDBEventStoreOptions"/>; every failure names its full configuration key.</summary>
+/// <param name="sectionPath">The configuration path of the options.</param>
+public sealed class DynamoDBEventStoreOptionsValidator(string sectionPath = DynamoDBEventStoreOptions.SectionName)
+    : EventStoreOptionsValidator<DynamoDBEventStoreOptions>(sectionPath, Options.DefaultName)
+{
+    /// <inheritdoc />
+    protected override IEnumerable<ConfigurationProblem> Check(DynamoDBEventStoreOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var problems = new List<ConfigurationProblem?>
+        {
+            CheckTableName(nameof(o.TableName), o.TableName, required: true),
+            CheckTableName(nameof(o.SnapshotTableName), o.SnapshotTableName, required: false),
+            CheckTableName(nameof(o.CheckpointTableName), o.CheckpointTableName, required: false),
+        };
+        if (o.ServiceUrl is not null && (!Uri.TryCreate(o.ServiceUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+            problems.Add(new(nameof(o.ServiceUrl), "must be an absolute http or https URL."));
+        if (o.Region is not null && (o.Region.Length == 0 || !DynamoDBEventStoreOptions.IsRegion(o.Region)))
+            problems.Add(new(nameof(o.Region), $"is '{o.Region}'; it must look like 'eu-west-1'."));
+        if (string.IsNullOrEmpty(o.AccessKeyId) != string.IsNullOrEmpty(o.SecretAccessKey))
+            problems.Add(new(string.IsNullOrEmpty(o.AccessKeyId) ? nameof(o.AccessKeyId) : nameof(o.SecretAccessKey),
+                "is missing; set both AccessKeyId and SecretAccessKey, or neither to use the AWS credentials chain."));
+        if (o.AllPartitions is < 1 or > 64)
+            problems.Add(new(nameof(o.AllPartitions), $"is {o.AllPartitions}; it must be between 1 and 64."));
+        if (o.GapTimeout < TimeSpan.FromMilliseconds(100) || o.GapTimeout > TimeSpan.FromHours(1))
+            problems.Add(new(nameof(o.GapTimeout), $"is {o.GapTimeout}; it must be between 100 ms and 1 hour."));
+        else if (o.GapTimeout < o.RequestTimeout * 4)
+            problems.Add(new(nameof(o.GapTimeout), $"is {o.GapTimeout}; it must be at least four times {nameof(o.RequestTimeout)} ({o.RequestTimeout}) so a slow write is not declared abandoned."));
+        if (o.PollInterval <= TimeSpan.Zero || o.PollInterval > TimeSpan.FromMinutes(1))
+            problems.Add(new(nameof(o.PollInterval), $"is {o.PollInterval}; it must be between 1 ms and 1 minute."));
+        if (o.MaxErrorRetry is < 0 or > 50)
+            problems.Add(new(nameof(o.MaxErrorRetry), $"is {o.MaxErrorRetry}; it must be between 0 and 50."));
+        if (o.RequestTimeout <= TimeSpan.Zero || o.RequestTimeout > TimeSpan.FromMinutes(5))
+            problems.Add(new(nameof(o.RequestTimeout), $"is {o.RequestTimeout}; it must be between 1 ms and 5 minutes."));
+        return problems.OfType<ConfigurationProblem>();
+    }
+
+    private static ConfigurationProblem? CheckTableName(string key, string? value, bool required)
+    {
+        if (value is null && !required) return null;
+        if (string.IsNullOrWhiteSpace(value))
+            return !required && value is not null ? null : new(key, "is missing.");
+        return DynamoDBEventStoreOptions.IsTableName(value)
+            ? null
+            : new(key, $"is '{value}'; a DynamoDB table name is 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'.");
+    }
 }

@@ -1,9 +1,5 @@
-using Amazon.DynamoDBv2;
 using EventStore.Providers;
 using EventStore.Providers.DynamoDB;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 [assembly: EventStoreProvider("DynamoDB", typeof(DynamoDBProviderConfigurator))]
@@ -15,36 +11,28 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class DynamoDBEventStoreBuilderExtensions
 {
     /// <summary>
-    /// Uses DynamoDB: registers <see cref="IEventStore"/>, <see cref="ISnapshotStore"/>, <see cref="ICheckpointStore"/>
-    /// and <see cref="IEventStoreInitializer"/> (which creates the tables; run at start-up when
-    /// <see cref="DynamoDBEventStoreOptions.CreateTables"/> is set).
+    /// Uses DynamoDB with options set in <paramref name="configure"/> (and by any
+    /// <c>services.Configure&lt;DynamoDBEventStoreOptions&gt;</c>): registers <see cref="IEventStore"/>,
+    /// <see cref="ISnapshotStore"/>, <see cref="ICheckpointStore"/> and <see cref="IEventStoreInitializer"/>, which
+    /// creates the tables when <see cref="DynamoDBEventStoreOptions.CreateTables"/> is set and otherwise verifies them.
+    /// The options are validated when the host starts or the store is first resolved.
     /// </summary>
-    /// <exception cref="EventStoreConfigurationException">An option is invalid; the message names its key.</exception>
     public static EventStoreBuilder UseDynamoDB(this EventStoreBuilder builder, Action<DynamoDBEventStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = new DynamoDBEventStoreOptions();
-        configure?.Invoke(options);
-        return builder.UseDynamoDB(options, DynamoDBEventStoreOptions.SectionPath);
+        return builder.UseProvider(Registration, configure: configure);
     }
 
-    internal static EventStoreBuilder UseDynamoDB(this EventStoreBuilder builder, DynamoDBEventStoreOptions options, string sectionPath)
+    internal static readonly EventStoreProviderRegistration<DynamoDBEventStoreOptions, DynamoDBEventStore> Registration = new()
     {
-        options.Validate(sectionPath);
-        return builder.UseProvider("DynamoDB", services =>
-        {
-            services.AddSingleton(options);
-            // The provider's own client, so an application's IAmazonDynamoDB (other settings) is left alone.
-            services.AddSingleton(_ => new DynamoDBClientHolder(DynamoDBClientFactory.Create(options)));
-            services.AddSingleton(sp => new DynamoDBEventStore(sp.GetRequiredService<DynamoDBClientHolder>().Client, options,
-                sp.GetService<ILogger<DynamoDBEventStore>>(), sp.GetService<TimeProvider>()));
-            services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<DynamoDBEventStore>());
-            services.AddSingleton<ISnapshotStore>(sp => new DynamoDBSnapshotStore(sp.GetRequiredService<DynamoDBClientHolder>().Client, options, sp.GetService<TimeProvider>()));
-            services.AddSingleton<ICheckpointStore>(sp => new DynamoDBCheckpointStore(sp.GetRequiredService<DynamoDBClientHolder>().Client, options));
-            services.AddSingleton<IEventStoreInitializer>(sp => new DynamoDBTableInitializer(sp.GetRequiredService<DynamoDBClientHolder>().Client, options,
-                sp.GetService<ILogger<DynamoDBTableInitializer>>()));
-            if (options.CreateTables)
-                services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DynamoDBTableCreationService>());
-        });
-    }
+        Name = "DynamoDB",
+        SectionName = DynamoDBEventStoreOptions.SectionName,
+        CreateValidator = (_, path) => new DynamoDBEventStoreOptionsValidator(path),
+        // The store owns its SDK client (disposed with the container), so an application's IAmazonDynamoDB is left alone.
+        CreateStore = (sp, options) => new DynamoDBEventStore(options, sp.GetService<ILogger<DynamoDBEventStore>>(), sp.GetService<TimeProvider>()),
+        CreateSnapshotStore = (sp, store) => new DynamoDBSnapshotStore(store.Client, store.Options, sp.GetService<TimeProvider>()),
+        CreateCheckpointStore = (_, store) => new DynamoDBCheckpointStore(store.Client, store.Options),
+        CreateInitializer = (_, store) => store,
+    };
+
 }

@@ -5,7 +5,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventStore.Providers.DynamoDB;
 
-/// <summary>Creates the provider's tables (on-demand billing) when missing and waits until they are active.</summary>
+/// <summary>
+/// Creates the provider's tables (on-demand billing) when missing and <see cref="DynamoDBEventStoreOptions.CreateTables"/>
+/// is set, or verifies that they exist when it is not; then waits until they are active.
+/// </summary>
 public sealed class DynamoDBTableInitializer : IEventStoreInitializer
 {
     private readonly IAmazonDynamoDB _client;
@@ -14,6 +17,11 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
 
     /// <summary>Creates the initializer.</summary>
     public DynamoDBTableInitializer(IAmazonDynamoDB client, DynamoDBEventStoreOptions options, ILogger<DynamoDBTableInitializer>? logger = null)
+        : this(client, options, (ILogger?)logger)
+    {
+    }
+
+    internal DynamoDBTableInitializer(IAmazonDynamoDB client, DynamoDBEventStoreOptions options, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
@@ -23,18 +31,24 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
     }
 
     /// <inheritdoc />
+    /// <exception cref="EventStoreConfigurationException">A table is missing and <see cref="DynamoDBEventStoreOptions.CreateTables"/> is off.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
-        await EnsureTableAsync(_options.TableName, withIndexes: true, cancellationToken).ConfigureAwait(false);
-        foreach (var table in new[] { _options.EffectiveSnapshotTable, _options.EffectiveCheckpointTable }.Distinct(StringComparer.Ordinal))
-            if (table != _options.TableName)
-                await EnsureTableAsync(table, withIndexes: false, cancellationToken).ConfigureAwait(false);
+        foreach (var (table, withIndexes) in Tables())
+            await EnsureTableAsync(table, withIndexes, _options.CreateTables, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates the provider's tables when missing, whatever <see cref="DynamoDBEventStoreOptions.CreateTables"/> says (for tests and tooling).</summary>
+    public async Task CreateTablesAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var (table, withIndexes) in Tables())
+            await EnsureTableAsync(table, withIndexes, create: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the provider's tables (for tests and tooling).</summary>
     public async Task DeleteTablesAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in new[] { _options.TableName, _options.EffectiveSnapshotTable, _options.EffectiveCheckpointTable }.Distinct(StringComparer.Ordinal))
+        foreach (var (table, _) in Tables())
         {
             try
             {
@@ -47,9 +61,28 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
         }
     }
 
-    private async Task EnsureTableAsync(string table, bool withIndexes, CancellationToken cancellationToken)
+    private IEnumerable<(string Table, bool WithIndexes)> Tables() =>
+        new[] { _options.TableName, _options.EffectiveSnapshotTable, _options.EffectiveCheckpointTable }
+            .Distinct(StringComparer.Ordinal)
+            .Select(t => (t, t == _options.TableName));
+
+    private async Task EnsureTableAsync(string table, bool withIndexes, bool create, CancellationToken cancellationToken)
     {
-        if (await IsActiveAsync(table, cancellationToken).ConfigureAwait(false) == true) return;
+        var active = await IsActiveAsync(table, cancellationToken).ConfigureAwait(false);
+        if (active == true) return;
+        if (active is null && !create)
+            throw new EventStoreConfigurationException($"{DynamoDBEventStoreOptions.SectionName}:{nameof(DynamoDBEventStoreOptions.CreateTables)}",
+                $"is false and table '{table}' does not exist; set {DynamoDBEventStoreOptions.SectionName}:{nameof(DynamoDBEventStoreOptions.CreateTables)}=true to create it, or create it as the provider's README describes.");
+        if (active is null) await CreateTableAsync(table, withIndexes, cancellationToken).ConfigureAwait(false);
+        for (var wait = 0; await IsActiveAsync(table, cancellationToken).ConfigureAwait(false) != true; wait++)
+        {
+            if (wait > 600) throw new EventStoreException($"DynamoDB table {table} did not become active within a minute.");
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CreateTableAsync(string table, bool withIndexes, CancellationToken cancellationToken)
+    {
         var request = new CreateTableRequest
         {
             TableName = table,
@@ -84,12 +117,7 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
         }
         catch (ResourceInUseException)
         {
-            // Another instance is creating it: wait for it below.
-        }
-        for (var wait = 0; await IsActiveAsync(table, cancellationToken).ConfigureAwait(false) != true; wait++)
-        {
-            if (wait > 600) throw new EventStoreException($"DynamoDB table {table} did not become active within a minute.");
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            // Another instance is creating it: the caller waits for it.
         }
     }
 

@@ -24,7 +24,7 @@ public sealed record EventStoreDBStreamMetadata(long? MaxCount = null, TimeSpan?
 public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDisposable
 {
     private const int ReadFilterWindow = 4096;
-    private readonly EventStoreDBOptions _options;
+    private readonly EventStoreDBEventStoreOptions _options;
     private readonly EsdbConnection _connection;
     private readonly BatchAppender _batch;
     private readonly RecentAppends _recent = new();
@@ -34,7 +34,7 @@ public sealed class EventStoreDBEventStore : IEventStore, IAsyncDisposable, IDis
     /// <param name="options">Validated options.</param>
     /// <param name="logger">Where connection events are logged (never credentials).</param>
     /// <exception cref="EventStoreConfigurationException">An option is invalid.</exception>
-    public EventStoreDBEventStore(EventStoreDBOptions options, ILogger<EventStoreDBEventStore>? logger = null)
+    public EventStoreDBEventStore(EventStoreDBEventStoreOptions options, ILogger<EventStoreDBEventStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Validate();

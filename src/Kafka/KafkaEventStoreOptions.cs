@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Microsoft.Extensions.Options;
 
 namespace EventStore.Providers.Kafka;
 
@@ -85,47 +86,10 @@ public sealed class KafkaEventStoreOptions
     internal string EffectiveTransactionalIdPrefix => TransactionalIdPrefix ?? Topic + "-writer";
 
     /// <summary>Throws <see cref="EventStoreConfigurationException"/> naming the first bad key.</summary>
-    public void Validate(string sectionPath = SectionName)
-    {
-        if (string.IsNullOrWhiteSpace(BootstrapServers))
-            throw new EventStoreConfigurationException($"{sectionPath}:BootstrapServers", "is missing; set it to the brokers' host:port list.");
-        ValidateTopic(Topic, $"{sectionPath}:Topic");
-        if (IndexTopic is not null) ValidateTopic(IndexTopic, $"{sectionPath}:IndexTopic");
-        if (SnapshotTopic is not null) ValidateTopic(SnapshotTopic, $"{sectionPath}:SnapshotTopic");
-        if (CheckpointTopic is not null) ValidateTopic(CheckpointTopic, $"{sectionPath}:CheckpointTopic");
-        var names = new[] { Topic, EffectiveIndexTopic, EffectiveSnapshotTopic, EffectiveCheckpointTopic };
-        if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
-            throw new EventStoreConfigurationException($"{sectionPath}:Topic", "must differ from IndexTopic, SnapshotTopic and CheckpointTopic.");
-        if (Partitions is < 1 or > 10_000)
-            throw new EventStoreConfigurationException($"{sectionPath}:Partitions", $"is {Partitions}; it must be between 1 and 10000.");
-        if (ReplicationFactor < 1)
-            throw new EventStoreConfigurationException($"{sectionPath}:ReplicationFactor", $"is {ReplicationFactor}; it must be 1 or more.");
-        if (MaxMessageBytes < 1024)
-            throw new EventStoreConfigurationException($"{sectionPath}:MaxMessageBytes", $"is {MaxMessageBytes}; it must be at least 1024.");
-        if (IndexSnapshotInterval < 1)
-            throw new EventStoreConfigurationException($"{sectionPath}:IndexSnapshotInterval", $"is {IndexSnapshotInterval}; it must be 1 or more.");
-        if (RequestTimeout <= TimeSpan.Zero)
-            throw new EventStoreConfigurationException($"{sectionPath}:RequestTimeout", "must be positive.");
-        if (TransactionalIdPrefix is not null && string.IsNullOrWhiteSpace(TransactionalIdPrefix))
-            throw new EventStoreConfigurationException($"{sectionPath}:TransactionalIdPrefix", "is empty.");
-        foreach (var key in ClientConfig.Keys)
-        {
-            if (ReservedClientKeys.Contains(key))
-                throw new EventStoreConfigurationException($"{sectionPath}:ClientConfig:{key}",
-                    "is set by the provider itself (its guarantees depend on it) and cannot be overridden.");
-        }
-    }
-
-    private static void ValidateTopic(string? topic, string key)
-    {
-        if (string.IsNullOrWhiteSpace(topic))
-            throw new EventStoreConfigurationException(key, "is missing.");
-        if (topic.Length > 249 || topic is "." or ".." || !topic.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
-            throw new EventStoreConfigurationException(key, $"is '{topic}'; a Kafka topic name has 1-249 characters of [a-zA-Z0-9._-].");
-    }
+    public void Validate(string sectionPath = SectionName) => new KafkaEventStoreOptionsValidator(sectionPath).ThrowIfInvalid(this);
 
     /// <summary>Settings the provider fixes because its guarantees rest on them.</summary>
-    private static readonly HashSet<string> ReservedClientKeys = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> ReservedClientKeys = new(StringComparer.Ordinal)
     {
         "bootstrap.servers", "enable.idempotence", "acks", "request.required.acks", "transactional.id",
         "isolation.level", "enable.auto.commit", "max.in.flight.requests.per.connection", "max.in.flight",
@@ -137,4 +101,45 @@ public sealed class KafkaEventStoreOptions
         foreach (var (k, v) in ClientConfig) config.Set(k, v);
         return config;
     }
+}
+
+/// <summary>Validates <see cref="KafkaEventStoreOptions"/>; every failure names its full configuration key.</summary>
+/// <param name="sectionPath">The configuration path of the options.</param>
+public sealed class KafkaEventStoreOptionsValidator(string sectionPath = KafkaEventStoreOptions.SectionName)
+    : EventStoreOptionsValidator<KafkaEventStoreOptions>(sectionPath, Options.DefaultName)
+{
+    /// <inheritdoc />
+    protected override IEnumerable<ConfigurationProblem> Check(KafkaEventStoreOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        if (string.IsNullOrWhiteSpace(o.BootstrapServers))
+            yield return new(nameof(o.BootstrapServers), "is missing; set it to the brokers' host:port list.");
+        var topics = new (string Key, string? Value)[] { (nameof(o.Topic), o.Topic), (nameof(o.IndexTopic), o.IndexTopic), (nameof(o.SnapshotTopic), o.SnapshotTopic), (nameof(o.CheckpointTopic), o.CheckpointTopic) };
+        foreach (var (key, value) in topics)
+            if ((key == nameof(o.Topic) || value is not null) && CheckTopic(value) is { } problem)
+                yield return new(key, problem);
+        var names = new[] { o.Topic, o.EffectiveIndexTopic, o.EffectiveSnapshotTopic, o.EffectiveCheckpointTopic };
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+            yield return new(nameof(o.Topic), "must differ from IndexTopic, SnapshotTopic and CheckpointTopic.");
+        if (o.Partitions is < 1 or > 10_000)
+            yield return new(nameof(o.Partitions), $"is {o.Partitions}; it must be between 1 and 10000.");
+        if (o.ReplicationFactor < 1)
+            yield return new(nameof(o.ReplicationFactor), $"is {o.ReplicationFactor}; it must be 1 or more.");
+        if (o.MaxMessageBytes < 1024)
+            yield return new(nameof(o.MaxMessageBytes), $"is {o.MaxMessageBytes}; it must be at least 1024.");
+        if (o.IndexSnapshotInterval < 1)
+            yield return new(nameof(o.IndexSnapshotInterval), $"is {o.IndexSnapshotInterval}; it must be 1 or more.");
+        if (o.RequestTimeout <= TimeSpan.Zero)
+            yield return new(nameof(o.RequestTimeout), $"is {o.RequestTimeout}; it must be positive.");
+        if (o.TransactionalIdPrefix is not null && string.IsNullOrWhiteSpace(o.TransactionalIdPrefix))
+            yield return new(nameof(o.TransactionalIdPrefix), "is empty.");
+        foreach (var key in o.ClientConfig.Keys.Where(KafkaEventStoreOptions.ReservedClientKeys.Contains))
+            yield return new($"{nameof(o.ClientConfig)}:{key}", "is set by the provider itself (its guarantees depend on it) and cannot be overridden.");
+    }
+
+    private static string? CheckTopic(string? topic) =>
+        string.IsNullOrWhiteSpace(topic) ? "is missing." :
+        topic.Length > 249 || topic is "." or ".." || !topic.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
+            ? $"is '{topic}'; a Kafka topic name has 1-249 characters of [a-zA-Z0-9._-]."
+            : null;
 }

@@ -1,6 +1,5 @@
 using EventStore.Providers;
 using EventStore.Providers.Kafka;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 [assembly: EventStoreProvider("Kafka", typeof(KafkaProviderConfigurator))]
@@ -11,28 +10,27 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the Kafka provider.</summary>
 public static class KafkaEventStoreBuilderExtensions
 {
-    /// <summary>Uses Kafka: <see cref="IEventStore"/>, <see cref="ISnapshotStore"/>, <see cref="ICheckpointStore"/> and <see cref="IEventStoreInitializer"/>.</summary>
-    /// <exception cref="EventStoreConfigurationException">An option is invalid; the message names its key.</exception>
+    /// <summary>
+    /// Uses Kafka with options set in <paramref name="configure"/> (and by any
+    /// <c>services.Configure&lt;KafkaEventStoreOptions&gt;</c>): <see cref="IEventStore"/>, <see cref="ISnapshotStore"/>,
+    /// <see cref="ICheckpointStore"/> and <see cref="IEventStoreInitializer"/>. The options are validated when the host
+    /// starts or the store is first resolved.
+    /// </summary>
     public static EventStoreBuilder UseKafka(this EventStoreBuilder builder, Action<KafkaEventStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        var options = new KafkaEventStoreOptions();
-        configure(options);
-        return builder.UseKafka(options, KafkaEventStoreOptions.SectionName);
+        return builder.UseProvider(Registration, configure: configure);
     }
 
-    internal static EventStoreBuilder UseKafka(this EventStoreBuilder builder, KafkaEventStoreOptions options, string sectionPath)
+    internal static readonly EventStoreProviderRegistration<KafkaEventStoreOptions, KafkaEventStore> Registration = new()
     {
-        options.Validate(sectionPath);
-        return builder.UseProvider("Kafka", services =>
-        {
-            services.AddSingleton(options);
-            services.AddSingleton(sp => new KafkaEventStore(options, sp.GetService<ILogger<KafkaEventStore>>()));
-            services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<KafkaEventStore>());
-            services.AddSingleton<IEventStoreInitializer>(sp => sp.GetRequiredService<KafkaEventStore>());
-            services.AddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<KafkaEventStore>().Snapshots);
-            services.AddSingleton<ICheckpointStore>(sp => sp.GetRequiredService<KafkaEventStore>().Checkpoints);
-        });
-    }
+        Name = "Kafka",
+        SectionName = KafkaEventStoreOptions.SectionName,
+        CreateValidator = (_, path) => new KafkaEventStoreOptionsValidator(path),
+        CreateStore = (sp, options) => new KafkaEventStore(options, sp.GetService<ILogger<KafkaEventStore>>()),
+        CreateSnapshotStore = (_, store) => store.Snapshots,
+        CreateCheckpointStore = (_, store) => store.Checkpoints,
+        CreateInitializer = (_, store) => store,
+    };
 }

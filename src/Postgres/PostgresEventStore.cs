@@ -1,3 +1,4 @@
+using EventStore.Providers.Hosting;
 using EventStore.Providers.Subscriptions.CatchUp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,8 +25,7 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
     private readonly NotificationListener _listener;
     private readonly CatchUpSubscriptionReader _subscriptions;
     private readonly AppendBatcher? _batcher;
-    private readonly Lock _initLock = new();
-    private Task? _initialized;
+    private readonly InitializeOnce _initialized;
     private int _disposed;
 
     /// <summary>Creates a store over a data source the caller owns (for example one registered in DI).</summary>
@@ -58,6 +58,7 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
             Notifier = _listener,
         });
         _batcher = options.CombineConcurrentAppends ? new AppendBatcher(this, options.AppendConcurrency) : null;
+        _initialized = new InitializeOnce(CreateOrVerifyAsync);
         Capabilities = new EventStoreCapabilities
         {
             ProviderName = "Postgres",
@@ -111,33 +112,38 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
 
     internal TimeSpan PendingAppendWait => _options.PendingAppendWait;
 
-    /// <summary>Creates the schema and applies missing migrations. Idempotent; safe to run from several instances at once.</summary>
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// With <see cref="PostgresEventStoreOptions.MigrateOnStart"/> (the default), creates the schema and applies missing
+    /// migrations; without it, verifies that the schema is there and up to date. Idempotent; safe to run from several
+    /// instances at once. The first operation runs it when nothing did before.
+    /// </summary>
+    /// <exception cref="EventStoreConfigurationException">Migration is off and the schema is missing or out of date; the message names it and <c>EventStore:Postgres:MigrateOnStart</c>.</exception>
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => _initialized.RunAsync(cancellationToken);
+
+    private async Task CreateOrVerifyAsync(CancellationToken cancellationToken)
     {
+        var migrator = new SchemaMigrator(_dataSource, _options.Schema, _logger);
+        string? missing;
         try
         {
-            await new SchemaMigrator(_dataSource, _options.Schema, _logger).MigrateAsync(cancellationToken).ConfigureAwait(false);
+            if (_options.MigrateOnStart)
+            {
+                await migrator.MigrateAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            missing = await migrator.FindMissingAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (PostgresErrors.ShouldMap(e))
         {
             throw PostgresErrors.Map(e, "schema migration", cancellationToken);
         }
+        if (missing is not null)
+            throw new EventStoreConfigurationException($"{PostgresEventStoreOptions.SectionName}:{nameof(PostgresEventStoreOptions.MigrateOnStart)}",
+                $"is false and {missing}; set {PostgresEventStoreOptions.SectionName}:{nameof(PostgresEventStoreOptions.MigrateOnStart)}=true to create it, or apply the migrations another way.");
     }
 
-    /// <summary>Migrates once before first use when <see cref="PostgresEventStoreOptions.MigrateOnStart"/> is set.</summary>
-    internal Task EnsureInitializedAsync(CancellationToken cancellationToken)
-    {
-        if (!_options.MigrateOnStart) return Task.CompletedTask;
-        var task = _initialized;
-        if (task is { IsCompletedSuccessfully: true }) return task;
-        lock (_initLock)
-        {
-            if (_initialized is null || _initialized.IsFaulted || _initialized.IsCanceled)
-                _initialized = InitializeAsync(CancellationToken.None);
-            task = _initialized;
-        }
-        return task.WaitAsync(cancellationToken);
-    }
+    /// <summary>Creates or verifies the schema once before first use (see <see cref="InitializeAsync"/>).</summary>
+    internal Task EnsureInitializedAsync(CancellationToken cancellationToken) => _initialized.RunAsync(cancellationToken);
 
     internal async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,6 @@
+using System.Data.Common;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace EventStore.Providers.Postgres;
@@ -69,34 +71,84 @@ public sealed partial class PostgresEventStoreOptions
     /// <paramref name="hasDataSource"/> tells whether a data source replaces <see cref="ConnectionString"/>.
     /// </summary>
     /// <exception cref="EventStoreConfigurationException">An option is missing or invalid; the message names its key.</exception>
-    public void Validate(bool hasDataSource, string section = SectionName)
-    {
-        if (!hasDataSource)
-        {
-            if (string.IsNullOrWhiteSpace(ConnectionString))
-                throw new EventStoreConfigurationException($"{section}:ConnectionString", "is missing; set an Npgsql connection string or register an NpgsqlDataSource.");
-            try
-            {
-                _ = new NpgsqlConnectionStringBuilder(ConnectionString);
-            }
-            catch (ArgumentException)
-            {
-                // The parser's message may quote the connection string, password included: do not pass it on.
-                throw new EventStoreConfigurationException($"{section}:ConnectionString", "is not a valid Npgsql connection string.");
-            }
-        }
-        if (Schema is null || !SchemaPattern().IsMatch(Schema))
-            throw new EventStoreConfigurationException($"{section}:Schema", $"is '{Schema}'; it must start with a lower-case letter or '_' and hold only lower-case letters, digits and '_' (at most 48 characters).");
-        if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromHours(1))
-            throw new EventStoreConfigurationException($"{section}:PollInterval", $"is {PollInterval}; it must be more than zero and at most one hour.");
-        if (PendingAppendWait <= TimeSpan.Zero || PendingAppendWait > TimeSpan.FromMinutes(10))
-            throw new EventStoreConfigurationException($"{section}:PendingAppendWait", $"is {PendingAppendWait}; it must be more than zero and at most 10 minutes.");
-        if (AppendConcurrency is < 1 or > 1024)
-            throw new EventStoreConfigurationException($"{section}:AppendConcurrency", $"is {AppendConcurrency}; it must be between 1 and 1,024.");
-        if (ReadPageSize is < 1 or > 100_000)
-            throw new EventStoreConfigurationException($"{section}:ReadPageSize", $"is {ReadPageSize}; it must be between 1 and 100,000.");
-    }
+    public void Validate(bool hasDataSource, string section = SectionName) =>
+        new PostgresEventStoreOptionsValidator(section, hasDataSource).ThrowIfInvalid(this);
+
+    internal static bool IsValidSchema(string? schema) => schema is not null && SchemaPattern().IsMatch(schema);
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,47}$", RegexOptions.CultureInvariant)]
     private static partial Regex SchemaPattern();
+}
+
+/// <summary>
+/// Validates <see cref="PostgresEventStoreOptions"/>, the connection string included: it must parse, name a host, a
+/// port from 1 to 65535 and a usable pool (<c>Maximum Pool Size</c> of 1 or more, not below <c>Minimum Pool Size</c>).
+/// Messages name the key and the connection string keyword at fault, never the connection string itself.
+/// </summary>
+/// <param name="sectionPath">The configuration path of the options.</param>
+/// <param name="hasDataSource">Whether an <see cref="NpgsqlDataSource"/> replaces a missing connection string.</param>
+public sealed class PostgresEventStoreOptionsValidator(string sectionPath = PostgresEventStoreOptions.SectionName, bool hasDataSource = false)
+    : EventStoreOptionsValidator<PostgresEventStoreOptions>(sectionPath, Options.DefaultName)
+{
+    /// <inheritdoc />
+    protected override IEnumerable<ConfigurationProblem> Check(PostgresEventStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            if (!hasDataSource)
+                yield return new(nameof(options.ConnectionString), "is missing; set an Npgsql connection string or register an NpgsqlDataSource.");
+        }
+        else if (CheckConnectionString(options.ConnectionString) is { } problem)
+        {
+            yield return new(nameof(options.ConnectionString), problem);
+        }
+        if (!PostgresEventStoreOptions.IsValidSchema(options.Schema))
+            yield return new(nameof(options.Schema), $"is '{options.Schema}'; it must start with a lower-case letter or '_' and hold only lower-case letters, digits and '_' (at most 48 characters).");
+        if (options.PollInterval <= TimeSpan.Zero || options.PollInterval > TimeSpan.FromHours(1))
+            yield return new(nameof(options.PollInterval), $"is {options.PollInterval}; it must be more than zero and at most one hour.");
+        if (options.PendingAppendWait <= TimeSpan.Zero || options.PendingAppendWait > TimeSpan.FromMinutes(10))
+            yield return new(nameof(options.PendingAppendWait), $"is {options.PendingAppendWait}; it must be more than zero and at most 10 minutes.");
+        if (options.AppendConcurrency is < 1 or > 1024)
+            yield return new(nameof(options.AppendConcurrency), $"is {options.AppendConcurrency}; it must be between 1 and 1,024.");
+        if (options.ReadPageSize is < 1 or > 100_000)
+            yield return new(nameof(options.ReadPageSize), $"is {options.ReadPageSize}; it must be between 1 and 100,000.");
+    }
+
+    // Parser messages may quote the connection string, password included: only keywords are named.
+    private static string? CheckConnectionString(string connectionString)
+    {
+        var pairs = new DbConnectionStringBuilder();
+        try
+        {
+            pairs.ConnectionString = connectionString;
+        }
+        catch (ArgumentException)
+        {
+            return "is not a valid connection string (expected 'Keyword=value' pairs separated by ';').";
+        }
+        var csb = new NpgsqlConnectionStringBuilder();
+        foreach (string keyword in pairs.Keys)
+        {
+            try
+            {
+                csb[keyword] = pairs[keyword];
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidCastException)
+            {
+                return csb.ContainsKey(keyword)
+                    ? $"has an invalid value for '{keyword}'."
+                    : $"has '{keyword}', which is not an Npgsql connection string keyword.";
+            }
+        }
+        if (string.IsNullOrWhiteSpace(csb.Host))
+            return "names no Host; add 'Host=...' (a server name, address or Unix socket directory).";
+        if (csb.Port is < 1 or > 65535)
+            return $"has Port={csb.Port}; it must be from 1 to 65535.";
+        if (csb.Pooling && csb.MaxPoolSize < 1)
+            return $"has Maximum Pool Size={csb.MaxPoolSize}; it must be 1 or more.";
+        if (csb.Pooling && csb.MinPoolSize > csb.MaxPoolSize)
+            return $"has Minimum Pool Size={csb.MinPoolSize} above Maximum Pool Size={csb.MaxPoolSize}.";
+        return null;
+    }
 }

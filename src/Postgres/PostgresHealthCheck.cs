@@ -4,7 +4,8 @@ using Npgsql;
 namespace EventStore.Providers.Postgres;
 
 /// <summary>
-/// Healthy when the store's database answers; Degraded when an append to this schema has been running longer than
+/// Healthy when the store's database answers and its schema is migrated; Unhealthy when the schema is missing or
+/// out of date; Degraded when an append to this schema has been running longer than
 /// <see cref="PostgresEventStoreOptions.PendingAppendWait"/>, because readers of <c>$all</c> cannot pass it (see
 /// README: "A stuck append"). The result never carries the connection string.
 /// </summary>
@@ -21,21 +22,20 @@ internal sealed class PostgresHealthCheck(PostgresEventStore store) : IHealthChe
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            await using var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand(OldestAppendSql, connection);
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlText.QuoteIdentifier(store.Schema) });
-            var oldest = TimeSpan.FromSeconds((double)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
-            if (oldest > store.PendingAppendWait)
-                return HealthCheckResult.Degraded(
-                    $"An append to schema {store.Schema} has been running for {oldest.TotalSeconds:N0} s; $all readers and subscriptions wait below it until it ends.");
-            return HealthCheckResult.Healthy($"PostgreSQL answers (schema {store.Schema}).");
-        }
-        catch (Exception e) when (PostgresErrors.ShouldMap(e))
-        {
-            var mapped = PostgresErrors.Map(e, "health check", cancellationToken);
-            return new HealthCheckResult(context.Registration.FailureStatus, mapped.Message);
-        }
+        // Failures to connect propagate to EventStoreHealthCheck, which describes them without the backend's message.
+        var missing = await new SchemaMigrator(store.DataSource, store.Schema, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            .FindMissingAsync(cancellationToken).ConfigureAwait(false);
+        if (missing is not null)
+            return new HealthCheckResult(context.Registration.FailureStatus, $"PostgreSQL answers, but {missing}.", data: Data(store));
+        await using var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(OldestAppendSql, connection);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SqlText.QuoteIdentifier(store.Schema) });
+        var oldest = TimeSpan.FromSeconds((double)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+        if (oldest > store.PendingAppendWait)
+            return HealthCheckResult.Degraded(
+                $"An append to schema {store.Schema} has been running for {oldest.TotalSeconds:N0} s; $all readers and subscriptions wait below it until it ends.", data: Data(store));
+        return HealthCheckResult.Healthy($"PostgreSQL answers and schema {store.Schema} is up to date.", Data(store));
     }
+
+    private static Dictionary<string, object> Data(PostgresEventStore store) => new() { ["provider"] = "Postgres", ["schema"] = store.Schema };
 }

@@ -67,6 +67,34 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
         return count;
     }
 
+    /// <summary>
+    /// What migrating would change without changing it: null when the schema is up to date, else a description of
+    /// what is missing (the schema, or the scripts not applied yet).
+    /// </summary>
+    public async Task<string?> FindMissingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(
+            "SELECT to_regclass(format('%I.schema_migrations', $1::text)) IS NOT NULL, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", connection);
+        cmd.Parameters.AddWithValue(schema);
+        bool hasTable, hasSchema;
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            (hasTable, hasSchema) = (reader.GetBoolean(0), reader.GetBoolean(1));
+        }
+        if (!hasSchema) return $"schema '{schema}' does not exist";
+        if (!hasTable) return $"schema '{schema}' exists but holds no event store tables";
+        var applied = new HashSet<int>();
+        await using (var select = new NpgsqlCommand($"SELECT version FROM {SqlText.QuoteIdentifier(schema)}.schema_migrations", connection))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) applied.Add(reader.GetInt32(0));
+        }
+        var missing = Scripts.Where(s => !applied.Contains(s.Number)).Select(s => s.Name).ToList();
+        return missing.Count == 0 ? null : $"schema '{schema}' lacks the migrations {string.Join(", ", missing)}";
+    }
+
     /// <summary>A stable 64-bit key (FNV-1a) so every instance and version of the library locks the same key.</summary>
     internal static long LockKey(string schema)
     {

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
 
 namespace EventStore.Providers.Abstractions.Tests;
 
@@ -93,9 +94,21 @@ public class DependencyInjectionTests
     {
         using var host = Build(NewHost(("EventStore:Provider", "InMemory"), ("EventStore:HealthCheckTimeout", "-00:00:01")));
 
-        var error = await Assert.ThrowsAsync<EventStoreConfigurationException>(() => host.StartAsync(Ct));
+        // ValidateOnStart: the host reports every failure at once, each starting with its full key.
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Ct));
+
+        Assert.StartsWith("EventStore:HealthCheckTimeout is -00:00:01;", Assert.Single(error.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_out_of_range_value_resolved_without_a_host_is_a_configuration_error_naming_its_key()
+    {
+        using var host = Build(NewHost(("EventStore:Provider", "InMemory"), ("EventStore:HealthCheckTimeout", "-00:00:01")));
+
+        var error = Assert.Throws<EventStoreConfigurationException>(() => host.Services.GetValidatedOptions<EventStoreOptions>());
 
         Assert.Equal("EventStore:HealthCheckTimeout", error.Key);
+        Assert.IsType<OptionsValidationException>(error.InnerException);
     }
 
     [Fact]
@@ -105,9 +118,9 @@ public class DependencyInjectionTests
         builder.Services.AddProjection<OrderTotalsProjection>("totals");
         using var host = Build(builder);
 
-        var error = await Assert.ThrowsAsync<EventStoreConfigurationException>(() => host.StartAsync(Ct));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Ct));
 
-        Assert.Equal("EventStore:Subscriptions:totals:BatchSize", error.Key);
+        Assert.StartsWith("EventStore:Subscriptions:totals:BatchSize is 0;", Assert.Single(error.Failures), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class DynamoDBFixture(DynaliteServer server) : IEventStoreFixture
         var raw = DynamoDBClientFactory.Create(options);
         var used = client ?? raw;
         var initializer = new DynamoDBTableInitializer(raw, options);
-        await initializer.InitializeAsync(cancellationToken);
+        await initializer.CreateTablesAsync(cancellationToken);
         var store = new DynamoDBEventStore(used, options, timeProvider: time);
         return new StoreUnderTest(store, new DynamoDBSnapshotStore(raw, options), new DynamoDBCheckpointStore(raw, options),
             _ => Task.FromResult<IEventStore>(new DynamoDBEventStore(raw, options, timeProvider: time)),

@@ -83,7 +83,8 @@ public sealed class StoresAndConfigurationTests(DynaliteServer server)
             ["EventStore:DynamoDB:TableName"] = "events",
             [$"EventStore:DynamoDB:{key}"] = value,
         }).Build();
-        var e = Assert.Throws<EventStoreConfigurationException>(() => new ServiceCollection().AddEventStore(configuration.GetSection("EventStore")));
+        using var provider = new ServiceCollection().AddEventStore(configuration.GetSection("EventStore")).BuildServiceProvider();
+        var e = Assert.Throws<EventStoreConfigurationException>(() => provider.GetRequiredService<IEventStore>());
         Assert.Equal(expectedKey, e.Key);
         Assert.DoesNotContain("AKIA", e.Message, StringComparison.Ordinal);
     }
@@ -109,8 +110,7 @@ public sealed class StoresAndConfigurationTests(DynaliteServer server)
         var stream = TestEvents.Stream();
         await store.AppendAsync(stream, ExpectedVersion.NoStream, TestEvents.Many(2));
         Assert.Equal(2, (await store.ReadStreamAsync(stream).ToListAsync()).Count);
-        Assert.Contains(provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>(), s => s.GetType().Name == "DynamoDBTableCreationService");
-        var options = provider.GetRequiredService<DynamoDBEventStoreOptions>();
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamoDBEventStoreOptions>>().Value;
         await new DynamoDBTableInitializer(DynamoDBClientFactory.Create(options), options).DeleteTablesAsync(TestContext.Current.CancellationToken);
     }
 }

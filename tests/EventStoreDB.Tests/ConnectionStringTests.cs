@@ -98,11 +98,11 @@ public sealed class ConnectionStringTests
     [Fact]
     public void Options_validation_names_the_section_keys()
     {
-        var missing = Assert.Throws<EventStoreConfigurationException>(() => new EventStoreDBOptions().Validate());
+        var missing = Assert.Throws<EventStoreConfigurationException>(() => new EventStoreDBEventStoreOptions().Validate());
         Assert.Equal(Key, missing.Key);
-        var prefix = Assert.Throws<EventStoreConfigurationException>(() => new EventStoreDBOptions { ConnectionString = "esdb://h?tls=false", StreamPrefix = "a-b" }.Validate());
+        var prefix = Assert.Throws<EventStoreConfigurationException>(() => new EventStoreDBEventStoreOptions { ConnectionString = "esdb://h?tls=false", StreamPrefix = "a-b" }.Validate());
         Assert.Equal("EventStore:EventStoreDB:StreamPrefix", prefix.Key);
-        var batch = Assert.Throws<EventStoreConfigurationException>(() => new EventStoreDBOptions { ConnectionString = "esdb://h?tls=false", BatchAppendMaxBytes = -1 }.Validate());
+        var batch = Assert.Throws<EventStoreConfigurationException>(() => new EventStoreDBEventStoreOptions { ConnectionString = "esdb://h?tls=false", BatchAppendMaxBytes = -1 }.Validate());
         Assert.Equal("EventStore:EventStoreDB:BatchAppendMaxBytes", batch.Key);
     }
 }

@@ -28,13 +28,13 @@ public sealed class EventStoreDBFixture : IEventStoreFixture, IAsyncDisposable
     public Task<StoreUnderTest> CreateStoreAsync(CancellationToken cancellationToken = default)
     {
         SkipWithoutServer();
-        var options = new EventStoreDBOptions { ConnectionString = ConnectionString, StreamPrefix = $"t{Guid.NewGuid():N}_" };
+        var options = new EventStoreDBEventStoreOptions { ConnectionString = ConnectionString, StreamPrefix = $"t{Guid.NewGuid():N}_" };
         var store = Open(options);
         return Task.FromResult(new StoreUnderTest(store, new EventStoreDBSnapshotStore(store), new EventStoreDBCheckpointStore(store),
             _ => Task.FromResult<IEventStore>(Open(options))));
     }
 
-    private EventStoreDBEventStore Open(EventStoreDBOptions options)
+    private EventStoreDBEventStore Open(EventStoreDBEventStoreOptions options)
     {
         var store = new EventStoreDBEventStore(options, NullLogger<EventStoreDBEventStore>.Instance);
         lock (_stores) _stores.Add(store);

@@ -71,6 +71,83 @@ public sealed class DependencyInjectionTests
         Assert.Contains("Cassandra", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("InMemory")]
+    [InlineData("memory")]
+    [InlineData(" Memory ")]
+    public void The_usual_spellings_of_the_provider_name_select_it(string spelling)
+    {
+        using var provider = new ServiceCollection().AddEventStore(Section(("Provider", spelling))).BuildServiceProvider();
+
+        Assert.Equal("InMemory", provider.GetRequiredService<IEventStore>().Capabilities.ProviderName);
+    }
+
+    [Theory]
+    [InlineData("PostgreSQL", "EventStore.Providers.Postgres")]
+    [InlineData("postgres", "EventStore.Providers.Postgres")]
+    [InlineData("KurrentDB", "EventStore.Providers.EventStoreDB")]
+    [InlineData("ESDB", "EventStore.Providers.EventStoreDB")]
+    [InlineData("Dynamo", "EventStore.Providers.DynamoDB")]
+    [InlineData("kafka", "EventStore.Providers.Kafka")]
+    public void A_known_provider_whose_package_is_missing_says_which_package_to_add(string spelling, string package)
+    {
+        // This test project references only the in-memory provider.
+        var error = Assert.Throws<EventStoreConfigurationException>(() => new ServiceCollection().AddEventStore(Section(("Provider", spelling))));
+
+        Assert.Equal("EventStore:Provider", error.Key);
+        Assert.Contains($"dotnet add package {package}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_provider_lists_the_valid_names()
+    {
+        var error = Assert.Throws<EventStoreConfigurationException>(() => new ServiceCollection().AddEventStore(Section(("Provider", "Cassandra"))));
+
+        foreach (var name in new[] { "InMemory", "Postgres", "EventStoreDB", "DynamoDB", "Kafka" })
+            Assert.Contains(name, error.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_role_interfaces_resolve_to_the_instrumented_store()
+    {
+        await using var provider = new ServiceCollection().AddEventStore(o => o.UseInMemory()).BuildServiceProvider();
+
+        var store = provider.GetRequiredService<IEventStore>();
+        Assert.IsType<EventStore.Providers.Diagnostics.InstrumentedEventStore>(store);
+        Assert.Same(store, provider.GetRequiredService<IEventReader>());
+        Assert.Same(store, provider.GetRequiredService<IEventWriter>());
+        Assert.Same(store, provider.GetRequiredService<IEventSubscriber>());
+    }
+
+    [Fact]
+    public async Task The_options_are_registered_on_the_options_pattern()
+    {
+        await using var provider = new ServiceCollection().AddEventStore(Section(("Provider", "InMemory"))).BuildServiceProvider();
+
+        Assert.NotNull(provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<InMemoryEventStoreOptions>>().Value);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task EnableHealthCheck_decides_whether_any_event_store_check_is_registered(bool enabled)
+    {
+        var services = new ServiceCollection().AddLogging().AddEventStore(Section(("Provider", "InMemory"), ("EnableHealthCheck", enabled.ToString())));
+        services.AddHealthChecks();
+        await using var provider = services.BuildServiceProvider();
+
+        var report = await provider.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync(Ct);
+
+        if (!enabled)
+        {
+            Assert.Empty(report.Entries);
+            return;
+        }
+        var entry = Assert.Single(report.Entries);
+        Assert.Equal("eventstore", entry.Key);
+        Assert.Equal(["eventstore", "inmemory"], entry.Value.Tags.Order());
+    }
+
     [Fact]
     public void Choosing_a_second_provider_fails()
     {

@@ -161,13 +161,17 @@ public sealed class KafkaStoreTests
             ["EventStore:Kafka:ClientConfig:security.protocol"] = "SASL_SSL",
             ["EventStore:Kafka:ClientConfig:sasl.password"] = "s3cret",
         }).Build();
-        var e = Assert.Throws<EventStoreConfigurationException>(() => new ServiceCollection().AddEventStore(config.GetSection("EventStore")));
-        Assert.Equal("EventStore:Kafka:BootstrapServers", e.Key);
-        Assert.DoesNotContain("s3cret", e.Message, StringComparison.Ordinal);
+        using (var invalid = new ServiceCollection().AddEventStore(config.GetSection("EventStore")).BuildServiceProvider())
+        {
+            var e = Assert.Throws<EventStoreConfigurationException>(() => invalid.GetRequiredService<IEventStore>());
+            Assert.Equal("EventStore:Kafka:BootstrapServers", e.Key);
+            Assert.DoesNotContain("s3cret", e.Message, StringComparison.Ordinal);
+        }
 
         config["EventStore:Kafka:BootstrapServers"] = "broker:9092";
         var services = new ServiceCollection().AddEventStore(config.GetSection("EventStore"));
-        var options = (KafkaEventStoreOptions)services.Single(d => d.ServiceType == typeof(KafkaEventStoreOptions)).ImplementationInstance!;
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<KafkaEventStoreOptions>>().Value;
         Assert.Equal("orders", options.Topic);
         Assert.Equal("SASL_SSL", options.ClientConfig["security.protocol"]);
         Assert.Contains(services, d => d.ServiceType == typeof(IEventStore));

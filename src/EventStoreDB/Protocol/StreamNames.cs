@@ -1,7 +1,7 @@
 namespace EventStore.Providers.EventStoreDB.Protocol;
 
 /// <summary>
-/// Maps our stream names to the server's and back under the store's <see cref="EventStoreDBOptions.StreamPrefix"/>.
+/// Maps our stream names to the server's and back under the store's <see cref="EventStoreDBEventStoreOptions.StreamPrefix"/>.
 /// Internal streams (snapshots, checkpoints) live under the same prefix so one prefix isolates a whole store.
 /// </summary>
 internal sealed class StreamNames(string prefix)

@@ -18,13 +18,16 @@ public static class InMemoryEventStoreBuilderExtensions
     public static EventStoreBuilder UseInMemory(this EventStoreBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.UseProvider("InMemory", services =>
-        {
-            services.TryAddSingleton<InMemoryStorage>();
-            services.TryAddSingleton(sp => new InMemoryEventStore(sp.GetRequiredService<InMemoryStorage>(), sp.GetService<TimeProvider>()));
-            services.TryAddSingleton<IEventStore>(sp => sp.GetRequiredService<InMemoryEventStore>());
-            services.TryAddSingleton<ISnapshotStore>(sp => new InMemorySnapshotStore(sp.GetRequiredService<InMemoryStorage>(), sp.GetService<TimeProvider>()));
-            services.TryAddSingleton<ICheckpointStore>(sp => new InMemoryCheckpointStore(sp.GetRequiredService<InMemoryStorage>()));
-        });
+        builder.Services.TryAddSingleton<InMemoryStorage>();
+        return builder.UseProvider(Registration);
     }
+
+    internal static readonly EventStoreProviderRegistration<InMemoryEventStoreOptions, InMemoryEventStore> Registration = new()
+    {
+        Name = "InMemory",
+        SectionName = InMemoryEventStoreOptions.SectionName,
+        CreateStore = (sp, _) => new InMemoryEventStore(sp.GetRequiredService<InMemoryStorage>(), sp.GetService<TimeProvider>()),
+        CreateSnapshotStore = (sp, _) => new InMemorySnapshotStore(sp.GetRequiredService<InMemoryStorage>(), sp.GetService<TimeProvider>()),
+        CreateCheckpointStore = (sp, _) => new InMemoryCheckpointStore(sp.GetRequiredService<InMemoryStorage>()),
+    };
 }

@@ -1,6 +1,5 @@
 using EventStore.Providers;
 using EventStore.Providers.Postgres;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -11,7 +10,6 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class PostgresEventStoreBuilderExtensions
 {
     /// <summary>Uses PostgreSQL through <paramref name="connectionString"/> (never logged).</summary>
-    /// <exception cref="EventStoreConfigurationException">The connection string or another option is invalid.</exception>
     public static EventStoreBuilder UsePostgres(this EventStoreBuilder builder, string connectionString, Action<PostgresEventStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -23,49 +21,32 @@ public static class PostgresEventStoreBuilderExtensions
     }
 
     /// <summary>
-    /// Uses PostgreSQL with the given options. When <see cref="PostgresEventStoreOptions.ConnectionString"/> is not
-    /// set, an <see cref="NpgsqlDataSource"/> registered in DI is used (for example by <c>AddNpgsqlDataSource</c>).
-    /// Registers <see cref="IEventStore"/>, <see cref="IEventStoreInitializer"/> (migrations),
-    /// <see cref="ISnapshotStore"/>, <see cref="ICheckpointStore"/>, the concrete PostgreSQL types and a health check.
+    /// Uses PostgreSQL with options set in <paramref name="configure"/> (and by any <c>services.Configure&lt;PostgresEventStoreOptions&gt;</c>).
+    /// When <see cref="PostgresEventStoreOptions.ConnectionString"/> is not set, an <see cref="NpgsqlDataSource"/>
+    /// registered in DI is used (for example by <c>AddNpgsqlDataSource</c>). Registers <see cref="IEventStore"/>,
+    /// <see cref="IEventStoreInitializer"/> (migrations), <see cref="ISnapshotStore"/>, <see cref="ICheckpointStore"/>,
+    /// <see cref="PostgresEventStore"/> and the health check. The options are validated when the host starts or the
+    /// store is first resolved (<see cref="EventStoreConfigurationException"/> naming the key).
     /// </summary>
-    /// <exception cref="EventStoreConfigurationException">An option is invalid; the message names its configuration key.</exception>
     public static EventStoreBuilder UsePostgres(this EventStoreBuilder builder, Action<PostgresEventStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        var options = new PostgresEventStoreOptions();
-        configure(options);
-        return builder.UsePostgres(options, PostgresEventStoreOptions.SectionName);
+        return builder.UseProvider(Registration, configure: configure);
     }
 
-    internal static EventStoreBuilder UsePostgres(this EventStoreBuilder builder, PostgresEventStoreOptions options, string section)
+    internal static readonly EventStoreProviderRegistration<PostgresEventStoreOptions, PostgresEventStore> Registration = new()
     {
-        // The connection string may come from a data source registered after this call: check it when resolved.
-        options.Validate(hasDataSource: true, section);
-        var useOwnDataSource = !string.IsNullOrWhiteSpace(options.ConnectionString);
-        if (useOwnDataSource) options.Validate(hasDataSource: false, section);
-        return builder.UseProvider("Postgres", services =>
-        {
-            services.AddSingleton(options);
-            services.AddSingleton(sp =>
-            {
-                var loggerFactory = sp.GetService<ILoggerFactory>();
-                if (useOwnDataSource) return PostgresEventStore.Create(options, loggerFactory);
-                var dataSource = sp.GetService<NpgsqlDataSource>();
-                if (dataSource is null) options.Validate(hasDataSource: false, section);
-                return new PostgresEventStore(dataSource!, options, loggerFactory?.CreateLogger<PostgresEventStore>());
-            });
-            services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
-            services.AddSingleton<IEventStoreInitializer>(sp => sp.GetRequiredService<PostgresEventStore>());
-            services.AddSingleton(sp => new PostgresSnapshotStore(sp.GetRequiredService<PostgresEventStore>()));
-            services.AddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<PostgresSnapshotStore>());
-            services.AddSingleton(sp => new PostgresCheckpointStore(sp.GetRequiredService<PostgresEventStore>()));
-            services.AddSingleton<ICheckpointStore>(sp => sp.GetRequiredService<PostgresCheckpointStore>());
-            services.AddHealthChecks().Add(new HealthCheckRegistration(
-                "eventstore-postgres",
-                sp => new PostgresHealthCheck(sp.GetRequiredService<PostgresEventStore>()),
-                HealthStatus.Unhealthy,
-                ["eventstore", "postgres"]));
-        });
-    }
+        Name = "Postgres",
+        SectionName = PostgresEventStoreOptions.SectionName,
+        CreateValidator = (sp, path) => new PostgresEventStoreOptionsValidator(path,
+            sp.GetService<IServiceProviderIsService>()?.IsService(typeof(NpgsqlDataSource)) == true),
+        CreateStore = (sp, options) => string.IsNullOrWhiteSpace(options.ConnectionString)
+            ? new PostgresEventStore(sp.GetRequiredService<NpgsqlDataSource>(), options, sp.GetService<ILogger<PostgresEventStore>>())
+            : PostgresEventStore.Create(options, sp.GetService<ILoggerFactory>()),
+        CreateSnapshotStore = (_, store) => new PostgresSnapshotStore(store),
+        CreateCheckpointStore = (_, store) => new PostgresCheckpointStore(store),
+        CreateInitializer = (_, store) => store,
+        CreateHealthCheck = (_, store) => new PostgresHealthCheck(store),
+    };
 }

@@ -27,10 +27,14 @@ public sealed class EventStoreBuilder
     /// <summary>Snapshot after this many events by default (0 = never). Bound from <c>EventStore:SnapshotEvery</c>.</summary>
     public int SnapshotEvery { get; set; }
 
-    /// <summary>Wrap the provider's <see cref="IEventStore"/> with tracing, metrics and logging. Default true.</summary>
+    /// <summary>Wrap the provider's <see cref="IEventStore"/> with tracing, metrics and logging. Default true. Bound from <c>EventStore:EnableInstrumentation</c>.</summary>
     public bool EnableInstrumentation { get; set; } = true;
 
-    /// <summary>Register the <c>eventstore</c> health check with the host's health checks. Default true.</summary>
+    /// <summary>
+    /// Register the <c>eventstore</c> health check (tags <c>eventstore</c> and the provider's name in lower case) with
+    /// the host's health checks. Default true; false registers no event store check at all. Bound from
+    /// <c>EventStore:EnableHealthCheck</c>.
+    /// </summary>
     public bool EnableHealthCheck { get; set; } = true;
 
     /// <summary>
@@ -48,6 +52,21 @@ public sealed class EventStoreBuilder
         ProviderName = providerName;
         register(Services);
         return this;
+    }
+
+    /// <summary>
+    /// Chooses a provider described by <paramref name="provider"/>: its options are bound from
+    /// <paramref name="section"/> (when given), then set by <paramref name="configure"/> and any later
+    /// <c>services.Configure&lt;TOptions&gt;</c>, and validated when the host starts or the store is first resolved.
+    /// The store is a singleton behind <see cref="IEventStore"/> and the role interfaces.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A provider was already chosen.</exception>
+    public EventStoreBuilder UseProvider<TOptions, TStore>(EventStoreProviderRegistration<TOptions, TStore> provider, IConfiguration? section = null, Action<TOptions>? configure = null)
+        where TOptions : class, new()
+        where TStore : class, IEventStore
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        return UseProvider(provider.Name, services => provider.Register(services, section, configure));
     }
 }
 

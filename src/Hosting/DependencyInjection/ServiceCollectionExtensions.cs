@@ -11,6 +11,16 @@ public static class EventStoreServiceCollectionExtensions
     /// <summary>The provider names this library ships, for error messages.</summary>
     private static readonly string[] KnownProviders = ["InMemory", "Postgres", "EventStoreDB", "DynamoDB", "Kafka"];
 
+    /// <summary>The spellings of <c>EventStore:Provider</c> each provider answers to (case-insensitive).</summary>
+    private static readonly Dictionary<string, string> ProviderSpellings = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["InMemory"] = "InMemory", ["Memory"] = "InMemory",
+        ["Postgres"] = "Postgres", ["PostgreSQL"] = "Postgres", ["Npgsql"] = "Postgres",
+        ["EventStoreDB"] = "EventStoreDB", ["EventStore"] = "EventStoreDB", ["ESDB"] = "EventStoreDB", ["KurrentDB"] = "EventStoreDB", ["Kurrent"] = "EventStoreDB",
+        ["DynamoDB"] = "DynamoDB", ["Dynamo"] = "DynamoDB",
+        ["Kafka"] = "Kafka",
+    };
+
     /// <summary>
     /// Registers the event store with the provider chosen in <paramref name="configure"/>, wrapped with
     /// instrumentation, plus the typed-event serializer, the <see cref="EventStore.Providers.Aggregates.AggregateStore"/>,
@@ -46,15 +56,17 @@ public static class EventStoreServiceCollectionExtensions
         var provider = section["Provider"];
         if (string.IsNullOrWhiteSpace(provider))
             throw new EventStoreConfigurationException($"{prefix}Provider", $"is missing; set it to one of {string.Join(", ", KnownProviders)}.");
-        var snapshotEvery = section["SnapshotEvery"];
-        if (snapshotEvery is not null)
-        {
-            if (!int.TryParse(snapshotEvery, out var n) || n < 0)
-                throw new EventStoreConfigurationException($"{prefix}SnapshotEvery", $"is '{snapshotEvery}'; it must be a whole number, 0 or more.");
-            builder.SnapshotEvery = n;
-        }
-        var configurator = FindConfigurator(provider, $"{prefix}Provider");
-        configurator.Configure(builder, section.GetSection(provider));
+        EventStoreOptionsBuilderExtensions.BindChecked(builder, section);
+        if (builder.SnapshotEvery < 0)
+            throw new EventStoreConfigurationException($"{prefix}SnapshotEvery", $"is {builder.SnapshotEvery}; it must be 0 or more.");
+        // Another library's provider is found by its assembly name, EventStore.Providers.{Provider}.
+        var known = ProviderSpellings.TryGetValue(provider.Trim(), out var canonical);
+        var name = canonical ?? provider.Trim();
+        var configurator = FindConfigurator(name, known, provider, $"{prefix}Provider");
+        // Options live under the provider's own name (EventStore:Postgres), or under the name as written.
+        var options = section.GetSection(name);
+        if (!options.Exists() && section.GetSection(provider).Exists()) options = section.GetSection(provider);
+        configurator.Configure(builder, options);
         services.AddOptions<EventStoreOptions>()
             .BindEventStoreSection(section)
             .ValidateEventStoreOptions(prefix.TrimEnd(':'), EventStoreOptions.Validate);
@@ -63,22 +75,23 @@ public static class EventStoreServiceCollectionExtensions
         return services;
     }
 
-    private static IEventStoreProviderConfigurator FindConfigurator(string provider, string key)
+    private static IEventStoreProviderConfigurator FindConfigurator(string name, bool known, string provider, string key)
     {
-        var name = KnownProviders.FirstOrDefault(p => string.Equals(p, provider, StringComparison.OrdinalIgnoreCase)) ?? provider;
+        var package = $"EventStore.Providers.{name}";
         Assembly assembly;
         try
         {
-            assembly = Assembly.Load(new AssemblyName($"EventStore.Providers.{name}"));
+            assembly = Assembly.Load(new AssemblyName(package));
         }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
         {
-            throw new EventStoreConfigurationException(key,
-                $"is '{provider}', but the package EventStore.Providers.{name} is not referenced by the application (known providers: {string.Join(", ", KnownProviders)}).", e);
+            throw new EventStoreConfigurationException(key, known
+                ? $"is '{provider}', but the application does not reference the package {package}; add it with 'dotnet add package {package}'."
+                : $"is '{provider}', which is not a known provider; use one of {string.Join(", ", KnownProviders)} (spellings such as PostgreSQL, KurrentDB, ESDB, Dynamo and Memory work too).", e);
         }
         var attribute = assembly.GetCustomAttribute<EventStoreProviderAttribute>()
             ?? throw new EventStoreConfigurationException(key, $"is '{provider}', but assembly {assembly.GetName().Name} declares no [EventStoreProvider].");
-        return Activator.CreateInstance(attribute.ConfiguratorType) as IEventStoreProviderConfigurator
+        return Activator.CreateInstance(attribute.ConfiguratorType, nonPublic: true) as IEventStoreProviderConfigurator
             ?? throw new EventStoreConfigurationException(key, $"is '{provider}', but {attribute.ConfiguratorType} is not an IEventStoreProviderConfigurator.");
     }
 }

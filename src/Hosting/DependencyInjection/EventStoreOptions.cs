@@ -47,16 +47,35 @@ public static class EventStoreOptionsBuilderExtensions
     }
 
     /// <summary>
-    /// Validates the options when the host starts (<c>ValidateOnStart</c>): when <paramref name="validate"/> reports a
-    /// problem, the start fails with <see cref="EventStoreConfigurationException"/> for <c>{keyPrefix}:{Key}</c>.
+    /// Validates the options with <paramref name="validate"/> when they are built and when the host starts
+    /// (<c>ValidateOnStart</c>); each problem becomes a failure naming <c>{keyPrefix}:{Key}</c>.
     /// </summary>
     public static OptionsBuilder<TOptions> ValidateEventStoreOptions<TOptions>(this OptionsBuilder<TOptions> builder, string keyPrefix, Func<TOptions, ConfigurationProblem?> validate) where TOptions : class
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(keyPrefix);
         ArgumentNullException.ThrowIfNull(validate);
-        builder.Services.AddSingleton<IValidateOptions<TOptions>>(new KeyNamingValidator<TOptions>(builder.Name, keyPrefix, validate));
+        builder.Services.AddSingleton<IValidateOptions<TOptions>>(new DelegateValidator<TOptions>(builder.Name, keyPrefix, validate));
         return builder.ValidateOnStart();
+    }
+
+    /// <summary>
+    /// The options named <paramref name="name"/> (default: the unnamed ones), validated. Resolving them outside a
+    /// host start turns the options framework's <see cref="OptionsValidationException"/> into the typed
+    /// <see cref="EventStoreConfigurationException"/> naming the first key at fault.
+    /// </summary>
+    /// <exception cref="EventStoreConfigurationException">The options are invalid.</exception>
+    public static TOptions GetValidatedOptions<TOptions>(this IServiceProvider services, string? name = null) where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        try
+        {
+            return services.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name ?? Options.DefaultName);
+        }
+        catch (OptionsValidationException e)
+        {
+            throw EventStoreConfigurationException.FromValidation(e);
+        }
     }
 
     private static void CheckConvertible(Type optionsType, IConfiguration section, string path)
@@ -88,17 +107,47 @@ public static class EventStoreOptionsBuilderExtensions
         type == typeof(int) || type == typeof(long) ? "whole number" :
         type.IsEnum ? $"value ({string.Join(", ", Enum.GetNames(type))})" : type.Name;
 
-    private sealed class KeyNamingValidator<TOptions>(string? name, string keyPrefix, Func<TOptions, ConfigurationProblem?> validate) : IValidateOptions<TOptions> where TOptions : class
+    private sealed class DelegateValidator<TOptions>(string? name, string keyPrefix, Func<TOptions, ConfigurationProblem?> validate)
+        : EventStoreOptionsValidator<TOptions>(keyPrefix, name) where TOptions : class
     {
-        // Throwing (rather than returning a failure) keeps the typed exception: the host's start-up validation
-        // only aggregates OptionsValidationException and lets other exceptions through as they are.
-        public ValidateOptionsResult Validate(string? optionsName, TOptions options)
-        {
-            if (name is not null && name != optionsName) return ValidateOptionsResult.Skip;
-            var problem = validate(options);
-            if (problem is not null)
-                throw new EventStoreConfigurationException(keyPrefix.Length == 0 ? problem.Key : $"{keyPrefix}:{problem.Key}", problem.Problem);
-            return ValidateOptionsResult.Success;
-        }
+        protected override IEnumerable<ConfigurationProblem> Check(TOptions options) => validate(options) is { } problem ? [problem] : [];
     }
+}
+
+/// <summary>
+/// Validates one options class of the event store: every problem <see cref="Check"/> finds becomes a
+/// <see cref="ValidateOptionsResult.Fail(IEnumerable{string})"/> message that starts with the full configuration key
+/// (<c>EventStore:Postgres:ReadPageSize is 0; ...</c>). Registered with <c>ValidateOnStart</c>, so a host fails its
+/// start with every problem listed; outside a host, resolving the options gives <see cref="EventStoreConfigurationException"/>.
+/// </summary>
+/// <typeparam name="TOptions">The options class.</typeparam>
+/// <param name="sectionPath">The configuration path the options bind from, e.g. <c>EventStore:Postgres</c>.</param>
+/// <param name="optionsName">The named options to validate; null validates every name.</param>
+public abstract class EventStoreOptionsValidator<TOptions>(string sectionPath, string? optionsName = null) : IValidateOptions<TOptions> where TOptions : class
+{
+    /// <summary>The configuration path the options bind from; it prefixes every key named in a failure.</summary>
+    public string SectionPath { get; } = sectionPath ?? throw new ArgumentNullException(nameof(sectionPath));
+
+    /// <summary>The problems of <paramref name="options"/>, keys relative to <see cref="SectionPath"/>; none when valid.</summary>
+    protected abstract IEnumerable<ConfigurationProblem> Check(TOptions options);
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, TOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (optionsName is not null && optionsName != name) return ValidateOptionsResult.Skip;
+        var failures = Check(options).Select(p => $"{FullKey(p.Key)} {p.Problem}").ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Throws for the first problem of <paramref name="options"/>, for stores built without dependency injection.</summary>
+    /// <exception cref="EventStoreConfigurationException">An option is invalid; the exception names its full key.</exception>
+    public void ThrowIfInvalid(TOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (Check(options).FirstOrDefault() is { } problem)
+            throw new EventStoreConfigurationException(FullKey(problem.Key), problem.Problem);
+    }
+
+    private string FullKey(string key) => SectionPath.Length == 0 ? key : $"{SectionPath}:{key}";
 }

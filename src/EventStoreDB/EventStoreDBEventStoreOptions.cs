@@ -18,10 +18,10 @@ public enum CategoryReadSource
 }
 
 /// <summary>Options of the EventStoreDB provider, bound from <c>EventStore:EventStoreDB</c>.</summary>
-public sealed class EventStoreDBOptions
+public sealed class EventStoreDBEventStoreOptions
 {
     /// <summary>The configuration section the provider binds.</summary>
-    public const string SectionPath = "EventStore:EventStoreDB";
+    public const string SectionName = "EventStore:EventStoreDB";
 
     /// <summary>
     /// The connection string, <c>esdb://[user:password@]host:port[,host:port]?tls=false</c> or
@@ -45,18 +45,44 @@ public sealed class EventStoreDBOptions
     /// </summary>
     public int BatchAppendMaxBytes { get; set; } = 512 * 1024;
 
-    /// <summary>Throws when an option is invalid; the message names the configuration key.</summary>
+    /// <summary>Throws when an option is invalid; the message names the configuration key. Returns the parsed connection string.</summary>
     /// <exception cref="EventStoreConfigurationException">An option is invalid.</exception>
-    public EventStoreDBConnectionString Validate(string sectionPath = SectionPath)
+    public EventStoreDBConnectionString Validate(string sectionPath = SectionName)
     {
-        var connection = EventStoreDBConnectionString.Parse(ConnectionString, $"{sectionPath}:ConnectionString");
-        var prefix = StreamPrefix ?? "";
+        new EventStoreDBEventStoreOptionsValidator(sectionPath).ThrowIfInvalid(this);
+        return EventStoreDBConnectionString.Parse(ConnectionString, $"{sectionPath}:{nameof(ConnectionString)}");
+    }
+}
+
+/// <summary>
+/// Validates <see cref="EventStoreDBEventStoreOptions"/>, the connection string included (scheme, hosts, ports,
+/// settings); every failure names its full configuration key and never shows the password.
+/// </summary>
+/// <param name="sectionPath">The configuration path of the options.</param>
+public sealed class EventStoreDBEventStoreOptionsValidator(string sectionPath = EventStoreDBEventStoreOptions.SectionName)
+    : EventStoreOptionsValidator<EventStoreDBEventStoreOptions>(sectionPath, Microsoft.Extensions.Options.Options.DefaultName)
+{
+    /// <inheritdoc />
+    protected override IEnumerable<ConfigurationProblem> Check(EventStoreDBEventStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<ConfigurationProblem>();
+        const string connectionKey = nameof(options.ConnectionString);
+        try
+        {
+            EventStoreDBConnectionString.Parse(options.ConnectionString, connectionKey);
+        }
+        catch (EventStoreConfigurationException e)
+        {
+            problems.Add(new(connectionKey, e.Problem));
+        }
+        var prefix = options.StreamPrefix ?? "";
         if (prefix.Contains('-', StringComparison.Ordinal) || prefix.StartsWith('$') || prefix.Any(char.IsControl) || prefix.Any(char.IsWhiteSpace))
-            throw new EventStoreConfigurationException($"{sectionPath}:StreamPrefix", $"is '{prefix}'; it must not contain '-', white space or control characters, nor start with '$'.");
-        if (!Enum.IsDefined(CategoryReads))
-            throw new EventStoreConfigurationException($"{sectionPath}:CategoryReads", $"is '{CategoryReads}'; it must be FilteredAll or CategoryStream.");
-        if (BatchAppendMaxBytes is < 0 or > 16 * 1024 * 1024)
-            throw new EventStoreConfigurationException($"{sectionPath}:BatchAppendMaxBytes", $"is {BatchAppendMaxBytes}; it must be from 0 to 16777216.");
-        return connection;
+            problems.Add(new(nameof(options.StreamPrefix), $"is '{prefix}'; it must not contain '-', white space or control characters, nor start with '$'."));
+        if (!Enum.IsDefined(options.CategoryReads))
+            problems.Add(new(nameof(options.CategoryReads), $"is '{options.CategoryReads}'; it must be FilteredAll or CategoryStream."));
+        if (options.BatchAppendMaxBytes is < 0 or > 16 * 1024 * 1024)
+            problems.Add(new(nameof(options.BatchAppendMaxBytes), $"is {options.BatchAppendMaxBytes}; it must be from 0 to 16777216."));
+        return problems;
     }
 }

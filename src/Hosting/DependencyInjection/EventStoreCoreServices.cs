@@ -24,6 +24,9 @@ internal static class EventStoreCoreServices
     /// <summary>The service key of the provider's own <see cref="IEventStore"/> once it is wrapped.</summary>
     public const string ProviderStoreKey = "EventStore.Providers:provider";
 
+    /// <summary>The service key of the provider's own health probe, run by the <c>eventstore</c> check.</summary>
+    public const string ProviderHealthCheckKey = "EventStore.Providers:health";
+
     public static void Add(EventStoreBuilder builder)
     {
         var services = builder.Services;
@@ -52,20 +55,28 @@ internal static class EventStoreCoreServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EventStoreInitializerHostedService>());
 
         if (builder.EnableInstrumentation) Instrument(services);
+        // The role interfaces are the same store, so readers and writers are measured like IEventStore users.
+        services.TryAddSingleton<IEventReader>(sp => sp.GetRequiredService<IEventStore>());
+        services.TryAddSingleton<IEventWriter>(sp => sp.GetRequiredService<IEventStore>());
+        services.TryAddSingleton<IEventSubscriber>(sp => sp.GetRequiredService<IEventStore>());
         if (builder.EnableHealthCheck)
         {
+            string[] tags = [HealthCheckTag, builder.ProviderName!.ToLowerInvariant()];
             services.AddHealthChecks();
             services.Configure<HealthCheckServiceOptions>(o =>
             {
                 if (o.Registrations.All(r => r.Name != HealthCheckName && !r.Tags.Contains(HealthCheckTag)))
-                    o.Registrations.Add(CreateHealthCheck(HealthCheckName, null, [HealthCheckTag], null));
+                    o.Registrations.Add(CreateHealthCheck(HealthCheckName, null, tags, null));
             });
         }
     }
 
     public static HealthCheckRegistration CreateHealthCheck(string name, HealthStatus? failureStatus, IEnumerable<string>? tags, TimeSpan? timeout) =>
         new(name,
-            sp => new EventStoreHealthCheck(sp.GetRequiredService<IEventStore>(), timeout ?? sp.GetService<IOptions<EventStoreOptions>>()?.Value.HealthCheckTimeout ?? EventStoreHealthCheck.DefaultTimeout),
+            sp => new EventStoreHealthCheck(
+                sp.GetRequiredService<IEventStore>(),
+                timeout ?? sp.GetService<IOptions<EventStoreOptions>>()?.Value.HealthCheckTimeout ?? EventStoreHealthCheck.DefaultTimeout,
+                sp.GetKeyedService<IHealthCheck>(ProviderHealthCheckKey)),
             failureStatus,
             tags);
 

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace EventStore.Providers.Hosting;
+
+/// <summary>
+/// Reports whether the event store answers within a timeout: the provider's own probe when it has one (for example
+/// PostgreSQL also checks its schema and stuck appends), else a head-position query. The result describes the state
+/// and names the provider and the kind of failure only, never connection strings or backend messages, which may hold
+/// secrets.
+/// </summary>
+/// <param name="store">The store to check.</param>
+/// <param name="timeout">How long the check waits.</param>
+/// <param name="providerCheck">The provider's probe; null queries the head position.</param>
+public sealed class EventStoreHealthCheck(IEventStore store, TimeSpan timeout, IHealthCheck? providerCheck = null) : IHealthCheck
+{
+    /// <summary>The default timeout.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
+
+    /// <inheritdoc />
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var provider = store.Capabilities.ProviderName;
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutCts.CancelAfter(timeout);
+        try
+        {
+            if (providerCheck is not null) return await providerCheck.CheckHealthAsync(context, timeoutCts.Token).ConfigureAwait(false);
+            var head = await store.GetHeadPositionAsync(timeoutCts.Token).ConfigureAwait(false);
+            return HealthCheckResult.Healthy($"The {provider} event store answers.", new Dictionary<string, object>
+            {
+                ["provider"] = provider,
+                ["head"] = head.ToString(),
+            });
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Failed(context, provider, $"The {provider} event store did not answer within {timeout.TotalSeconds:0.###} s.", null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Failed(context, provider, Describe(provider, e), e.GetType().Name);
+        }
+    }
+
+    // Configuration messages name keys and storage, never values that may be secret; other messages may quote the backend.
+    private static string Describe(string provider, Exception e) => e switch
+    {
+        EventStoreConfigurationException => $"The {provider} event store is not usable as configured: {e.Message}",
+        AccessDeniedException => $"The {provider} event store refuses access to this application's credentials.",
+        TransientEventStoreException => $"The {provider} event store is unreachable or unavailable ({e.GetType().Name}).",
+        _ => $"The {provider} event store failed ({e.GetType().Name}).",
+    };
+
+    private static HealthCheckResult Failed(HealthCheckContext context, string provider, string description, string? error)
+    {
+        var data = new Dictionary<string, object> { ["provider"] = provider };
+        if (error is not null) data["error"] = error;
+        return new HealthCheckResult(context.Registration.FailureStatus, description, data: data);
+    }
+}
