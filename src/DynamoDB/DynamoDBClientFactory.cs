@@ -14,8 +14,7 @@ namespace EventStore.Providers.DynamoDB;
 /// </remarks>
 internal static class DynamoDBClientFactory
 {
-    // The agreed section name (DynamoDBEventStoreOptions.SectionName once the registration rework lands).
-    private const string Section = "EventStore:DynamoDB";
+    private const string Section = DynamoDBEventStoreOptions.SectionName;
 
     /// <summary>The access key used for a local endpoint configured without keys.</summary>
     internal const string LocalAccessKey = "local";

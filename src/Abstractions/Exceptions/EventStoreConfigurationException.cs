@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace EventStore.Providers;
 
 /// <summary>The event store's configuration is missing a key or has an invalid value; <see cref="Key"/> names it.</summary>
@@ -21,19 +19,4 @@ public sealed class EventStoreConfigurationException : EventStoreException
 
     /// <summary>What is wrong with <see cref="Key"/>, phrased to follow it.</summary>
     public string Problem { get; }
-
-    /// <summary>
-    /// The typed form of an options validation failure whose messages start with the full key, as
-    /// <see cref="EventStoreOptionsValidator{TOptions}"/> writes them: the first failure names <see cref="Key"/>, the
-    /// others follow in the message.
-    /// </summary>
-    internal static EventStoreConfigurationException FromValidation(OptionsValidationException e)
-    {
-        var first = e.Failures.FirstOrDefault() ?? e.Message;
-        var space = first.IndexOf(' ', StringComparison.Ordinal);
-        var (key, problem) = space > 0 ? (first[..space], first[(space + 1)..]) : (e.OptionsName, first);
-        var others = e.Failures.Skip(1).ToList();
-        if (others.Count > 0) problem += $" Also: {string.Join(" ", others)}";
-        return new EventStoreConfigurationException(key, problem, e);
-    }
 }

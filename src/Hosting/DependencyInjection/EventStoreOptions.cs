@@ -74,8 +74,23 @@ public static class EventStoreOptionsBuilderExtensions
         }
         catch (OptionsValidationException e)
         {
-            throw EventStoreConfigurationException.FromValidation(e);
+            throw FromValidation(e);
         }
+    }
+
+    /// <summary>
+    /// The typed form of an options validation failure whose messages start with the full key, as
+    /// <see cref="EventStoreOptionsValidator{TOptions}"/> writes them: the first failure names <see cref="EventStoreConfigurationException.Key"/>, the
+    /// others follow in the message.
+    /// </summary>
+    private static EventStoreConfigurationException FromValidation(OptionsValidationException e)
+    {
+        var first = e.Failures.FirstOrDefault() ?? e.Message;
+        var space = first.IndexOf(' ', StringComparison.Ordinal);
+        var (key, problem) = space > 0 ? (first[..space], first[(space + 1)..]) : (e.OptionsName, first);
+        var others = e.Failures.Skip(1).ToList();
+        if (others.Count > 0) problem += $" Also: {string.Join(" ", others)}";
+        return new EventStoreConfigurationException(key, problem, e);
     }
 
     private static void CheckConvertible(Type optionsType, IConfiguration section, string path)
