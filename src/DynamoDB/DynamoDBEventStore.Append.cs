@@ -357,6 +357,8 @@ public sealed partial class DynamoDBEventStore
     private async Task<AppendResult?> FindStoredBatchAsync(StreamName stream, ExpectedVersion expected, IReadOnlyList<EventData> events, StreamHead head, CancellationToken cancellationToken)
     {
         if (head.LastVersion < 0) return null;
+        // Nothing is stored after the head (and Exact(long.MaxValue) + 1 would overflow into a read from the start).
+        if (expected.Kind == ExpectedVersionKind.Exact && expected.Version >= head.LastVersion) return null;
         var start = expected.Kind switch
         {
             ExpectedVersionKind.Exact => expected.Version + 1,

@@ -234,6 +234,8 @@ internal sealed class PartitionWriter : IAsyncDisposable
     private async Task<AppendResult?> CheckIdempotenceAsync(StreamName stream, ExpectedVersion expected, IReadOnlyList<EventData> events, StreamEntry? entry)
     {
         if (events.Count == 0 || entry is null || entry.LastVersion < 0) return null;
+        // Nothing is stored after the last version (and Exact(long.MaxValue) + 1 would overflow).
+        if (expected.Kind == ExpectedVersionKind.Exact && expected.Version >= entry.LastVersion) return null;
         if (expected.Kind is ExpectedVersionKind.Any or ExpectedVersionKind.StreamExists)
             return await CheckRecentTailAsync(stream, events, entry).ConfigureAwait(false);
         var from = expected.Kind == ExpectedVersionKind.Exact ? expected.Version + 1 : 0;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
-using Npgsql;
 
 namespace EventStore.Providers.Postgres;
 
@@ -38,6 +37,16 @@ internal sealed class PendingAppend
 
     public StreamName Stream { get; }
     public ExpectedVersion Expected { get; }
+
+    /// <summary>
+    /// The expected version as sent to SQL. The append functions add the batch size to an exact version (where a
+    /// re-sent batch would be stored), so a version within 65,536 of <see cref="long.MaxValue"/> overflowed into
+    /// "bigint out of range". No stream can reach such a version (positions, also bigint, run out long before), so
+    /// it is sent as the lowest of them: it fails the check the same way and the answer names the real version.
+    /// </summary>
+    public long SqlExpectedVersion => Expected.Kind == ExpectedVersionKind.Exact ? Math.Min(Expected.Version, MaxSqlExpectedVersion) : Expected.Version;
+
+    private const long MaxSqlExpectedVersion = long.MaxValue - 65_536;
     public CancellationToken CancellationToken { get; }
     public Guid[] Ids { get; }
     public string[] Types { get; }
@@ -67,9 +76,9 @@ internal sealed class PendingAppend
 /// </summary>
 /// <remarks>
 /// Under concurrent load this is the difference between one commit flush per append and one per group, and far fewer
-/// round trips and transactions for the server to run. If the group call fails with a database error (an event id
-/// already stored elsewhere in a stream raises one), nothing of it was stored and each append is sent again alone,
-/// so one bad append cannot fail the others. A caller that cancels while its append is still queued gets
+/// round trips and transactions for the server to run. If the group call fails for any reason (a database error such
+/// as an event id already stored elsewhere in a stream, a client-side error, a broken connection or a timeout), each
+/// append is sent again alone, so one bad append cannot fail the others. A caller that cancels while its append is still queued gets
 /// <see cref="OperationCanceledException"/> and nothing is sent; once sent, the append completes with its group.
 /// </remarks>
 internal sealed class AppendBatcher(PostgresEventStore store, int maxCalls)
@@ -164,16 +173,14 @@ internal sealed class AppendBatcher(PostgresEventStore store, int maxCalls)
         {
             outcomes = await store.AppendManyAsync(group).ConfigureAwait(false);
         }
-        catch (PostgresException)
+        catch (Exception)
         {
-            // Rolled back as a whole: let each append meet its own error (or succeed) alone.
+            // Whatever failed the group (a database error such as an event id stored elsewhere in a stream, a value
+            // the client cannot encode, a broken connection, a timeout), it is one call's failure, not each append's:
+            // the transaction rolled back (or, if the connection broke after the commit, the appends are stored and
+            // re-sending them with the same ids returns their original results). Each append is sent again alone, in
+            // order, so it meets its own error or succeeds, and no append gets another's error.
             foreach (var append in group) await SendAloneAsync(append).ConfigureAwait(false);
-            return;
-        }
-        catch (Exception e)
-        {
-            var mapped = PostgresErrors.ShouldMap(e) ? PostgresErrors.Map(e, "append", CancellationToken.None) : e;
-            foreach (var append in group) append.Completion.TrySetException(mapped);
             return;
         }
         for (var i = 0; i < group.Count; i++) group[i].Completion.TrySetResult(outcomes[i]);

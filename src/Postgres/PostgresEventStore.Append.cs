@@ -64,7 +64,7 @@ public sealed partial class PostgresEventStore
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = append.Stream.Value });
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = append.Stream.Category });
             cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = (int)append.Expected.Kind });
-            cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = append.Expected.Version });
+            cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = append.SqlExpectedVersion });
             cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = append.Ids });
             cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = append.Types });
             cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = append.ContentTypes });
@@ -118,7 +118,7 @@ public sealed partial class PostgresEventStore
             streams[i] = a.Stream.Value;
             categories[i] = a.Stream.Category;
             kinds[i] = (int)a.Expected.Kind;
-            versions[i] = a.Expected.Version;
+            versions[i] = a.SqlExpectedVersion;
             counts[i] = a.Ids.Length;
             a.Ids.CopyTo(ids, at);
             a.Types.CopyTo(types, at);

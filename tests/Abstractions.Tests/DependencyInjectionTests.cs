@@ -259,7 +259,7 @@ public class DependencyInjectionTests
     }
 
     [Fact]
-    public async Task Appends_are_logged_at_debug_and_failures_at_warning()
+    public async Task Appends_and_conflicts_are_logged_at_debug_without_a_stack_and_failures_at_warning()
     {
         var builder = NewHost(("EventStore:Provider", "InMemory"));
         builder.Services.AddFakeLogging(o => o.FilteredCategories.Add(typeof(InstrumentedEventStore).FullName!));
@@ -272,10 +272,16 @@ public class DependencyInjectionTests
         await store.AppendEventsAsync(serializer, stream, ExpectedVersion.NoStream, [new OrderPlaced("l", 1m)], cancellationToken: Ct);
         await Assert.ThrowsAsync<WrongExpectedVersionException>(() => store.AppendEventsAsync(serializer, stream, ExpectedVersion.NoStream, [new OrderPlaced("l", 1m)], cancellationToken: Ct));
 
+        await Assert.ThrowsAsync<InvalidEventException>(() => store.AppendAsync(stream, ExpectedVersion.Any, [new EventData(Guid.NewGuid(), "Bad\nType", "{}"u8.ToArray())], Ct));
+
         var logs = host.Services.GetFakeLogCollector().GetSnapshot();
-        Assert.Equal([LogLevel.Debug, LogLevel.Warning], logs.Select(l => l.Level));
-        Assert.IsType<WrongExpectedVersionException>(logs[1].Exception);
+        Assert.Equal([LogLevel.Debug, LogLevel.Debug, LogLevel.Warning], logs.Select(l => l.Level));
         Assert.Contains(stream.Value, logs[0].Message, StringComparison.Ordinal);
+        // The conflict: Debug, the versions in the message, no exception (so no stack trace in the log).
+        Assert.Null(logs[1].Exception);
+        Assert.Equal(1001, logs[1].Id.Id);
+        Assert.Contains("expected version NoStream, actual 0", logs[1].Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidEventException>(logs[2].Exception);
     }
 
     [Fact]

@@ -104,4 +104,60 @@ public abstract class ExpectedVersionTests(IEventStoreFixture fixture) : Conform
         Assert.Equal(0, result.LastVersion);
         Assert.Equal(4, (await Store.GetStreamInfoAsync(a, Ct)).LastVersion);
     }
+
+    /// <summary>Exact versions no stream can reach: arithmetic on them must not overflow inside the provider.</summary>
+    public static TheoryData<long> UnreachableVersions => new() { long.MaxValue, long.MaxValue - 1, long.MaxValue - 65_535, int.MaxValue + 1L };
+
+    [Theory]
+    [MemberData(nameof(UnreachableVersions))]
+    public async Task An_unreachable_exact_version_on_an_existing_stream_fails_with_wrong_expected_version(long version)
+    {
+        var stream = NewStream();
+        await SeedAsync(stream, 2);
+
+        var single = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(version), TestEvents.Create()));
+        var batch = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(version), TestEvents.Batch(3)));
+
+        Assert.Equal(ExpectedVersion.Exact(version), single.Expected);
+        Assert.Equal(1, single.ActualVersion);
+        Assert.Equal(1, batch.ActualVersion);
+        Assert.Equal(2, (await ReadStreamAsync(stream)).Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(UnreachableVersions))]
+    public async Task An_unreachable_exact_version_on_a_missing_stream_fails_reporting_no_stream(long version)
+    {
+        var stream = NewStream();
+
+        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(version), TestEvents.Create()));
+
+        Assert.Equal(-1, error.ActualVersion);
+        Assert.False((await Store.GetStreamInfoAsync(stream, Ct)).Exists);
+    }
+
+    [Fact]
+    public async Task A_resent_batch_with_an_unreachable_exact_version_is_a_conflict_not_an_overflow()
+    {
+        var stream = NewStream();
+        var stored = await SeedAsync(stream, 2);
+
+        var error = await Assert.ThrowsAnyAsync<EventStoreException>(() => Store.AppendAsync(stream, ExpectedVersion.Exact(long.MaxValue), stored, Ct));
+
+        Assert.True(error is WrongExpectedVersionException or EventIdConflictException, $"Got {error.GetType().Name}: {error.Message}");
+        Assert.Equal(2, (await ReadStreamAsync(stream)).Count);
+    }
+
+    [Fact]
+    public async Task Deleting_with_an_unreachable_exact_version_fails_with_wrong_expected_version()
+    {
+        RequireCapability(Capabilities.SoftDelete, nameof(EventStoreCapabilities.SoftDelete));
+        var stream = NewStream();
+        await SeedAsync(stream, 2);
+
+        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.DeleteStreamAsync(stream, ExpectedVersion.Exact(long.MaxValue), StreamDeletionMode.Soft, Ct));
+
+        Assert.Equal(1, error.ActualVersion);
+        Assert.True((await Store.GetStreamInfoAsync(stream, Ct)).Exists);
+    }
 }

@@ -122,4 +122,34 @@ public sealed class AppendBatchingTests(PostgresFixture fixture) : IAsyncLifetim
         var next = await store.AppendAsync(new StreamName("Order-2"), ExpectedVersion.NoStream, [TestEvents.New()], Ct);
         Assert.Equal(0, next.LastVersion);
     }
+
+    [Fact]
+    public async Task A_group_failed_by_a_client_side_error_of_one_member_answers_every_other_member_on_its_own()
+    {
+        await using var store = await NewStoreAsync();
+        // A batcher of its own, fed PendingAppends directly: the poisoned one (a lone surrogate the UTF-8 encoder
+        // refuses) bypasses EventGuard, as any failure the guard does not foresee would.
+        var batcher = new AppendBatcher(store, maxCalls: 1);
+        PendingAppend Pending(string stream, string eventType = "Ok") =>
+            new(new StreamName(stream), ExpectedVersion.NoStream, [TestEvents.New(eventType)], Ct);
+
+        var held = await HoldStreamLockAsync("Order-1");
+        var first = batcher.SubmitAsync(Pending("Order-1"));
+        await WaitUntilBlockedAsync(fixture.DataSource);
+        var before = batcher.SubmitAsync(Pending("Order-2"));
+        var poisoned = batcher.SubmitAsync(Pending("Order-3", "Bad\uD800Type"));
+        var after = batcher.SubmitAsync(Pending("Order-4"));
+        await held.RollbackAsync(Ct);
+        await held.Connection!.DisposeAsync();
+
+        Assert.Equal(0, (await first).Status);
+        Assert.Equal(0, (await before).Status);
+        Assert.Equal(0, (await after).Status);
+        await Assert.ThrowsAnyAsync<Exception>(() => poisoned);
+        Assert.True((await store.GetStreamInfoAsync(new StreamName("Order-2"), Ct)).Exists);
+        Assert.False((await store.GetStreamInfoAsync(new StreamName("Order-3"), Ct)).Exists);
+        Assert.True((await store.GetStreamInfoAsync(new StreamName("Order-4"), Ct)).Exists);
+        // The store is still usable afterwards.
+        Assert.Equal(0, (await store.AppendAsync(new StreamName("Order-3"), ExpectedVersion.NoStream, [TestEvents.New()], Ct)).LastVersion);
+    }
 }

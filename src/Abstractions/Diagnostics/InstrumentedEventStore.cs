@@ -7,7 +7,7 @@ namespace EventStore.Providers.Diagnostics;
 
 /// <summary>
 /// Wraps a provider's <see cref="IEventStore"/> with tracing (<see cref="EventStoreInstrumentation.ActivitySource"/>),
-/// metrics and logging (appends at Debug, failures at Warning). <c>AddEventStore</c> puts it around every provider.
+/// metrics and logging (appends and expected-version conflicts at Debug, failures at Warning). <c>AddEventStore</c> puts it around every provider.
 /// </summary>
 public sealed partial class InstrumentedEventStore : IEventStore
 {
@@ -55,7 +55,8 @@ public sealed partial class InstrumentedEventStore : IEventStore
             outcome = "conflict";
             _instrumentation.Conflicts.Add(1, _providerTag);
             activity?.SetStatus(ActivityStatusCode.Error, nameof(WrongExpectedVersionException));
-            LogAppendFailed(e, events?.Count ?? 0, stream, expectedVersion.ToString());
+            // An expected outcome of optimistic concurrency, not a failure: Debug, and no stack trace.
+            LogConflict(events?.Count ?? 0, stream, expectedVersion.ToString(), e.ActualVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown");
             throw;
         }
         catch (Exception e)
@@ -147,6 +148,9 @@ public sealed partial class InstrumentedEventStore : IEventStore
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Appended {Count} event(s) to {Stream}: last version {LastVersion} ({Outcome})")]
     private partial void LogAppended(int count, StreamName stream, long lastVersion, string outcome);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Append of {Count} event(s) to {Stream} met a concurrency conflict: expected version {ExpectedVersion}, actual {ActualVersion}")]
+    private partial void LogConflict(int count, StreamName stream, string expectedVersion, string actualVersion);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Append of {Count} event(s) to {Stream} with expected version {ExpectedVersion} failed")]
     private partial void LogAppendFailed(Exception exception, int count, StreamName stream, string expectedVersion);
