@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using Npgsql;
 
 namespace EventStore.Providers.Postgres;
@@ -121,25 +120,18 @@ public sealed partial class PostgresEventStore
         try
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand { Connection = connection };
-            var sql = new StringBuilder(_sql.AllFrom);
-            sql.Append(forwards ? "e.position > $1" : "e.position < $1");
-            sql.Append(" AND e.position < ").Append(_sql.SafeBelow);
+            var kind = filter.Categories.Count > 0
+                ? filter.EventTypes.Count > 0 ? LogFilterKind.CategoriesAndEventTypes : LogFilterKind.Categories
+                : filter.EventTypes.Count > 0 ? LogFilterKind.EventTypes : LogFilterKind.None;
+            await using var cmd = new NpgsqlCommand(_sql.LogPage(forwards, kind), connection);
             cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = cursor });
             cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
             cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = horizon });
-            if (filter.Categories.Count > 0)
-            {
-                cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. filter.Categories] });
-                sql.Append(" AND e.category = ANY ($").Append(cmd.Parameters.Count).Append(')');
-            }
-            if (filter.EventTypes.Count > 0)
-            {
+            // Each distinct value is read from its own index range, so a repeated one would repeat its events.
+            if (kind != LogFilterKind.None)
+                cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. (kind == LogFilterKind.EventTypes ? filter.EventTypes : filter.Categories).Distinct(StringComparer.Ordinal)] });
+            if (kind == LogFilterKind.CategoriesAndEventTypes)
                 cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. filter.EventTypes] });
-                sql.Append(" AND e.event_type = ANY ($").Append(cmd.Parameters.Count).Append(')');
-            }
-            sql.Append(forwards ? " ORDER BY e.position LIMIT $2" : " ORDER BY e.position DESC LIMIT $2");
-            cmd.CommandText = sql.ToString();
             await cmd.PrepareAsync(cancellationToken).ConfigureAwait(false);
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             StreamName last = default;

@@ -39,8 +39,35 @@ internal sealed class Queries
             """;
         ReadStreamForwards = streamPage.Replace("@cond@", ">= greatest($2, st.truncate_before)", StringComparison.Ordinal).Replace("@dir@", "", StringComparison.Ordinal);
         ReadStreamBackwards = streamPage.Replace("@cond@", "BETWEEN st.truncate_before AND $2", StringComparison.Ordinal).Replace("@dir@", "DESC", StringComparison.Ordinal);
-        AllFrom = $"SELECT {EventColumns} FROM {s}.events e WHERE ";
-        SafeBelow = $"greatest({s}.safe_position(), $3)";
+        var safeBelow = $"greatest({s}.safe_position(), $3)";
+        var allPage = $"SELECT {EventColumns} FROM {s}.events e WHERE e.position @op@ $1 AND e.position < {safeBelow} ORDER BY e.position @dir@ LIMIT $2";
+        _logPages[LogPageIndex(true, LogFilterKind.None)] = allPage.Replace("@op@", ">", StringComparison.Ordinal).Replace("@dir@", "", StringComparison.Ordinal);
+        _logPages[LogPageIndex(false, LogFilterKind.None)] = allPage.Replace("@op@", "<", StringComparison.Ordinal).Replace("@dir@", "DESC", StringComparison.Ordinal);
+        // A filtered page reads each wanted category (or type) from its own index range, bounded by row comparisons on
+        // (key, position). Only the (key, position) index can answer such a condition, so no plan PostgreSQL may
+        // choose (custom or generic) walks the primary key and filters the whole log: reading a category that holds
+        // one event, or none, costs an index probe whatever the size of the log (tests: ReadPlanTests). With both
+        // categories and types the types are checked on the category's rows, in a form no index can answer, so the
+        // plan never depends on a guess about which of the two is rarer.
+        var filtered = $"""
+            SELECT x.* FROM unnest($4::text[]) AS f(v) CROSS JOIN LATERAL (
+                SELECT {EventColumns} FROM {s}.events e
+                 WHERE (e.@key@, e.position) > (f.v, @low@) AND (e.@key@, e.position) < (f.v, @high@)@types@
+                 ORDER BY e.@key@ @dir@, e.position @dir@ LIMIT $2) x
+             ORDER BY x.position @dir@ LIMIT $2
+            """;
+        foreach (var forwards in (bool[])[true, false])
+        {
+            foreach (var kind in (LogFilterKind[])[LogFilterKind.Categories, LogFilterKind.EventTypes, LogFilterKind.CategoriesAndEventTypes])
+            {
+                _logPages[LogPageIndex(forwards, kind)] = filtered
+                    .Replace("@key@", kind == LogFilterKind.EventTypes ? "event_type" : "category", StringComparison.Ordinal)
+                    .Replace("@low@", forwards ? "$1" : "0", StringComparison.Ordinal)
+                    .Replace("@high@", forwards ? safeBelow : $"least($1, {safeBelow})", StringComparison.Ordinal)
+                    .Replace("@types@", kind == LogFilterKind.CategoriesAndEventTypes ? " AND array_position($5, e.event_type) IS NOT NULL" : "", StringComparison.Ordinal)
+                    .Replace("@dir@", forwards ? "" : "DESC", StringComparison.Ordinal);
+            }
+        }
         SnapshotLoad = $"SELECT version, snapshot_type, data, schema_version, created FROM {s}.snapshots WHERE stream_name = $1";
         SnapshotSave = $"""
             INSERT INTO {s}.snapshots AS t (stream_name, version, snapshot_type, data, schema_version) VALUES ($1, $2, $3, $4, $5)
@@ -70,15 +97,36 @@ internal sealed class Queries
     public string ReadStreamForwards { get; }
     public string ReadStreamBackwards { get; }
 
-    /// <summary>The start of a <c>$all</c> page query; the reader appends parameterised conditions.</summary>
-    public string AllFrom { get; }
+    private readonly string[] _logPages = new string[8];
 
-    /// <summary>The exclusive upper bound of a <c>$all</c> page: the safe position, or parameter $3 when higher.</summary>
-    public string SafeBelow { get; }
+    private static int LogPageIndex(bool forwards, LogFilterKind kind) => (forwards ? 0 : 4) + (int)kind;
+
+    /// <summary>
+    /// One page of <c>$all</c> after (forwards) or before (backwards) $1, at most $2 rows, below the safe position or
+    /// $3 when higher. Filtered pages take the distinct categories (or, without categories, event types) as the text
+    /// array $4, and with both the event types as $5.
+    /// </summary>
+    public string LogPage(bool forwards, LogFilterKind kind) => _logPages[LogPageIndex(forwards, kind)];
     public string SnapshotLoad { get; }
     public string SnapshotSave { get; }
     public string SnapshotDelete { get; }
     public string CheckpointLoad { get; }
     public string CheckpointSave { get; }
     public string CheckpointDelete { get; }
+}
+
+/// <summary>Which index a <c>$all</c> page reads through.</summary>
+internal enum LogFilterKind
+{
+    /// <summary>No filter: the position (primary key) range.</summary>
+    None,
+
+    /// <summary>Categories: the (category, position) index.</summary>
+    Categories,
+
+    /// <summary>Event types only: the (event_type, position) index.</summary>
+    EventTypes,
+
+    /// <summary>Both: the category index, the event types checked on its rows.</summary>
+    CategoriesAndEventTypes,
 }
