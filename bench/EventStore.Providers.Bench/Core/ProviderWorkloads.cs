@@ -44,7 +44,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
         {
             await DisposeAsync(main, "main store").ConfigureAwait(false);
         }
-        await RunMany("scale", ["scale", "read-all-large"], Scale).ConfigureAwait(false);
+        await RunMany("scale", ["scale", "read-all-large", "read-filtered-large"], Scale).ConfigureAwait(false);
         return _measurements;
     }
 
@@ -412,6 +412,12 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
         var measureFor = TimeSpan.FromSeconds(Math.Clamp(options.Duration.TotalSeconds / 2, 0.5, 3));
         var budgetLeft = options.ScaleFillBudget;
         var points = 0;
+        // One event of its own category and type at the start of the log: reading it (or the common ones) must cost
+        // the same at every size; a plan that filters the whole log shows up as growth here.
+        var rare = await store.AppendAsync(S(RareCategory, "one"), ExpectedVersion.NoStream, [Payload.Event(RareType)], ct).ConfigureAwait(false);
+        size += 1;
+        var filtered = new List<(long Size, FilteredReads Reads)>();
+        Exception? filteredError = null;
         foreach (var wanted in sizes)
         {
             if (wanted > size)
@@ -429,6 +435,12 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
                 cursor.Appended(r.LastVersion);
                 return OpOutcome.Wrote(1);
             }, null, ct).ConfigureAwait(false);
+            // A provider that fails these reads loses only this measurement, not the scale curve.
+            if (filteredError is null)
+            {
+                try { filtered.Add((size, await FilteredReadsAsync(store, measureFor / 2).ConfigureAwait(false))); }
+                catch (Exception e) when (e is not OperationCanceledException) { filteredError = e; }
+            }
             var lat = run.Latency.Summary()!;
             ScaleCurve.Add(new ScalePoint(backend, subject, size, lat.P50Ms, lat.P99Ms, run.Operations / run.Seconds));
             size += run.Events + 3;
@@ -450,6 +462,68 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             },
         };
         var large = await ReadAllTimedAsync(store, Position.Start, size, "read-all-large", _ => { }).ConfigureAwait(false);
-        return [scale, large];
+        var filteredReads = filteredError is null ? FilteredMeasurement(filtered, rare.Position) : Measurement.Failed(backend, subject, "read-filtered-large", filteredError);
+        return [scale, large, filteredReads];
+    }
+
+    private const string RareCategory = "BenchRare";
+    private const string RareType = "BenchRareType";
+
+    /// <summary>Latency of four filtered reads at one store size.</summary>
+    private sealed record FilteredReads(LatencyRecorder RareCategory, LatencyRecorder CommonCategory, LatencyRecorder RareType, LatencyRecorder CommonType, long Operations, double Seconds);
+
+    /// <summary>
+    /// Reads, round robin for <paramref name="duration"/>: the one-event category (the whole category), the first 100
+    /// events of the scale store's category, the one-event type (filter on its type), the first 100 of the common type.
+    /// </summary>
+    private async Task<FilteredReads> FilteredReadsAsync(IEventStore store, TimeSpan duration)
+    {
+        var recorders = new[] { new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder() };
+        var reads = new (Func<IAsyncEnumerable<RecordedEvent>> Read, int Expected)[]
+        {
+            (() => store.ReadCategoryAsync(RareCategory, null, ct), 1),
+            (() => store.ReadCategoryAsync("BenchScale", new ReadAllOptions { MaxCount = 100 }, ct), 100),
+            (() => store.ReadAllAsync(new ReadAllOptions { Filter = EventFilter.ForEventTypes(RareType) }, ct), 1),
+            (() => store.ReadAllAsync(new ReadAllOptions { Filter = EventFilter.ForEventTypes(Payload.EventType), MaxCount = 100 }, ct), 100),
+        };
+        var sw = Stopwatch.StartNew();
+        long ops = 0;
+        do
+        {
+            for (var i = 0; i < reads.Length; i++)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                var n = 0;
+                await foreach (var e in reads[i].Read().ConfigureAwait(false)) n++;
+                // The scale store's first size may hold fewer than 100 events of the common category.
+                if (n > reads[i].Expected || (reads[i].Expected == 1 && n != 1))
+                    throw new InvalidOperationException($"filtered read {i} returned {n} events, expected {reads[i].Expected}");
+                if (ops >= reads.Length) recorders[i].Record(t0); // the first round only warms up
+                ops++;
+            }
+        }
+        while (sw.Elapsed < duration || ops <= 2 * reads.Length);
+        return new FilteredReads(recorders[0], recorders[1], recorders[2], recorders[3], ops - reads.Length, sw.Elapsed.TotalSeconds);
+    }
+
+    private Measurement FilteredMeasurement(List<(long Size, FilteredReads Reads)> points, Position rarePosition)
+    {
+        var (largest, last) = points[^1];
+        var all = new LatencyRecorder();
+        foreach (var r in (LatencyRecorder[])[last.RareCategory, last.CommonCategory, last.RareType, last.CommonType]) all.Add(r);
+        static string P50s(IEnumerable<(long Size, FilteredReads Reads)> ps, Func<FilteredReads, LatencyRecorder> pick) =>
+            string.Join(" / ", ps.Select(p => $"{pick(p.Reads).Summary()?.P50Ms ?? 0:0.###}"));
+        var m = new Measurement
+        {
+            Backend = backend, Subject = subject, Workload = "read-filtered-large",
+            Method = $"category and event-type reads in the scale store ({largest:N0} events): a one-event category and type (at {rarePosition}), the first 100 of a common one",
+            Operations = last.Operations, Events = last.Operations, Seconds = last.Seconds, Latency = all.Summary(),
+        };
+        m.Notes["sizes"] = string.Join(" / ", points.Select(p => p.Size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
+        m.Notes["rare category p50 ms"] = P50s(points, r => r.RareCategory);
+        m.Notes["common category p50 ms"] = P50s(points, r => r.CommonCategory);
+        m.Notes["rare type p50 ms"] = P50s(points, r => r.RareType);
+        m.Notes["common type p50 ms"] = P50s(points, r => r.CommonType);
+        return m;
     }
 }

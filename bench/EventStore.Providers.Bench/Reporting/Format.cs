@@ -33,7 +33,7 @@ internal static class Format
 
     public static readonly string[] WorkloadOrder =
         ["append-1w", "append-8w", "append-race", "append-pipelined", "batch-100", "read-stream", "read-all", "read-all-large",
-         "subscription", "aggregate", "aggregate-snapshot", "under-load", "scale"];
+         "read-filtered-large", "subscription", "aggregate", "aggregate-snapshot", "under-load", "scale"];
 
     public static string Describe(string workload) => workload switch
     {
@@ -45,6 +45,7 @@ internal static class Format
         "read-stream" => "read one stream",
         "read-all" => "$all catch-up",
         "read-all-large" => "$all read of the whole scale store",
+        "read-filtered-large" => "category and type reads, rare and common, in the scale store",
         "subscription" => "subscription append -> handler",
         "aggregate" => "aggregate load, no snapshot",
         "aggregate-snapshot" => "aggregate load, snapshot",
