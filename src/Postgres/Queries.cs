@@ -13,18 +13,19 @@ internal sealed class Queries
         Delete = $"SELECT status, actual_version FROM {s}.delete_stream($1, $2, $3, $4, $5)";
         FindStoredId = $"SELECT e.event_id FROM unnest($2::uuid[]) AS u(id) JOIN {s}.events e ON e.event_id = u.id AND e.stream_id = (SELECT st.stream_id FROM {s}.streams st WHERE st.stream_name = $1) LIMIT 1";
         StreamInfo = $"SELECT coalesce((SELECT e.version FROM {s}.events e WHERE e.stream_id = st.stream_id ORDER BY e.version DESC LIMIT 1), -1), st.soft_deleted, st.tombstoned FROM {s}.streams st WHERE st.stream_name = $1";
-        // The safe position (below it every position is final) and the highest committed position.
-        Visibility = $"SELECT {s}.safe_position(), coalesce((SELECT max(position) FROM {s}.events), 0)";
-        // For a waiting reader: the position base, the snapshot's next transaction id (every later transaction gets a
-        // larger one) and the 32-bit ids of this schema's appends still running. The snapshot is taken before
-        // pg_locks is read, so an append that has no id yet gets one above that next id.
-        AppendsInFlight = $"""
-            SELECT {s}.position_base(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
-                   array(SELECT t.transactionid::text::bigint
-                           FROM pg_locks a
-                           JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction AND t.locktype = 'transactionid'
-                          WHERE a.locktype = 'advisory' AND a.granted AND a.objsubid = 2
-                            AND a.classid = {s}.stream_lock_class()::oid)
+        // One snapshot: the safe position (below it every position is final), the highest committed position, the
+        // position base, the snapshot's next transaction id and, only when something committed sits at or above the
+        // safe position, the 32-bit ids of this schema's appends still running (LogHorizon). The snapshot is taken
+        // before pg_locks is read, so an append that has no id yet gets one of at least that next id.
+        Visibility = $"""
+            SELECT v.safe, v.visible, {s}.position_base(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+                   CASE WHEN v.visible >= v.safe THEN array(
+                       SELECT t.transactionid::text::bigint
+                         FROM pg_locks a
+                         JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction AND t.locktype = 'transactionid'
+                        WHERE a.locktype = 'advisory' AND a.granted AND a.objsubid = 2
+                          AND a.classid = {s}.stream_lock_class()::oid) ELSE ARRAY[]::bigint[] END
+              FROM (SELECT {s}.safe_position() AS safe, coalesce((SELECT max(position) FROM {s}.events), 0) AS visible) v
             """;
         StillRunning = "SELECT array(SELECT transactionid::text::bigint FROM pg_locks WHERE locktype = 'transactionid' AND transactionid::text::bigint = ANY ($1))";
         MaxBelow = $"SELECT coalesce(max(position), 0) FROM {s}.events WHERE position < $1";
@@ -91,7 +92,6 @@ internal sealed class Queries
     public string FindStoredId { get; }
     public string StreamInfo { get; }
     public string Visibility { get; }
-    public string AppendsInFlight { get; }
     public string StillRunning { get; }
     public string MaxBelow { get; }
     public string ReadStreamForwards { get; }
