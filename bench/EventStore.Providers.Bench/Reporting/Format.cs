@@ -33,7 +33,7 @@ internal static class Format
 
     public static readonly string[] WorkloadOrder =
         ["append-1w", "append-8w", "append-race", "append-pipelined", "batch-100", "read-stream", "read-all", "read-all-large",
-         "read-filtered-large", "subscription", "aggregate", "aggregate-snapshot", "under-load", "scale"];
+         "subscription", "aggregate", "aggregate-snapshot", "under-load", "projection", "projection-live", "scale"];
 
     public static string Describe(string workload) => workload switch
     {
@@ -45,11 +45,12 @@ internal static class Format
         "read-stream" => "read one stream",
         "read-all" => "$all catch-up",
         "read-all-large" => "$all read of the whole scale store",
-        "read-filtered-large" => "category and type reads, rare and common, in the scale store",
         "subscription" => "subscription append -> handler",
         "aggregate" => "aggregate load, no snapshot",
         "aggregate-snapshot" => "aggregate load, snapshot",
         "under-load" => "16 writers x 100 streams + live subscription",
+        "projection" => "projection (SubscriptionRunner + checkpoints) catching up on a backlog",
+        "projection-live" => "projection live under 16 writers",
         "scale" => "append latency as the store grows",
         _ => workload,
     };
