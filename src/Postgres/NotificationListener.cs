@@ -25,6 +25,8 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _startLock = new();
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Completes when the first LISTEN attempt has ended, connected or not.
+    private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
     private volatile bool _connected;
     private int _disposed;
@@ -45,13 +47,27 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
         }
     }
 
+    /// <summary>
+    /// Starts the listener and waits until its first attempt to LISTEN has ended: afterwards a NOTIFY sent by any
+    /// process reaches this store, or (when the attempt failed) waiters poll. Subscriptions await this before they
+    /// read, so none reports CaughtUp before it can hear the next append.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = Signal;
+        return _firstAttempt.Task.WaitAsync(cancellationToken);
+    }
+
     /// <inheritdoc />
     public async Task WaitForChangeAsync(Position after, CancellationToken cancellationToken)
     {
         var signal = Signal;
         if (!_connected)
         {
-            await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
+            // This process's appends and the listener's reconnect still complete the signal; other processes'
+            // appends are found by the poll.
+            await Task.WhenAny(signal, Task.Delay(pollInterval, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
             return;
         }
         var seen = PostgresEventStore.ToRaw(after);
@@ -119,6 +135,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
                 await using (var cmd = new NpgsqlCommand($"LISTEN {SqlText.QuoteIdentifier(channel)}", connection))
                     await cmd.ExecuteNonQueryAsync(stop).ConfigureAwait(false);
                 _connected = true;
+                _firstAttempt.TrySetResult();
                 logger.LogDebug("Listening for appends on channel {Channel}", channel);
                 // Appends may have committed while no one listened: wake everyone to re-read once.
                 Fire();
@@ -126,11 +143,13 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
+                _firstAttempt.TrySetResult();
                 break;
             }
             catch (Exception e) when (PostgresErrors.ShouldMap(e))
             {
                 _connected = false;
+                _firstAttempt.TrySetResult();
                 logger.LogWarning("The LISTEN connection for {Channel} failed ({Error}); subscriptions poll until it reconnects", channel, e.GetType().Name);
                 Fire();
                 try { await Task.Delay(ReconnectDelay, stop).ConfigureAwait(false); }
@@ -169,6 +188,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
         if (_loop is not null) await _loop.ConfigureAwait(false);
         await _notifier.ConfigureAwait(false);
         _stop.Dispose();
+        _firstAttempt.TrySetResult();
         _signal.TrySetResult();
     }
 }

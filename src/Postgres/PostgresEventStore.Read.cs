@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using Npgsql;
 
 namespace EventStore.Providers.Postgres;
@@ -84,11 +83,11 @@ public sealed partial class PostgresEventStore
         var filter = category is null ? options.Filter : options.Filter with { Categories = [category] };
         var remaining = options.MaxCount;
         // Pages read below the safe position; at the end of the log a forwards read also takes in events that
-        // committed while an older append was still running, once that append is done (WaitForPendingAppendsAsync).
+        // committed while an older append was still running, once that append is done (LogHorizon).
         // A backwards read starts from the end, so it does that first.
         var horizon = 0L;
         var waited = !forwards;
-        if (!forwards) horizon = await WaitForPendingAppendsAsync(await GetVisibilityAsync(cancellationToken).ConfigureAwait(false), 0, cancellationToken).ConfigureAwait(false);
+        if (!forwards) horizon = await _horizon.FinalBelowAsync(await _horizon.ReadAsync(cancellationToken).ConfigureAwait(false), 0, cancellationToken).ConfigureAwait(false);
         while (remaining > 0)
         {
             var limit = (int)Math.Min(remaining, _options.ReadPageSize);
@@ -104,7 +103,7 @@ public sealed partial class PostgresEventStore
             {
                 if (waited) yield break;
                 waited = true;
-                horizon = await WaitForPendingAppendsAsync(await GetVisibilityAsync(cancellationToken).ConfigureAwait(false), cursor, cancellationToken).ConfigureAwait(false);
+                horizon = await _horizon.FinalBelowAsync(await _horizon.ReadAsync(cancellationToken).ConfigureAwait(false), cursor, cancellationToken).ConfigureAwait(false);
                 if (horizon == 0) yield break;
             }
         }
@@ -121,25 +120,18 @@ public sealed partial class PostgresEventStore
         try
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand { Connection = connection };
-            var sql = new StringBuilder(_sql.AllFrom);
-            sql.Append(forwards ? "e.position > $1" : "e.position < $1");
-            sql.Append(" AND e.position < ").Append(_sql.SafeBelow);
+            var kind = filter.Categories.Count > 0
+                ? filter.EventTypes.Count > 0 ? LogFilterKind.CategoriesAndEventTypes : LogFilterKind.Categories
+                : filter.EventTypes.Count > 0 ? LogFilterKind.EventTypes : LogFilterKind.None;
+            await using var cmd = new NpgsqlCommand(_sql.LogPage(forwards, kind), connection);
             cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = cursor });
             cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
             cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = horizon });
-            if (filter.Categories.Count > 0)
-            {
-                cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. filter.Categories] });
-                sql.Append(" AND e.category = ANY ($").Append(cmd.Parameters.Count).Append(')');
-            }
-            if (filter.EventTypes.Count > 0)
-            {
+            // Each distinct value is read from its own index range, so a repeated one would repeat its events.
+            if (kind != LogFilterKind.None)
+                cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. (kind == LogFilterKind.EventTypes ? filter.EventTypes : filter.Categories).Distinct(StringComparer.Ordinal)] });
+            if (kind == LogFilterKind.CategoriesAndEventTypes)
                 cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. filter.EventTypes] });
-                sql.Append(" AND e.event_type = ANY ($").Append(cmd.Parameters.Count).Append(')');
-            }
-            sql.Append(forwards ? " ORDER BY e.position LIMIT $2" : " ORDER BY e.position DESC LIMIT $2");
-            cmd.CommandText = sql.ToString();
             await cmd.PrepareAsync(cancellationToken).ConfigureAwait(false);
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             StreamName last = default;
@@ -157,87 +149,6 @@ public sealed partial class PostgresEventStore
         }
         return events;
     }
-
-    /// <summary>The safe position and the highest committed position (0 when empty), from one snapshot.</summary>
-    internal readonly record struct LogVisibility(long Safe, long Visible)
-    {
-        /// <summary>True when no committed event sits at or above the safe position.</summary>
-        public bool AllFinal => Visible < Safe;
-    }
-
-    internal async Task<LogVisibility> GetVisibilityAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand(_sql.Visibility, connection);
-            await cmd.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            return new LogVisibility(reader.GetInt64(0), reader.GetInt64(1));
-        }
-        catch (Exception e) when (PostgresErrors.ShouldMap(e))
-        {
-            throw PostgresErrors.Map(e, "head position", cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// When committed events above <paramref name="cursor"/> sit at or above the safe position of
-    /// <paramref name="visibility"/> (a transaction with a
-    /// smaller id is still running), waits until every append of this schema that could still write below them has
-    /// ended and returns a horizon above them below which the log is final. Returns 0 when nothing is held back.
-    /// When <see cref="PostgresEventStoreOptions.PendingAppendWait"/> runs out it returns the position of the oldest
-    /// append still running (everything below it is final) and logs a warning. Transactions that are not appends (a long report, an idle session) do not make it wait. When
-    /// everything committed is final already, returns the current safe position, which may be above the one the
-    /// caller's last page was read under.
-    /// </summary>
-    private async Task<long> WaitForPendingAppendsAsync(LogVisibility visibility, long cursor, CancellationToken cancellationToken)
-    {
-        if (visibility.Visible <= cursor) return 0;
-        // The page before may have been read under an older safe position: read on up to the current one.
-        if (visibility.AllFinal) return visibility.Safe;
-        try
-        {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            long positionBase, nextXid;
-            long[] running;
-            await using (var cmd = new NpgsqlCommand(_sql.AppendsInFlight, connection))
-            await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                positionBase = reader.GetInt64(0);
-                nextXid = reader.GetInt64(1);
-                running = reader.GetFieldValue<long[]>(2);
-            }
-            var delay = TimeSpan.FromMilliseconds(1);
-            var deadline = TimeProvider.System.GetTimestamp() + (long)(_options.PendingAppendWait.TotalSeconds * TimeProvider.System.TimestampFrequency);
-            while (running.Length > 0)
-            {
-                if (TimeProvider.System.GetTimestamp() > deadline)
-                {
-                    // Stay below the oldest append still running: everything under it is final.
-                    var oldest = running.Min(xid => FullTransactionId(xid, nextXid));
-                    var bound = positionBase + (oldest << 16);
-                    _logger.LogPendingAppendsTimedOut(_options.PendingAppendWait, bound);
-                    return Math.Max(bound, visibility.Safe);
-                }
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                await using var cmd = new NpgsqlCommand(_sql.StillRunning, connection);
-                cmd.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = running });
-                running = (long[])(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(20).Ticks));
-            }
-            return positionBase + (nextXid << 16);
-        }
-        catch (Exception e) when (PostgresErrors.ShouldMap(e))
-        {
-            throw PostgresErrors.Map(e, "$all read", cancellationToken);
-        }
-    }
-
-    /// <summary>The 64-bit id of a running transaction from its 32-bit id (pg_locks) and a later 64-bit next id.</summary>
-    internal static long FullTransactionId(long xid32, long nextXid) => nextXid - (((nextXid & 0xFFFF_FFFFL) - xid32) & 0xFFFF_FFFFL);
 
     // Columns from `offset`: position, stream_name, version, event_id, event_type, data, metadata, content_type, schema_version, created.
     private static RecordedEvent ReadEvent(NpgsqlDataReader reader, int offset, StreamName stream) => new(
@@ -279,10 +190,13 @@ public sealed partial class PostgresEventStore
     /// <remarks>The last final position: after waiting for appends still committing below events already committed.</remarks>
     public async Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default)
     {
-        var visibility = await GetVisibilityAsync(cancellationToken).ConfigureAwait(false);
+        var visibility = await _horizon.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (visibility.AllFinal) return FromRaw(visibility.Visible);
         // Not all final means something is committed (Visible > 0), so this returns a horizon above it.
-        var horizon = await WaitForPendingAppendsAsync(visibility, 0, cancellationToken).ConfigureAwait(false);
+        var horizon = await _horizon.FinalBelowAsync(visibility, 0, cancellationToken).ConfigureAwait(false);
+        // Final up to above the highest committed event (an old transaction that is not an append held the safe
+        // position back): that event is the head.
+        if (horizon > visibility.Visible) return FromRaw(visibility.Visible);
         try
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

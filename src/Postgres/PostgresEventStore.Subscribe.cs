@@ -8,13 +8,24 @@ public sealed partial class PostgresEventStore
     public IAsyncEnumerable<SubscriptionMessage> SubscribeToAllAsync(SubscribeToAllOptions? options = null, CancellationToken cancellationToken = default)
     {
         if (options?.From is { } from) ToRaw(from);
-        return _subscriptions.SubscribeToAllAsync(options, cancellationToken);
+        return ListeningFirst(_subscriptions.SubscribeToAllAsync(options, cancellationToken), cancellationToken);
     }
 
     /// <inheritdoc />
     public IAsyncEnumerable<SubscriptionMessage> SubscribeToStreamAsync(StreamName stream, long? afterVersion = null, CancellationToken cancellationToken = default)
     {
         EventGuard.ValidateStream(stream, Capabilities);
-        return _subscriptions.SubscribeToStreamAsync(stream, afterVersion, cancellationToken);
+        return ListeningFirst(_subscriptions.SubscribeToStreamAsync(stream, afterVersion, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the store's LISTEN connection before the subscription reads anything, so by the time it reports
+    /// CaughtUp a NOTIFY from any process wakes it: the first live event arrives as fast as later ones.
+    /// </summary>
+    private async IAsyncEnumerable<SubscriptionMessage> ListeningFirst(IAsyncEnumerable<SubscriptionMessage> subscription,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await _listener.StartAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var message in subscription.WithCancellation(cancellationToken).ConfigureAwait(false)) yield return message;
     }
 }

@@ -23,6 +23,7 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
     private readonly ILogger _logger;
     private readonly Queries _sql;
     private readonly NotificationListener _listener;
+    private readonly LogHorizon _horizon;
     private readonly CatchUpSubscriptionReader _subscriptions;
     private readonly AppendBatcher? _batcher;
     private readonly InitializeOnce _initialized;
@@ -48,8 +49,9 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _sql = new Queries(options.Schema);
+        _horizon = new LogHorizon(OpenAsync, _sql, options.PendingAppendWait, _logger);
         _listener = new NotificationListener(dataSource, SqlText.Channel(options.Schema),
-            async ct => (await GetVisibilityAsync(ct).ConfigureAwait(false)).Visible, options.PollInterval, options.NotifyOnAppend, _logger);
+            async ct => (await _horizon.ReadAsync(ct).ConfigureAwait(false)).Visible, options.PollInterval, options.NotifyOnAppend, _logger);
         _subscriptions = new CatchUpSubscriptionReader(this, new CatchUpOptions
         {
             PageSize = options.ReadPageSize,

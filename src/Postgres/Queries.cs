@@ -13,18 +13,19 @@ internal sealed class Queries
         Delete = $"SELECT status, actual_version FROM {s}.delete_stream($1, $2, $3, $4, $5)";
         FindStoredId = $"SELECT e.event_id FROM unnest($2::uuid[]) AS u(id) JOIN {s}.events e ON e.event_id = u.id AND e.stream_id = (SELECT st.stream_id FROM {s}.streams st WHERE st.stream_name = $1) LIMIT 1";
         StreamInfo = $"SELECT coalesce((SELECT e.version FROM {s}.events e WHERE e.stream_id = st.stream_id ORDER BY e.version DESC LIMIT 1), -1), st.soft_deleted, st.tombstoned FROM {s}.streams st WHERE st.stream_name = $1";
-        // The safe position (below it every position is final) and the highest committed position.
-        Visibility = $"SELECT {s}.safe_position(), coalesce((SELECT max(position) FROM {s}.events), 0)";
-        // For a waiting reader: the position base, the snapshot's next transaction id (every later transaction gets a
-        // larger one) and the 32-bit ids of this schema's appends still running. The snapshot is taken before
-        // pg_locks is read, so an append that has no id yet gets one above that next id.
-        AppendsInFlight = $"""
-            SELECT {s}.position_base(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
-                   array(SELECT t.transactionid::text::bigint
-                           FROM pg_locks a
-                           JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction AND t.locktype = 'transactionid'
-                          WHERE a.locktype = 'advisory' AND a.granted AND a.objsubid = 2
-                            AND a.classid = {s}.stream_lock_class()::oid)
+        // One snapshot: the safe position (below it every position is final), the highest committed position, the
+        // position base, the snapshot's next transaction id and, only when something committed sits at or above the
+        // safe position, the 32-bit ids of this schema's appends still running (LogHorizon). The snapshot is taken
+        // before pg_locks is read, so an append that has no id yet gets one of at least that next id.
+        Visibility = $"""
+            SELECT v.safe, v.visible, {s}.position_base(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+                   CASE WHEN v.visible >= v.safe THEN array(
+                       SELECT t.transactionid::text::bigint
+                         FROM pg_locks a
+                         JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction AND t.locktype = 'transactionid'
+                        WHERE a.locktype = 'advisory' AND a.granted AND a.objsubid = 2
+                          AND a.classid = {s}.stream_lock_class()::oid) ELSE ARRAY[]::bigint[] END
+              FROM (SELECT {s}.safe_position() AS safe, coalesce((SELECT max(position) FROM {s}.events), 0) AS visible) v
             """;
         StillRunning = "SELECT array(SELECT transactionid::text::bigint FROM pg_locks WHERE locktype = 'transactionid' AND transactionid::text::bigint = ANY ($1))";
         MaxBelow = $"SELECT coalesce(max(position), 0) FROM {s}.events WHERE position < $1";
@@ -39,8 +40,35 @@ internal sealed class Queries
             """;
         ReadStreamForwards = streamPage.Replace("@cond@", ">= greatest($2, st.truncate_before)", StringComparison.Ordinal).Replace("@dir@", "", StringComparison.Ordinal);
         ReadStreamBackwards = streamPage.Replace("@cond@", "BETWEEN st.truncate_before AND $2", StringComparison.Ordinal).Replace("@dir@", "DESC", StringComparison.Ordinal);
-        AllFrom = $"SELECT {EventColumns} FROM {s}.events e WHERE ";
-        SafeBelow = $"greatest({s}.safe_position(), $3)";
+        var safeBelow = $"greatest({s}.safe_position(), $3)";
+        var allPage = $"SELECT {EventColumns} FROM {s}.events e WHERE e.position @op@ $1 AND e.position < {safeBelow} ORDER BY e.position @dir@ LIMIT $2";
+        _logPages[LogPageIndex(true, LogFilterKind.None)] = allPage.Replace("@op@", ">", StringComparison.Ordinal).Replace("@dir@", "", StringComparison.Ordinal);
+        _logPages[LogPageIndex(false, LogFilterKind.None)] = allPage.Replace("@op@", "<", StringComparison.Ordinal).Replace("@dir@", "DESC", StringComparison.Ordinal);
+        // A filtered page reads each wanted category (or type) from its own index range, bounded by row comparisons on
+        // (key, position). Only the (key, position) index can answer such a condition, so no plan PostgreSQL may
+        // choose (custom or generic) walks the primary key and filters the whole log: reading a category that holds
+        // one event, or none, costs an index probe whatever the size of the log (tests: ReadPlanTests). With both
+        // categories and types the types are checked on the category's rows, in a form no index can answer, so the
+        // plan never depends on a guess about which of the two is rarer.
+        var filtered = $"""
+            SELECT x.* FROM unnest($4::text[]) AS f(v) CROSS JOIN LATERAL (
+                SELECT {EventColumns} FROM {s}.events e
+                 WHERE (e.@key@, e.position) > (f.v, @low@) AND (e.@key@, e.position) < (f.v, @high@)@types@
+                 ORDER BY e.@key@ @dir@, e.position @dir@ LIMIT $2) x
+             ORDER BY x.position @dir@ LIMIT $2
+            """;
+        foreach (var forwards in (bool[])[true, false])
+        {
+            foreach (var kind in (LogFilterKind[])[LogFilterKind.Categories, LogFilterKind.EventTypes, LogFilterKind.CategoriesAndEventTypes])
+            {
+                _logPages[LogPageIndex(forwards, kind)] = filtered
+                    .Replace("@key@", kind == LogFilterKind.EventTypes ? "event_type" : "category", StringComparison.Ordinal)
+                    .Replace("@low@", forwards ? "$1" : "0", StringComparison.Ordinal)
+                    .Replace("@high@", forwards ? safeBelow : $"least($1, {safeBelow})", StringComparison.Ordinal)
+                    .Replace("@types@", kind == LogFilterKind.CategoriesAndEventTypes ? " AND array_position($5, e.event_type) IS NOT NULL" : "", StringComparison.Ordinal)
+                    .Replace("@dir@", forwards ? "" : "DESC", StringComparison.Ordinal);
+            }
+        }
         SnapshotLoad = $"SELECT version, snapshot_type, data, schema_version, created FROM {s}.snapshots WHERE stream_name = $1";
         SnapshotSave = $"""
             INSERT INTO {s}.snapshots AS t (stream_name, version, snapshot_type, data, schema_version) VALUES ($1, $2, $3, $4, $5)
@@ -64,21 +92,41 @@ internal sealed class Queries
     public string FindStoredId { get; }
     public string StreamInfo { get; }
     public string Visibility { get; }
-    public string AppendsInFlight { get; }
     public string StillRunning { get; }
     public string MaxBelow { get; }
     public string ReadStreamForwards { get; }
     public string ReadStreamBackwards { get; }
 
-    /// <summary>The start of a <c>$all</c> page query; the reader appends parameterised conditions.</summary>
-    public string AllFrom { get; }
+    private readonly string[] _logPages = new string[8];
 
-    /// <summary>The exclusive upper bound of a <c>$all</c> page: the safe position, or parameter $3 when higher.</summary>
-    public string SafeBelow { get; }
+    private static int LogPageIndex(bool forwards, LogFilterKind kind) => (forwards ? 0 : 4) + (int)kind;
+
+    /// <summary>
+    /// One page of <c>$all</c> after (forwards) or before (backwards) $1, at most $2 rows, below the safe position or
+    /// $3 when higher. Filtered pages take the distinct categories (or, without categories, event types) as the text
+    /// array $4, and with both the event types as $5.
+    /// </summary>
+    public string LogPage(bool forwards, LogFilterKind kind) => _logPages[LogPageIndex(forwards, kind)];
     public string SnapshotLoad { get; }
     public string SnapshotSave { get; }
     public string SnapshotDelete { get; }
     public string CheckpointLoad { get; }
     public string CheckpointSave { get; }
     public string CheckpointDelete { get; }
+}
+
+/// <summary>Which index a <c>$all</c> page reads through.</summary>
+internal enum LogFilterKind
+{
+    /// <summary>No filter: the position (primary key) range.</summary>
+    None,
+
+    /// <summary>Categories: the (category, position) index.</summary>
+    Categories,
+
+    /// <summary>Event types only: the (event_type, position) index.</summary>
+    EventTypes,
+
+    /// <summary>Both: the category index, the event types checked on its rows.</summary>
+    CategoriesAndEventTypes,
 }

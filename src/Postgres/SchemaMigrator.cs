@@ -7,8 +7,10 @@ using Npgsql;
 namespace EventStore.Providers.Postgres;
 
 /// <summary>
-/// Creates the schema and applies the numbered SQL scripts embedded in this assembly (<c>Scripts/1_Schema.sql</c>,
-/// ...) that the schema's <c>schema_migrations</c> table does not list yet.
+/// Creates the schema, applies the numbered migrations embedded in this assembly (<c>Scripts/Migrations/1_Schema.sql</c>,
+/// ...: tables and data) that the schema's <c>schema_migrations</c> table does not list yet, then re-applies each
+/// function of <c>Scripts/Functions</c> (one current file per function, <c>CREATE OR REPLACE</c>) whose content
+/// differs from the SHA-256 recorded in <c>schema_functions</c>.
 /// </summary>
 /// <remarks>
 /// Everything runs in one transaction under a transaction-level advisory lock keyed by the schema name: several app
@@ -19,8 +21,14 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
 {
     internal sealed record Script(int Number, string Name, string Sql);
 
-    /// <summary>The embedded scripts in the order they apply.</summary>
+    /// <summary>The embedded migrations in the order they apply.</summary>
     internal static IReadOnlyList<Script> Scripts { get; } = LoadScripts();
+
+    /// <summary>One current definition per function, by name.</summary>
+    internal sealed record Function(string Name, string Sql, string Sha256);
+
+    /// <summary>The embedded function files, by name.</summary>
+    internal static IReadOnlyList<Function> Functions { get; } = LoadFunctions();
 
     /// <summary>Applies the missing scripts; returns how many were applied.</summary>
     public async Task<int> MigrateAsync(CancellationToken cancellationToken)
@@ -62,6 +70,7 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
             }
             count++;
         }
+        count += await ApplyFunctionsAsync(connection, tx, quoted, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         if (count == 0) logger.LogDebug("PostgreSQL event store schema {Schema} is up to date", schema);
         return count;
@@ -92,7 +101,63 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) applied.Add(reader.GetInt32(0));
         }
         var missing = Scripts.Where(s => !applied.Contains(s.Number)).Select(s => s.Name).ToList();
-        return missing.Count == 0 ? null : $"schema '{schema}' lacks the migrations {string.Join(", ", missing)}";
+        if (missing.Count > 0) return $"schema '{schema}' lacks the migrations {string.Join(", ", missing)}";
+        // The functions are current only when each file's hash is the one recorded when it was applied.
+        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var select = new NpgsqlCommand(
+            $"SELECT name, sha256 FROM {SqlText.QuoteIdentifier(schema)}.schema_functions WHERE to_regclass(format('%I.schema_functions', $1::text)) IS NOT NULL", connection))
+        {
+            select.Parameters.AddWithValue(schema);
+            try
+            {
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) recorded[reader.GetString(0)] = reader.GetString(1);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                return $"schema '{schema}' has no record of its functions (applied before they were versioned)";
+            }
+        }
+        var stale = Functions.Where(f => !recorded.TryGetValue(f.Name, out var hash) || hash != f.Sha256).Select(f => f.Name).ToList();
+        return stale.Count == 0 ? null : $"schema '{schema}' holds older versions of the functions {string.Join(", ", stale)}";
+    }
+
+    // After the migrations (the functions may use what they create), in the same transaction: a function whose file
+    // changed is replaced together with the migrations that need it, or not at all.
+    private async Task<int> ApplyFunctionsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string quoted, CancellationToken cancellationToken)
+    {
+        await using (var cmd = new NpgsqlCommand(
+            $"CREATE TABLE IF NOT EXISTS {quoted}.schema_functions (name text PRIMARY KEY, sha256 text NOT NULL, applied timestamptz NOT NULL DEFAULT now())",
+            connection, tx))
+        {
+            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var cmd = new NpgsqlCommand($"SELECT name, sha256 FROM {quoted}.schema_functions", connection, tx))
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) recorded[reader.GetString(0)] = reader.GetString(1);
+        }
+        var count = 0;
+        foreach (var function in Functions)
+        {
+            if (recorded.TryGetValue(function.Name, out var hash) && hash == function.Sha256) continue;
+            logger.LogInformation("Applying PostgreSQL event store function {Function} to schema {Schema}", function.Name, schema);
+            await using (var cmd = new NpgsqlCommand(SqlText.ForSchema(function.Sql, schema), connection, tx))
+            {
+                await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await using (var cmd = new NpgsqlCommand(
+                $"INSERT INTO {quoted}.schema_functions (name, sha256) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256, applied = now()",
+                connection, tx))
+            {
+                cmd.Parameters.AddWithValue(function.Name);
+                cmd.Parameters.AddWithValue(function.Sha256);
+                await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            count++;
+        }
+        return count;
     }
 
     /// <summary>A stable 64-bit key (FNV-1a) so every instance and version of the library locks the same key.</summary>
@@ -105,6 +170,26 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
             hash *= 1099511628211UL;
         }
         return unchecked((long)hash);
+    }
+
+    private static List<Function> LoadFunctions()
+    {
+        var assembly = typeof(SchemaMigrator).Assembly;
+        const string prefix = "EventStore.Providers.Postgres.Functions.";
+        var functions = new List<Function>();
+        foreach (var resource in assembly.GetManifestResourceNames())
+        {
+            if (!resource.StartsWith(prefix, StringComparison.Ordinal) || !resource.EndsWith(".sql", StringComparison.Ordinal)) continue;
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var sql = reader.ReadToEnd();
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+            functions.Add(new Function(resource[prefix.Length..^".sql".Length], sql, hash));
+        }
+        // Name order: a SQL-language function is checked against what exists when it is created, so none of them may
+        // call a function that sorts after it (plpgsql bodies are resolved when they run).
+        functions.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return functions;
     }
 
     private static List<Script> LoadScripts()

@@ -68,18 +68,10 @@ public sealed class MigrationTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task A_store_written_before_transaction_id_positions_continues_its_log_in_order_after_migrating()
     {
-        // A schema as a store of the previous release left it: scripts 1 to 4 applied, positions 1..3 from log_head.
+        // A schema as a store of an earlier release left it: scripts 1 to 4 applied, positions 1..3 from log_head.
+        await CreateReleasedStoreAsync(4);
         await using (var connection = await fixture.DataSource.OpenConnectionAsync(Ct))
         {
-            await using (var create = new NpgsqlCommand($"CREATE SCHEMA \"{_schema}\"; CREATE TABLE \"{_schema}\".schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())", connection))
-                await create.ExecuteNonQueryAsync(Ct);
-            foreach (var script in SchemaMigrator.Scripts.Where(s => s.Number <= 4))
-            {
-                await using var cmd = new NpgsqlCommand(SqlText.ForSchema(script.Sql, _schema), connection);
-                await cmd.ExecuteNonQueryAsync(Ct);
-                await using var record = new NpgsqlCommand($"INSERT INTO \"{_schema}\".schema_migrations (version, name) VALUES ({script.Number}, '{script.Name}')", connection);
-                await record.ExecuteNonQueryAsync(Ct);
-            }
             foreach (var (stream, count) in new[] { ("Order-1", 2), ("Order-2", 1) })
             {
                 await using var append = new NpgsqlCommand($"SELECT status FROM \"{_schema}\".append_events($1, 'Order', 1, -1, $2, $3, $4, $5, $6, $7)", connection);
@@ -99,6 +91,7 @@ public sealed class MigrationTests(PostgresFixture fixture) : IAsyncLifetime
         var next = await store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.Exact(1), [TestEvents.New()], Ct);
 
         Assert.Equal(SchemaMigrator.Scripts.Select(s => s.Number), await AppliedVersionsAsync());
+        Assert.Equal(SchemaMigrator.Functions.Select(f => (f.Name, f.Sha256)), await RecordedFunctionsAsync());
         Assert.Equal(2, next.LastVersion);
         var all = await store.ReadAllAsync(cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal([1L, 2L, 3L], all.Take(3).Select(e => e.Position.Parts[0]));
@@ -107,6 +100,108 @@ public sealed class MigrationTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.Equal(next.Position, await store.GetHeadPositionAsync(Ct));
         var order1 = await store.ReadStreamAsync(new StreamName("Order-1"), cancellationToken: Ct).ToListAsync(Ct);
         Assert.Equal([0L, 1L, 2L], order1.Select(e => e.Version));
+    }
+
+    [Fact]
+    public async Task A_store_of_the_released_scripts_1_to_5_moves_to_one_file_per_function_and_keeps_working()
+    {
+        await CreateReleasedStoreAsync(5);
+        var released = PostgresFixture.Options(_schema);
+        released.MigrateOnStart = false;
+        var before = new PostgresEventStore(fixture.DataSource, released);
+        var first = await before.AppendAsync(new StreamName("Order-1"), ExpectedVersion.NoStream, TestEvents.Many(2), Ct);
+        await before.DisposeAsync();
+
+        await using var store = new PostgresEventStore(fixture.DataSource, PostgresFixture.Options(_schema));
+        await store.InitializeAsync(Ct);
+        Assert.Equal(SchemaMigrator.Scripts.Select(s => s.Number), await AppliedVersionsAsync());
+        Assert.Equal(SchemaMigrator.Functions.Select(f => (f.Name, f.Sha256)), await RecordedFunctionsAsync());
+
+        var next = await store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.Exact(1), [TestEvents.New()], Ct);
+        Assert.True(next.Position > first.Position);
+        Assert.Equal([0L, 1L, 2L], (await store.ReadAllAsync(cancellationToken: Ct).ToListAsync(Ct)).Select(e => e.Version));
+    }
+
+    [Fact]
+    public async Task A_function_whose_file_changed_is_applied_again_and_an_unchanged_one_is_not()
+    {
+        await using var store = new PostgresEventStore(fixture.DataSource, PostgresFixture.Options(_schema));
+        await store.InitializeAsync(Ct);
+        await using (var connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        {
+            // As if append_events.sql had changed since this store was migrated: a different recorded hash, and a
+            // definition that fails, which only re-applying the current file repairs.
+            await using var change = new NpgsqlCommand($"""
+                UPDATE "{_schema}".schema_functions SET sha256 = 'old' WHERE name = 'append_events';
+                CREATE OR REPLACE FUNCTION "{_schema}".append_events(
+                    p_stream text, p_category text, p_expected_kind int, p_expected_version bigint,
+                    p_ids uuid[], p_types text[], p_content_types text[], p_schema_versions int[], p_data bytea[], p_metadata bytea[])
+                RETURNS TABLE (status int, last_version bigint, last_position bigint, conflict_id uuid)
+                LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'stale definition'; END $$;
+                """, connection);
+            await change.ExecuteNonQueryAsync(Ct);
+        }
+        var applied = await RecordedAppliedTimesAsync();
+
+        await using var again = new PostgresEventStore(fixture.DataSource, PostgresFixture.Options(_schema));
+        await again.InitializeAsync(Ct);
+
+        Assert.Equal(SchemaMigrator.Functions.Select(f => (f.Name, f.Sha256)), await RecordedFunctionsAsync());
+        var reapplied = await RecordedAppliedTimesAsync();
+        Assert.NotEqual(applied["append_events"], reapplied["append_events"]);
+        Assert.All(reapplied.Where(f => f.Key != "append_events"), f => Assert.Equal(applied[f.Key], f.Value));
+        Assert.Equal(0, (await again.AppendAsync(new StreamName("Order-1"), ExpectedVersion.NoStream, [TestEvents.New()], Ct)).LastVersion);
+    }
+
+    [Fact]
+    public void Each_function_is_defined_in_one_file_and_no_migration_defines_one()
+    {
+        Assert.All(SchemaMigrator.Scripts.Where(s => s.Number != 5), s => Assert.DoesNotContain("FUNCTION", s.Sql, StringComparison.Ordinal));
+        foreach (var function in SchemaMigrator.Functions)
+        {
+            Assert.Contains($"FUNCTION __schema__.{function.Name}(", function.Sql, StringComparison.Ordinal);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(function.Sql, "CREATE OR REPLACE FUNCTION"));
+        }
+    }
+
+    /// <summary>Creates the schema with the released scripts 1 to <paramref name="upTo"/>, recorded as applied.</summary>
+    private async Task CreateReleasedStoreAsync(int upTo)
+    {
+        await using var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using (var create = new NpgsqlCommand($"CREATE SCHEMA \"{_schema}\"; CREATE TABLE \"{_schema}\".schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())", connection))
+            await create.ExecuteNonQueryAsync(Ct);
+        var assembly = typeof(MigrationTests).Assembly;
+        foreach (var resource in assembly.GetManifestResourceNames().Where(r => r.StartsWith("Released.", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            var name = resource["Released.".Length..];
+            var number = int.Parse(name[..name.IndexOf('_', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+            if (number > upTo) continue;
+            using var reader = new StreamReader(assembly.GetManifestResourceStream(resource)!);
+            await using var cmd = new NpgsqlCommand(SqlText.ForSchema(await reader.ReadToEndAsync(Ct), _schema), connection);
+            await cmd.ExecuteNonQueryAsync(Ct);
+            await using var record = new NpgsqlCommand($"INSERT INTO \"{_schema}\".schema_migrations (version, name) VALUES ({number}, '{name}')", connection);
+            await record.ExecuteNonQueryAsync(Ct);
+        }
+    }
+
+    private async Task<List<(string, string)>> RecordedFunctionsAsync()
+    {
+        await using var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var cmd = new NpgsqlCommand($"SELECT name, sha256 FROM \"{_schema}\".schema_functions ORDER BY name COLLATE \"C\"", connection);
+        await using var reader = await cmd.ExecuteReaderAsync(Ct);
+        var functions = new List<(string, string)>();
+        while (await reader.ReadAsync(Ct)) functions.Add((reader.GetString(0), reader.GetString(1)));
+        return functions;
+    }
+
+    private async Task<Dictionary<string, DateTime>> RecordedAppliedTimesAsync()
+    {
+        await using var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var cmd = new NpgsqlCommand($"SELECT name, applied FROM \"{_schema}\".schema_functions", connection);
+        await using var reader = await cmd.ExecuteReaderAsync(Ct);
+        var applied = new Dictionary<string, DateTime>();
+        while (await reader.ReadAsync(Ct)) applied[reader.GetString(0)] = reader.GetDateTime(1);
+        return applied;
     }
 
     [Fact]

@@ -47,6 +47,41 @@ public sealed class PendingAppendTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_idle_transaction_does_not_make_reads_wait_for_an_append_that_holds_nothing_back()
+    {
+        // Reads would wait this long for the open append below if they waited for it at all.
+        await using var store = NewStore(TimeSpan.FromMinutes(10));
+        await store.InitializeAsync(Ct);
+        await using var other = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var idle = await other.BeginTransactionAsync(Ct);
+        await using (var cmd = new NpgsqlCommand("SELECT pg_current_xact_id()", other, idle))
+            await cmd.ExecuteScalarAsync(Ct);
+        var written = await store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.NoStream, TestEvents.Many(2), Ct);
+        // An append that starts after every committed event: it may still commit, but only above them.
+        await using var slow = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var tx = await slow.BeginTransactionAsync(Ct);
+        await using (var cmd = new NpgsqlCommand($"SELECT status FROM \"{_schema}\".append_events('Order-2', 'Order', 1, -1, $1, '{{Slow}}', '{{application/json}}', '{{1}}', $2, $2)", slow, tx))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [Guid.NewGuid()] });
+            cmd.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = ["{}"u8.ToArray()] });
+            Assert.Equal(0, (int)(await cmd.ExecuteScalarAsync(Ct))!);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        var all = await store.ReadAllAsync(cancellationToken: timeout.Token).ToListAsync(timeout.Token);
+        Assert.Equal(written.Position, all[^1].Position);
+        Assert.Equal(2, all.Count);
+        Assert.Equal(written.Position, await store.GetHeadPositionAsync(timeout.Token));
+        var backwards = await store.ReadAllAsync(new ReadAllOptions { Direction = ReadDirection.Backwards, MaxCount = 1 }, timeout.Token).ToListAsync(timeout.Token);
+        Assert.Equal(written.Position, Assert.Single(backwards).Position);
+
+        await tx.CommitAsync(Ct);
+        Assert.Equal(3, (await store.ReadAllAsync(cancellationToken: timeout.Token).ToListAsync(timeout.Token)).Count);
+        await idle.RollbackAsync(Ct);
+    }
+
+    [Fact]
     public async Task An_append_still_open_holds_back_later_commits_until_it_ends_and_then_reads_in_position_order()
     {
         await using var store = NewStore(TimeSpan.FromMilliseconds(300));

@@ -4,8 +4,8 @@ namespace EventStore.Providers.Bench.Core;
 
 /// <summary>
 /// The cost curves of the scale workload: at each store size, besides the append probe, the time of a stream read, a
-/// page of <c>$all</c> at the store's end, a read of a rare and of a common category and an aggregate load. The rare
-/// category, the read stream and the aggregate are written once on the empty store, so only the store around them grows.
+/// page of <c>$all</c> at the store's end, a read of a rare and of a common category and event type, and an aggregate load.
+/// The rare category (whose events are also the rare type), the read stream and the aggregate are written once on the empty store, so only the store around them grows.
 /// </summary>
 internal sealed class CostCurves(IEventStore store, string run, BenchOptions options, CancellationToken ct)
 {
@@ -17,6 +17,8 @@ internal sealed class CostCurves(IEventStore store, string run, BenchOptions opt
         ("read-all-page", "read 1,000 events of $all from the position before the last fill"),
         ("category-rare", "read a 10-event category"),
         ("category-common", "read the first 1,000 events of the fill's category"),
+        ("type-rare", "read the 10 events of a rare event type ($all filtered by type)"),
+        ("type-common", "read the first 1,000 events of the common event type"),
         ("aggregate", "load a 100-event aggregate (read and fold)"),
     ];
 
@@ -27,6 +29,7 @@ internal sealed class CostCurves(IEventStore store, string run, BenchOptions opt
     private readonly StreamName _stream = StreamName.For("BenchCostStream", run);
     private readonly StreamName _aggregate = StreamName.For("BenchCostOrder", run);
     private readonly string _rare = $"BenchRare{run}";
+    private readonly string _rareType = $"BenchRareType{run}";
 
     /// <summary>Writes the fixed streams the reads measure; call once, on the empty store.</summary>
     public async Task PrepareAsync()
@@ -34,7 +37,7 @@ internal sealed class CostCurves(IEventStore store, string run, BenchOptions opt
         await store.AppendAsync(_stream, ExpectedVersion.NoStream, Payload.Batch(StreamSize), ct).ConfigureAwait(false);
         await store.AppendAsync(_aggregate, ExpectedVersion.NoStream, Payload.Batch(AggregateSize), ct).ConfigureAwait(false);
         for (var i = 0; i < RareSize; i++)
-            await store.AppendAsync(StreamName.For(_rare, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), ExpectedVersion.NoStream, [Payload.Event()], ct).ConfigureAwait(false);
+            await store.AppendAsync(StreamName.For(_rare, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), ExpectedVersion.NoStream, [Payload.Event(_rareType)], ct).ConfigureAwait(false);
     }
 
     /// <summary>Times every read measure at the store's current size; <paramref name="lastFill"/> is the head before the newest fill.</summary>
@@ -48,6 +51,8 @@ internal sealed class CostCurves(IEventStore store, string run, BenchOptions opt
             ("read-all-page", await TimeAsync(async () => Expect(await CountAsync(store.ReadAllAsync(new ReadAllOptions { From = lastFill.IsStart ? null : lastFill, MaxCount = Page }, ct)).ConfigureAwait(false), some, "$all page")).ConfigureAwait(false)),
             ("category-rare", await TimeAsync(async () => Expect(await CountAsync(store.ReadCategoryAsync(_rare, null, ct)).ConfigureAwait(false), RareSize, "rare category")).ConfigureAwait(false)),
             ("category-common", await TimeAsync(async () => Expect(await CountAsync(store.ReadCategoryAsync(fillCategory, new ReadAllOptions { MaxCount = Page }, ct)).ConfigureAwait(false), some, "common category")).ConfigureAwait(false)),
+            ("type-rare", await TimeAsync(async () => Expect(await CountAsync(store.ReadAllAsync(new ReadAllOptions { Filter = EventFilter.ForEventTypes(_rareType) }, ct)).ConfigureAwait(false), RareSize, "rare type")).ConfigureAwait(false)),
+            ("type-common", await TimeAsync(async () => Expect(await CountAsync(store.ReadAllAsync(new ReadAllOptions { Filter = EventFilter.ForEventTypes(Payload.EventType), MaxCount = Page }, ct)).ConfigureAwait(false), 1, "common type")).ConfigureAwait(false)),
             ("aggregate", await TimeAsync(async () =>
             {
                 decimal total = 0;

@@ -1,0 +1,3 @@
+-- Released with a definition of append_events (StreamExists idempotence). Functions now live in ../Functions, one current file each,
+-- so this migration does nothing; it keeps its number because existing stores list it as applied.
+SELECT 1;
