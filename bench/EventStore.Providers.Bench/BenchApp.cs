@@ -35,7 +35,7 @@ public static class BenchApp
             return 2;
         }
 
-        var repoRoot = RepoRoot.Find();
+        var repoRoot = EventStore.Providers.TestServers.RepositoryRoot.TryFind();
         var timestamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var outDir = Path.Combine(options.OutputRoot ?? Path.Combine(repoRoot ?? Directory.GetCurrentDirectory(), "artifacts", "bench"), timestamp);
         Directory.CreateDirectory(outDir);
@@ -49,7 +49,7 @@ public static class BenchApp
         console.MarkupLineInterpolated($"[bold]EventStore.Providers bench[/] {(options.Quick ? "(quick)" : "")} → {outDir}");
         console.MarkupLineInterpolated($"[grey]{environment.Cores} cores · {environment.Cpu} · {environment.Os} · {environment.Runtime}[/]");
 
-        var targets = Targets(repoRoot);
+        var targets = Targets();
         await console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
@@ -136,11 +136,11 @@ public static class BenchApp
         }
     }
 
-    private static List<IBenchTarget> Targets(string? repoRoot) =>
+    private static List<IBenchTarget> Targets() =>
     [
         new InMemoryTarget(),
-        new PostgresTarget(repoRoot),
-        new DynamoDbTarget(repoRoot),
+        new PostgresTarget(),
+        new DynamoDbTarget(),
         new KafkaTarget(),
         new EventStoreDbTarget(),
     ];
@@ -158,18 +158,4 @@ public static class BenchApp
         ["aggregate"] = $"{o.AggregateCount} aggregates x {o.AggregateEvents} events",
         ["event body"] = $"{Payload.Json.Length} B JSON",
     };
-}
-
-/// <summary>Finds the repository root (where the eng/ scripts live) from the current or the app's directory.</summary>
-internal static class RepoRoot
-{
-    public static string? Find()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "EventStore.Providers.sln"))) return dir.FullName;
-        }
-        return null;
-    }
 }

@@ -1,34 +1,35 @@
 using EventStore.Providers.Bench.Core;
+using EventStore.Providers.TestServers;
 
 namespace EventStore.Providers.Bench.Targets;
 
-/// <summary>EventStoreDB only when a server is named: the bench never starts one (no server binary on these machines).</summary>
+/// <summary>EventStoreDB from the environment or a container: there is no local server (no binary on these machines).</summary>
 internal sealed class EventStoreDbTarget : IBenchTarget
 {
-    public const string ConnectionVariable = "EVENTSTORE_ESDB_CONNECTION";
-
     public string Key => "esdb";
     public string Subject => "EventStoreDB";
 
-    public Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
+    public async Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
     {
-        var connection = Environment.GetEnvironmentVariable(ConnectionVariable);
-        if (string.IsNullOrWhiteSpace(connection))
-            throw new TargetUnavailableException($"{ConnectionVariable} is not set");
-        return Task.FromResult<TargetSession>(new Session(connection));
+        var server = await BenchServers.AcquireAsync(Backend.EventStoreDB, ct).ConfigureAwait(false);
+        return new Session(server);
     }
 
     private sealed class Session : TargetSession
     {
-        private readonly string _connection;
+        private readonly TestServer _server;
 
-        public Session(string connection)
+        public Session(TestServer server)
         {
-            _connection = connection;
-            ServerInfo["esdb"] = "external server named by EVENTSTORE_ESDB_CONNECTION (shared store: the scale curve starts at its current size)";
+            _server = server;
+            ServerInfo["esdb"] = server.Source == ServerSource.Environment
+                ? "external server named by EVENTSTORE_ESDB_CONNECTION (shared store: the scale curve starts at its current size)"
+                : server.Description;
         }
 
         public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) =>
-            StoreHandle.FromConfigurationAsync("EventStoreDB", new Dictionary<string, string?> { ["ConnectionString"] = _connection }, ct);
+            StoreHandle.FromConfigurationAsync("EventStoreDB", new Dictionary<string, string?> { ["ConnectionString"] = _server.Address }, ct);
+
+        public override ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }

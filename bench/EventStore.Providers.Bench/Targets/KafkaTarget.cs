@@ -1,57 +1,49 @@
+using System.Globalization;
 using Confluent.Kafka;
 using EventStore.Providers.Bench.Core;
+using EventStore.Providers.TestServers;
 
 namespace EventStore.Providers.Bench.Targets;
 
 /// <summary>
-/// Kafka on librdkafka's mock cluster (3 brokers, in this process, held by an admin client for the run): our provider
-/// and raw Confluent.Kafka produce/consume against the same brokers.
+/// Kafka from tests/TestServers (a broker named by EVENTSTORE_KAFKA_BOOTSTRAP, a container, else librdkafka's mock
+/// cluster of 3 brokers in this process): our provider and raw Confluent.Kafka produce/consume against the same brokers.
 /// </summary>
 internal sealed class KafkaTarget : IBenchTarget
 {
     public string Key => "kafka";
     public string Subject => "Kafka";
 
-    public Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
+    public async Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
     {
-        IAdminClient admin;
-        string bootstrap;
-        try
-        {
-            admin = new AdminClientBuilder(new AdminClientConfig(new Dictionary<string, string> { ["test.mock.num.brokers"] = "3" })).Build();
-            var brokers = admin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers;
-            bootstrap = string.Join(",", brokers.Select(b => $"{b.Host}:{b.Port}"));
-        }
-        catch (Exception e) when (e is KafkaException or DllNotFoundException or InvalidOperationException)
-        {
-            throw new TargetUnavailableException($"the librdkafka mock cluster did not start: {Measurement.FirstLine(e.Message)}", e);
-        }
-        var session = new Session(admin, bootstrap);
-        session.ServerInfo["kafka"] = $"librdkafka {Library.VersionString} mock cluster, 3 brokers, in process; provider without transactions (the mock has none)";
+        var server = await BenchServers.AcquireAsync(Backend.Kafka, ct).ConfigureAwait(false);
+        var session = new Session(server, server.IsRealKafkaBroker ? Servers.KafkaReplicationFactor(server.Address) : (short)3);
+        session.ServerInfo["kafka"] = server.IsRealKafkaBroker
+            ? $"{server.Description}; provider with transactions and the topic check"
+            : $"librdkafka {Library.VersionString} mock cluster, 3 brokers, in process; provider without transactions (the mock has none)";
         session.Peers.Add(new KafkaRawPeer(session));
-        return Task.FromResult<TargetSession>(session);
+        return session;
     }
 
-    internal sealed class Session(IAdminClient admin, string bootstrap) : TargetSession
+    internal sealed class Session(TestServer server, short replicationFactor) : TargetSession
     {
         public string Run { get; } = Guid.NewGuid().ToString("N")[..8];
-        public string Bootstrap => bootstrap;
+        public string Bootstrap => server.Address;
 
+        // The mock cluster has no DescribeConfigs and no isolating transactions (BACKENDS.md); topics are auto-created
+        // there. A real broker gets the provider's own topics and runs as in production.
         public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) =>
             StoreHandle.FromConfigurationAsync("Kafka", new Dictionary<string, string?>
             {
-                ["BootstrapServers"] = bootstrap,
+                ["BootstrapServers"] = Bootstrap,
                 ["Topic"] = $"bench-{Run}-{label}",
-                // The mock cluster has no DescribeConfigs and no isolating transactions (BACKENDS.md); topics are auto-created.
-                ["VerifyTopicConfiguration"] = "false",
-                ["UseTransactions"] = "false",
+                ["CreateTopics"] = server.IsRealKafkaBroker.ToString(CultureInfo.InvariantCulture),
+                ["ReplicationFactor"] = replicationFactor.ToString(CultureInfo.InvariantCulture),
+                ["VerifyTopicConfiguration"] = server.IsRealKafkaBroker.ToString(CultureInfo.InvariantCulture),
+                ["UseTransactions"] = server.IsRealKafkaBroker.ToString(CultureInfo.InvariantCulture),
             }, ct);
 
-        public override ValueTask DisposeAsync()
-        {
-            admin.Dispose();
-            return ValueTask.CompletedTask;
-        }
+        public override ValueTask DisposeAsync() => server.DisposeAsync();
     }
 }
 
