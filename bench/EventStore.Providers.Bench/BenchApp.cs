@@ -23,6 +23,8 @@ public static class BenchApp
             console.WriteLine(BenchOptions.Usage);
             return 0;
         }
+        if (args.Length == 2 && args[0] == "--update-readme")
+            return await UpdateReadmeAsync(args[1], console, cancellationToken).ConfigureAwait(false);
         BenchOptions options;
         try
         {
@@ -74,11 +76,24 @@ public static class BenchApp
 
         results.Ratios.AddRange(Ratios.Compute(results));
         await ResultsJson.WriteAsync(Path.Combine(outDir, "results.json"), results, cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(outDir, "results.md"), MarkdownReport.Render(results), cancellationToken).ConfigureAwait(false);
-        if (options.Charts)
-            Charts.Write(outDir, results);
+        var charts = options.Charts ? Charts.Write(outDir, results) : [];
+        await File.WriteAllTextAsync(Path.Combine(outDir, "results.md"), MarkdownReport.Render(results, charts), cancellationToken).ConfigureAwait(false);
         ConsoleReport.Print(console, results);
         console.MarkupLineInterpolated($"[green]artifacts:[/] {outDir}");
+        return 0;
+    }
+
+    /// <summary>Rewrites the README's generated benchmark section from <paramref name="resultsPath"/> (a results.md).</summary>
+    private static async Task<int> UpdateReadmeAsync(string resultsPath, IAnsiConsole console, CancellationToken ct)
+    {
+        var root = RepoRoot.Find() ?? Directory.GetCurrentDirectory();
+        var readmePath = Path.Combine(root, "README.md");
+        var results = Path.GetFullPath(resultsPath);
+        var link = Path.GetRelativePath(root, results).Replace('\\', '/');
+        var readme = await File.ReadAllTextAsync(readmePath, ct).ConfigureAwait(false);
+        var section = ReadmeSection.From(await File.ReadAllTextAsync(results, ct).ConfigureAwait(false), link);
+        await File.WriteAllTextAsync(readmePath, ReadmeSection.Splice(readme, section), ct).ConfigureAwait(false);
+        console.MarkupLineInterpolated($"[green]README.md[/]: benchmark section rewritten from {link}");
         return 0;
     }
 
@@ -112,6 +127,7 @@ public static class BenchApp
                 var measured = await workloads.RunAsync().ConfigureAwait(false);
                 results.Measurements.AddRange(measured);
                 results.ScaleCurve.AddRange(workloads.ScaleCurve);
+                results.CostCurves.AddRange(workloads.CostCurves);
                 var ran = measured.Any(m => m.Status == "ok");
                 results.Subjects.Add(new SubjectRun(backend, target.Subject, ran ? "ok" : measured.FirstOrDefault()?.Status ?? "not run",
                     ran ? null : measured.FirstOrDefault()?.Reason, mem.PeakWorkingSetMb, clock.Elapsed.TotalSeconds) { Problems = workloads.Problems });

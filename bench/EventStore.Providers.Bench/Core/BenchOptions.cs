@@ -42,6 +42,7 @@ internal sealed record BenchOptions
           --stream-size N         events in the stream read (default 10000)
           --all-size N            events in the $all catch-up (default 100000)
           --no-charts             skip the PNG charts
+          --update-readme FILE    rewrite README.md's generated benchmark section from a results.md (nothing is run)
         Servers: PostgreSQL via EVENTSTORE_POSTGRES_CONNECTION or eng/postgres.sh start --durable; dynalite via
         EVENTSTORE_DYNAMODB_URL or eng/dynalite.sh start; Kafka via librdkafka's in-process mock cluster;
         EventStoreDB only when EVENTSTORE_ESDB_CONNECTION is set.

@@ -49,10 +49,11 @@ internal static class Timed
 {
     /// <summary>
     /// Runs <paramref name="writers"/> workers, each calling <paramref name="op"/>(worker, iteration) back to back until
-    /// the duration is over (at least once each), timing every call.
+    /// the duration is over (at least once each), timing every call. <paramref name="maxOperations"/> ends the run
+    /// earlier once that many timed calls were made in all (the scale curve must not grow the store it measures).
     /// </summary>
     public static async Task<TimedRun> RunAsync(int writers, TimeSpan duration, Func<int, long, Task<OpOutcome>> op,
-        Action<double>? progress, CancellationToken ct, int warmup = 3)
+        Action<double>? progress, CancellationToken ct, int warmup = 3, long maxOperations = long.MaxValue)
     {
         // Untimed first calls per worker: JIT, connection pools, prepared statements and Marten's generated code
         // would otherwise land in the first timed calls and in p99.
@@ -64,6 +65,7 @@ internal static class Timed
         var ops = new long[writers];
         var events = new long[writers];
         var conflicts = new long[writers];
+        long started = 0;
         var start = Stopwatch.GetTimestamp();
         var deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         using var ticker = progress is null ? null : new Timer(_ =>
@@ -82,7 +84,7 @@ internal static class Timed
                 events[w] += outcome.Events;
                 if (outcome.Conflict) conflicts[w]++;
             }
-            while (Stopwatch.GetTimestamp() < deadline);
+            while (Stopwatch.GetTimestamp() < deadline && Interlocked.Increment(ref started) < maxOperations);
         }, ct)).ToArray();
         await Task.WhenAll(tasks).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;

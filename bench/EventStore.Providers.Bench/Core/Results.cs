@@ -1,3 +1,5 @@
+using EventStore.Providers.Bench.Reporting;
+
 namespace EventStore.Providers.Bench.Core;
 
 /// <summary>Latency percentiles of one measurement, in milliseconds.</summary>
@@ -28,6 +30,15 @@ internal sealed record Measurement
     public double? HeapGrowthMb { get; init; }
     public Dictionary<string, string> Notes { get; init; } = [];
 
+    /// <summary>Fewer timed samples than this make a result too thin to compare; it is marked, not reported as plain ok.</summary>
+    public const int MinSamples = 10;
+
+    /// <summary>How many timed calls the result rests on.</summary>
+    public long Samples => Latency?.Count ?? Operations;
+
+    /// <summary>"ok", or "too few samples (n)" for a result that ran but rests on fewer than <see cref="MinSamples"/> calls.</summary>
+    public string Quality => Status != "ok" ? Status : Workload == "scale" || Samples >= MinSamples ? "ok" : $"too few samples ({Samples})";
+
     public static Measurement NotRun(string backend, string subject, string workload, string why, Exception? e = null) =>
         new() { Backend = backend, Subject = subject, Workload = workload, Status = "not run", Reason = why, Detail = e?.ToString() };
 
@@ -52,8 +63,19 @@ internal sealed record Measurement
 /// <summary>Append latency at one store size of the scale curve.</summary>
 internal sealed record ScalePoint(string Backend, string Subject, long StoreSize, double P50Ms, double P99Ms, double AppendsPerSecond);
 
+/// <summary>
+/// The cost of one operation (<see cref="CostCurves.Measures"/>) at one store size: how a backend's cost grows as the store
+/// grows. <see cref="Samples"/> is how many timed calls it rests on.
+/// </summary>
+internal sealed record CostPoint(string Backend, string Subject, string Measure, long StoreSize, double P50Ms, double P99Ms, long Samples);
+
 /// <summary>A ratio one of the provider issues asks for, computed from two measurements of the same run.</summary>
-internal sealed record RatioResult(string Backend, string Name, string Numerator, string Denominator, double? Value, string Target, bool? Met, string? Note);
+/// <remarks>
+/// <see cref="PeerIsLimit"/>: the denominator is a raw client doing the least work that returns what the provider returns,
+/// so the ratio should stay at or below 100%; one above says so in its note (<see cref="Ratios.PeerSlowerNote"/>).
+/// </remarks>
+internal sealed record RatioResult(string Backend, string Name, string Numerator, string Denominator, double? Value, string Target, bool? Met, string? Note,
+    bool PeerIsLimit = false);
 
 /// <summary>One subject's run as a whole: whether it ran and its memory high-water mark.</summary>
 internal sealed record SubjectRun(string Backend, string Subject, string Status, string? Reason, double? PeakWorkingSetMb, double Seconds)
@@ -71,5 +93,6 @@ internal sealed record BenchResults
     public List<SubjectRun> Subjects { get; init; } = [];
     public List<Measurement> Measurements { get; init; } = [];
     public List<ScalePoint> ScaleCurve { get; init; } = [];
+    public List<CostPoint> CostCurves { get; init; } = [];
     public List<RatioResult> Ratios { get; init; } = [];
 }

@@ -8,12 +8,38 @@ internal static class Charts
 {
     private static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
 
-    public static void Write(string dir, BenchResults r)
+    /// <summary>The README shows charts at about 900 px; each is drawn at a size that stays readable there.</summary>
+    public static IReadOnlyList<string> Write(string dir, BenchResults r)
     {
-        Throughput(r).SavePng(Path.Combine(dir, "throughput.png"), 1400, 700);
-        var latency = Latency(r, out var groups);
-        latency.SavePng(Path.Combine(dir, "latency.png"), Math.Max(1400, groups * 120), 750);
-        Scale(r).SavePng(Path.Combine(dir, "scale.png"), 1100, 650);
+        Throughput(r).SavePng(Path.Combine(dir, "throughput.png"), 1200, 650);
+        Latency(r).SavePng(Path.Combine(dir, "latency.png"), 1200, 650);
+        Scale(r).SavePng(Path.Combine(dir, "scale.png"), 1200, 600);
+        var charts = new List<string> { "throughput.png", "latency.png", "scale.png" };
+        foreach (var (measure, description) in CostCurves.Measures)
+        {
+            if (!r.CostCurves.Any(p => p.Measure == measure)) continue;
+            var file = $"cost-{measure}.png";
+            Cost(r, measure, description).SavePng(Path.Combine(dir, file), 1000, 500);
+            charts.Add(file);
+        }
+        return charts;
+    }
+
+    /// <summary>A legend entry per subject, saying "not run" for one that has no mark in the chart.</summary>
+    private static void SubjectLegend(Plot plot, BenchResults r, IReadOnlyList<string> subjects, Func<string, bool> plotted)
+    {
+        for (var si = 0; si < subjects.Count; si++)
+        {
+            var ran = plotted(subjects[si]);
+            var why = r.Subjects.FirstOrDefault(s => s.Subject == subjects[si] && s.Status != "ok")?.Status ?? "no result";
+            plot.Legend.ManualItems.Add(new LegendItem
+            {
+                LabelText = ran ? subjects[si] : $"{subjects[si]} ({why})",
+                FillColor = ran ? Palette.GetColor(si) : Colors.LightGray,
+            });
+        }
+        // Outside the data area, so no legend ever covers a bar or a point.
+        plot.ShowLegend(Edge.Right);
     }
 
     private static Plot NewPlot(BenchResults r, string title)
@@ -61,8 +87,9 @@ internal static class Charts
 
     private static Plot Throughput(BenchResults r)
     {
+        // Throughput workloads only: the subscription workload is a latency and has its own chart.
         var plot = NewPlot(r, "Throughput per provider and workload (events/s)");
-        var ok = r.Measurements.Where(m => m.Status == "ok" && m.Seconds > 0 && m.EventsPerSecond > 0).ToList();
+        var ok = r.Measurements.Where(m => m.Status == "ok" && m.Seconds > 0 && m.EventsPerSecond > 0 && m.Workload != "subscription").ToList();
         var subjects = r.Subjects.Select(s => s.Subject).Distinct().ToList();
         var workloads = ok.Select(m => m.Workload).Distinct().OrderBy(Format.Order).ToList();
         var bars = new List<Bar>();
@@ -82,10 +109,7 @@ internal static class Charts
                 });
             }
         plot.Add.Bars(bars);
-        for (var si = 0; si < subjects.Count; si++)
-            plot.Legend.ManualItems.Add(new LegendItem { LabelText = subjects[si], FillColor = Palette.GetColor(si) });
-        plot.Legend.Alignment = Alignment.UpperRight;
-        plot.ShowLegend();
+        SubjectLegend(plot, r, subjects, s => ok.Any(m => m.Subject == s));
         Ticks(plot, workloads.Select(Short).ToList());
         LogAxis(plot, "events/s");
         plot.Axes.Margins(bottom: 0);
@@ -117,35 +141,51 @@ internal static class Charts
         _ => workload,
     };
 
-    private static Plot Latency(BenchResults r, out int groupCount)
+    private static Plot Latency(BenchResults r)
     {
-        var plot = NewPlot(r, "Latency percentiles (ms): single append (1 writer), 8 writers, subscription append -> handler, under load");
+        // One group per workload, one bar per subject at its p50 with a dot at its p99, in milliseconds.
+        var plot = NewPlot(r, "Latency (ms): bar = p50, dot = p99");
         var picks = new[] { "append-1w", "append-8w", "subscription", "under-load" };
-        var groups = r.Measurements
-            .Where(m => m.Status == "ok" && m.Latency is not null && picks.Contains(m.Workload))
-            .OrderBy(m => Array.IndexOf(picks, m.Workload)).ThenBy(m => m.Subject, StringComparer.Ordinal).ToList();
-        var percentiles = new (string Name, Func<LatencySummary, double> Get)[] { ("p50", l => l.P50Ms), ("p90", l => l.P90Ms), ("p99", l => l.P99Ms) };
+        var ok = r.Measurements.Where(m => m.Status == "ok" && m.Latency is not null && picks.Contains(m.Workload)).ToList();
+        var subjects = r.Subjects.Select(s => s.Subject).Distinct().ToList();
+        var workloads = picks.Where(w => ok.Any(m => m.Workload == w)).ToList();
+        var width = 0.8 / Math.Max(1, subjects.Count);
         var bars = new List<Bar>();
-        for (var g = 0; g < groups.Count; g++)
-            for (var p = 0; p < percentiles.Length; p++)
+        for (var wi = 0; wi < workloads.Count; wi++)
+            for (var si = 0; si < subjects.Count; si++)
             {
-                var ms = percentiles[p].Get(groups[g].Latency!);
-                bars.Add(new Bar
-                {
-                    Position = g + (p - 1) * 0.27,
-                    Value = Math.Log10(Math.Max(0.001, ms)),
-                    ValueBase = -3,
-                    Size = 0.25,
-                    FillColor = Palette.GetColor(p),
-                });
+                var m = ok.FirstOrDefault(x => x.Workload == workloads[wi] && x.Subject == subjects[si]);
+                if (m is null) continue;
+                var x = wi + (si - (subjects.Count - 1) / 2.0) * width;
+                bars.Add(new Bar { Position = x, Value = Math.Log10(Math.Max(0.001, m.Latency!.P50Ms)), ValueBase = -3, Size = width * 0.95, FillColor = Palette.GetColor(si) });
+                var p99 = plot.Add.Marker(x, Math.Log10(Math.Max(0.001, m.Latency.P99Ms)));
+                p99.Color = Colors.Black;
+                p99.Size = 6;
             }
         plot.Add.Bars(bars);
-        for (var p = 0; p < percentiles.Length; p++)
-            plot.Legend.ManualItems.Add(new LegendItem { LabelText = percentiles[p].Name, FillColor = Palette.GetColor(p) });
-        plot.ShowLegend();
-        Ticks(plot, groups.Select(m => $"{m.Subject.Replace(' ', '\n')}\n{Short(m.Workload)}").ToList());
+        SubjectLegend(plot, r, subjects, s => ok.Any(m => m.Subject == s));
+        Ticks(plot, workloads.Select(w => w == "under-load" ? "append under load\n(16 writers)" : Short(w)).ToList());
         LogAxis(plot, "ms");
-        groupCount = groups.Count;
+        return plot;
+    }
+
+    /// <summary>One measure's cost curve: p50 by store size, a line per subject; a subject without points says why.</summary>
+    private static Plot Cost(BenchResults r, string measure, string description)
+    {
+        var plot = NewPlot(r, $"Cost as the store grows: {description}, p50 ms");
+        var subjects = r.Subjects.Where(s => r.Measurements.Any(m => m.Subject == s.Subject && m.Workload == "scale")).Select(s => s.Subject).Distinct().ToList();
+        for (var i = 0; i < subjects.Count; i++)
+        {
+            var pts = r.CostCurves.Where(p => p.Subject == subjects[i] && p.Measure == measure).OrderBy(p => p.StoreSize).ToList();
+            if (pts.Count == 0) continue;
+            var line = plot.Add.Scatter(pts.Select(p => (double)p.StoreSize).ToArray(), pts.Select(p => Math.Log10(Math.Max(0.001, p.P50Ms))).ToArray(), Palette.GetColor(i));
+            line.LegendText = subjects[i];
+        }
+        foreach (var missing in subjects.Where(s => !r.CostCurves.Any(p => p.Subject == s && p.Measure == measure)))
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"{missing} (no points: see results.md)", FillColor = Colors.LightGray });
+        LogAxis(plot, "ms");
+        plot.ShowLegend(Edge.Right);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = x => $"{x:N0}" };
         return plot;
     }
 
@@ -164,7 +204,7 @@ internal static class Charts
             p99.LinePattern = LinePattern.Dashed;
         }
         LogAxis(plot, "append latency, ms");
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Right);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = x => $"{x:N0}" };
         return plot;
     }

@@ -6,7 +6,7 @@ namespace EventStore.Providers.Bench.Reporting;
 /// <summary>results.md: the table the README embeds, its ratios, memory and the environment it was measured on.</summary>
 internal static class MarkdownReport
 {
-    public static string Render(BenchResults r)
+    public static string Render(BenchResults r, IReadOnlyList<string> charts)
     {
         var sb = new StringBuilder();
         var env = r.Environment;
@@ -17,6 +17,7 @@ internal static class MarkdownReport
         sb.AppendLine("Client and servers share the machine; compare subjects of one run (ratios), not numbers across machines.").AppendLine();
 
         sb.AppendLine("## Throughput (events/s, latency p50 / p99 in ms)").AppendLine();
+        sb.AppendLine($"The subscription row is latency only (append -> handler p50 / p99 ms). A result resting on fewer than {Measurement.MinSamples} timed calls says **too few samples**.").AppendLine();
         var subjects = r.Subjects.Select(s => s.Subject).Distinct().ToList();
         sb.AppendLine($"| Workload | {string.Join(" | ", subjects.Select(Format.Cell))} |");
         sb.AppendLine($"|---|{string.Concat(subjects.Select(_ => "---|"))}");
@@ -70,6 +71,23 @@ internal static class MarkdownReport
             sb.AppendLine();
         }
 
+        if (r.CostCurves.Count > 0)
+        {
+            sb.AppendLine("## Cost curves: p50 ms of each operation as the store grows").AppendLine();
+            sb.AppendLine("| Measure | Subject | p50 ms at each store size (events) | p99 ms at the largest | p50 growth, smallest to largest |");
+            sb.AppendLine("|---|---|---|---|---|");
+            foreach (var (measure, description) in CostCurves.Measures)
+                foreach (var g in r.CostCurves.Where(p => p.Measure == measure).GroupBy(p => p.Subject))
+                {
+                    var pts = g.OrderBy(p => p.StoreSize).ToList();
+                    var cells = string.Join(" · ", pts.Select(p => $"{Format.Ms(p.P50Ms)} at {Format.N(p.StoreSize)}" + (p.Samples < Measurement.MinSamples ? $" (**too few samples: {p.Samples}**)" : "")));
+                    var growth = pts.Count > 1 && pts[0].P50Ms > 0 ? Format.Growth(pts[^1].P50Ms / pts[0].P50Ms - 1) : "-";
+                    var stopped = r.Measurements.FirstOrDefault(m => m.Subject == g.Key && m.Workload == "scale")?.Notes.GetValueOrDefault("largest size");
+                    sb.AppendLine($"| {Format.Cell(description)} | {Format.Cell(g.Key)} | {cells} | {Format.Ms(pts[^1].P99Ms)} | {growth}{(stopped is not null && stopped.Contains('(') ? $" (stopped: {Format.Cell(stopped)})" : "")} |");
+                }
+            sb.AppendLine();
+        }
+
         sb.AppendLine("## Details").AppendLine();
         sb.AppendLine("| Backend | Subject | Workload | What was done | Ops | Events/s | p50 | p90 | p99 | max | Conflicts | Notes |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -77,6 +95,8 @@ internal static class MarkdownReport
         {
             var l = m.Latency;
             var notes = string.Join("; ", m.Notes.Select(kv => $"{kv.Key}: {kv.Value}")
+                .Concat(m.AllocatedMb is { } alloc ? [$"allocated {Format.Mb(alloc)} per full read"] : [])
+                .Concat(m.Status == "ok" && m.Quality != "ok" ? [m.Quality] : [])
                 .Concat(m.SecondaryLatency is { } s ? [$"subscription lag p50 {Format.Ms(s.P50Ms)} / p99 {Format.Ms(s.P99Ms)} ms"] : [])
                 .Concat(m.Status != "ok" ? [$"{m.Status}: {m.Reason}"] : []));
             sb.AppendLine($"| {m.Backend} | {Format.Cell(m.Subject)} | {m.Workload} | {Format.Cell(m.Method)} | {Format.N(m.Operations)} | " +
@@ -84,7 +104,7 @@ internal static class MarkdownReport
                 $"{(m.Workload == "append-race" ? Format.N(m.Conflicts) : "")} | {Format.Cell(notes)} |");
         }
         sb.AppendLine();
-        sb.AppendLine("Charts: throughput.png, latency.png, scale.png (beside this file).");
+        sb.AppendLine(charts.Count > 0 ? $"Charts: {string.Join(", ", charts)} (beside this file)." : "Charts: none (run with --no-charts).");
         return sb.ToString();
     }
 
@@ -100,10 +120,13 @@ internal static class MarkdownReport
             return $"{m.Status}: {(why.Length > 60 ? why[..60] + "…" : why)}";
         }
         if (m.Workload == "scale") return m.Notes.GetValueOrDefault("p50 growth") ?? "-";
-        var text = Format.Rate(m.EventsPerSecond);
-        if (m.Latency is { } lat) text += $" · {Format.Ms(lat.P50Ms)} / {Format.Ms(lat.P99Ms)}";
+        var text = m.Workload == "subscription" && m.Latency is { } sub
+            ? $"{Format.Ms(sub.P50Ms)} / {Format.Ms(sub.P99Ms)} ms"
+            : Format.Rate(m.EventsPerSecond);
+        if (m.Latency is { } lat && m.Workload != "subscription") text += $" · {Format.Ms(lat.P50Ms)} / {Format.Ms(lat.P99Ms)}";
         if (m.Workload == "append-race") text += $" · {Format.N(m.Conflicts)} conflicts";
         if (m.Workload == "under-load" && m.SecondaryLatency is { } s) text += $" · lag p99 {Format.Ms(s.P99Ms)}";
+        if (m.Quality != "ok") text += $" · **{m.Quality}**";
         return text;
     }
 }

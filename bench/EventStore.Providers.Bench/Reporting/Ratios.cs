@@ -5,6 +5,9 @@ namespace EventStore.Providers.Bench.Reporting;
 /// <summary>The ratios the provider issues ask for, each from two measurements of the same run on the same server.</summary>
 internal static class Ratios
 {
+    /// <summary>The note a limit ratio above 100% carries: the peer is not the limit it is meant to be in this run.</summary>
+    public const string PeerSlowerNote = "peer slower than the provider: not a limit in this run";
+
     public static IEnumerable<RatioResult> Compute(BenchResults r)
     {
         var ok = r.Measurements.Where(m => m.Status == "ok").ToList();
@@ -17,8 +20,11 @@ internal static class Ratios
             var b = Rate(den, denWorkload);
             double? value = a is > 0 && b is > 0 ? a / b : null;
             var missing = value is null ? $"not measured: {(a is null ? $"{num} {numWorkload}" : $"{den} {denWorkload}")} did not run" : null;
+            // Every peer but Marten is a raw client: the limit the provider's ratio is a fraction of (bench/README.md says why).
+            var limit = den != "Marten";
+            if (limit && value > 1) note = note is null ? PeerSlowerNote : $"{PeerSlowerNote}; {note}";
             return new RatioResult(backend, name, $"{num} {numWorkload}", $"{den} {denWorkload}", value, targetText,
-                value is null ? null : value >= target, missing ?? note);
+                value is null ? null : value >= target, missing ?? note, limit);
         }
 
         var ran = r.Subjects.Select(s => s.Backend).ToHashSet();
