@@ -86,7 +86,7 @@ public static class BenchApp
     /// <summary>Rewrites the README's generated benchmark section from <paramref name="resultsPath"/> (a results.md).</summary>
     private static async Task<int> UpdateReadmeAsync(string resultsPath, IAnsiConsole console, CancellationToken ct)
     {
-        var root = RepoRoot.Find() ?? Directory.GetCurrentDirectory();
+        var root = EventStore.Providers.TestServers.RepositoryRoot.TryFind() ?? Directory.GetCurrentDirectory();
         var readmePath = Path.Combine(root, "README.md");
         var results = Path.GetFullPath(resultsPath);
         var link = Path.GetRelativePath(root, results).Replace('\\', '/');
