@@ -13,7 +13,7 @@ public sealed class QuickRunTests
 {
     private static readonly string[] ProviderWorkloads =
         ["append-1w", "append-8w", "append-race", "batch-100", "read-stream", "read-all", "read-all-large",
-         "subscription", "aggregate", "aggregate-snapshot", "under-load", "scale"];
+         "subscription", "aggregate", "aggregate-snapshot", "under-load", "projection", "projection-live", "scale"];
 
     private static readonly string[] Charts = ["throughput.png", "latency.png", "scale.png"];
 

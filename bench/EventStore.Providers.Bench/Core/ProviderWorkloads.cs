@@ -41,6 +41,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             await Run("subscription", () => Subscription(store)).ConfigureAwait(false);
             await RunMany("aggregate", ["aggregate", "aggregate-snapshot"], () => Aggregates(store, main.Snapshots)).ConfigureAwait(false);
             await Run("under-load", () => UnderLoad(store)).ConfigureAwait(false);
+            await RunMany("projection", ["projection", "projection-live"], () => ProjectionAsync(store, main.Checkpoints)).ConfigureAwait(false);
         }
         finally
         {
@@ -410,6 +411,97 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
     }
 
     private const int UnderLoadWarmup = 3;
+
+    /// <summary>
+    /// A projection as applications run one: a <see cref="Projections.SubscriptionRunner"/> with the provider's checkpoint
+    /// store, filtered to one category. First it catches up on a backlog (events/s until the handler has seen all of it),
+    /// then 16 writers append to that category while it runs live (lag append -> handler).
+    /// </summary>
+    private async Task<IReadOnlyList<Measurement>> ProjectionAsync(IEventStore store, ICheckpointStore? checkpoints)
+    {
+        if (checkpoints is null)
+            return [Measurement.NotRun(backend, subject, "projection", "the provider registers no ICheckpointStore"),
+                    Measurement.NotRun(backend, subject, "projection-live", "the provider registers no ICheckpointStore")];
+        var report = progress($"{subject}: projection");
+        var category = $"BenchProj{_run}";
+        var backlog = await FillAsync(store, category, options.ProjectionBacklog, 1_000, options.SetupFillBudget * 3, v => report(v / 3)).ConfigureAwait(false);
+        var handler = new CountingProjection();
+        var runnerOptions = new Projections.SubscriptionOptions { Filter = new EventFilter { Categories = [category] } };
+        await using var runner = new Projections.SubscriptionRunner($"bench-{_run}", store, checkpoints, handler, runnerOptions);
+        var clock = Stopwatch.StartNew();
+        await runner.StartAsync(ct).ConfigureAwait(false);
+        await handler.WaitForAsync(backlog, runner, TimeSpan.FromSeconds(120), ct).ConfigureAwait(false);
+        var catchUp = new Measurement
+        {
+            Backend = backend, Subject = subject, Workload = "projection",
+            Method = $"SubscriptionRunner with checkpoints (every 100 events or 1 s), filtered to one category, catching up on {backlog:N0} events",
+            Operations = handler.Batches, Events = handler.Events, Seconds = clock.Elapsed.TotalSeconds,
+            Notes = { ["backlog"] = backlog.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), ["batches"] = handler.Batches.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) },
+        };
+        report(2.0 / 3);
+
+        var streams = Enumerable.Range(0, 100).Select(i => StreamName.For(category, $"live{i}")).ToArray();
+        var run = await Timed.RunAsync(16, options.Duration, async (w, i) =>
+        {
+            var e = Payload.Event();
+            if (i >= 3) handler.Sent(e.EventId); // the 3 untimed calls per writer are not live-lag samples
+            await store.AppendAsync(streams[(int)((w * 7919 + i * 31) % streams.Length)], ExpectedVersion.Any, [e], ct).ConfigureAwait(false);
+            return OpOutcome.Wrote(1);
+        }, v => report(2.0 / 3 + v / 3), ct).ConfigureAwait(false);
+        var expected = backlog + run.Events + 16 * 3; // Timed.RunAsync's 3 untimed calls per writer append too
+        await handler.WaitForAsync(expected, runner, TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+        await runner.StopAsync(ct).ConfigureAwait(false);
+        var live = From("projection-live", run, "16 writers append 1 event each (Any) over 100 streams of the projection's category while it runs live") with
+        {
+            SecondaryLatency = handler.Lag.Summary(),
+        };
+        live.Notes["handled"] = $"{handler.Events:N0} of {expected:N0}";
+        live.Notes["stored checkpoint"] = runner.StoredCheckpoint?.ToString() ?? "none";
+        if (handler.Total <= 0) throw new InvalidOperationException("the projection's folded total is empty");
+        return [catchUp, live];
+    }
+
+    /// <summary>The projection's handler: counts, folds amounts, and records append -> handler lag of live events.</summary>
+    private sealed class CountingProjection : Projections.ISubscriptionHandler
+    {
+        private readonly ConcurrentDictionary<Guid, long> _sent = new();
+        private readonly Lock _gate = new();
+        private long _events, _batches;
+        private decimal _total;
+
+        public LatencyRecorder Lag { get; } = new();
+        public long Events => Interlocked.Read(ref _events);
+        public long Batches => Interlocked.Read(ref _batches);
+        public decimal Total => _total;
+
+        public void Sent(Guid id) => _sent[id] = Stopwatch.GetTimestamp();
+
+        public Task HandleAsync(IReadOnlyList<RecordedEvent> events, Projections.SubscriptionContext context, CancellationToken cancellationToken)
+        {
+            foreach (var e in events)
+            {
+                _total += Payload.Amount(e.Data.Span);
+                if (_sent.TryRemove(e.EventId, out var t0))
+                    lock (_gate) Lag.Record(t0);
+            }
+            Interlocked.Add(ref _events, events.Count);
+            Interlocked.Increment(ref _batches);
+            return Task.CompletedTask;
+        }
+
+        public async Task WaitForAsync(long count, Projections.SubscriptionRunner runner, TimeSpan timeout, CancellationToken ct)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (Events < count)
+            {
+                if (runner.Status is Projections.SubscriptionStatus.Faulted or Projections.SubscriptionStatus.Stopped)
+                    throw new InvalidOperationException($"the projection stopped ({runner.Status}) after {Events:N0} of {count:N0} events", runner.Error);
+                if (deadline.Elapsed > timeout)
+                    throw new TimeoutException($"the projection handled {Events:N0} of {count:N0} events within {timeout.TotalSeconds:N0} s");
+                await Task.Delay(5, ct).ConfigureAwait(false);
+            }
+        }
+    }
 
     private async Task<IReadOnlyList<Measurement>> Scale()
     {

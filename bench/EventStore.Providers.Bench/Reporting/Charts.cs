@@ -138,6 +138,8 @@ internal static class Charts
         "aggregate" => "aggregate\nload",
         "aggregate-snapshot" => "aggregate\n+snapshot",
         "under-load" => "16 writers\n+subscription",
+        "projection" => "projection\ncatch-up",
+        "projection-live" => "projection\nlive",
         _ => workload,
     };
 

@@ -33,7 +33,7 @@ internal static class Format
 
     public static readonly string[] WorkloadOrder =
         ["append-1w", "append-8w", "append-race", "append-pipelined", "batch-100", "read-stream", "read-all", "read-all-large",
-         "subscription", "aggregate", "aggregate-snapshot", "under-load", "scale"];
+         "subscription", "aggregate", "aggregate-snapshot", "under-load", "projection", "projection-live", "scale"];
 
     public static string Describe(string workload) => workload switch
     {
@@ -49,6 +49,8 @@ internal static class Format
         "aggregate" => "aggregate load, no snapshot",
         "aggregate-snapshot" => "aggregate load, snapshot",
         "under-load" => "16 writers x 100 streams + live subscription",
+        "projection" => "projection (SubscriptionRunner + checkpoints) catching up on a backlog",
+        "projection-live" => "projection live under 16 writers",
         "scale" => "append latency as the store grows",
         _ => workload,
     };

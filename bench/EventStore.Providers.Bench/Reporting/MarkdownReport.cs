@@ -125,7 +125,7 @@ internal static class MarkdownReport
             : Format.Rate(m.EventsPerSecond);
         if (m.Latency is { } lat && m.Workload != "subscription") text += $" · {Format.Ms(lat.P50Ms)} / {Format.Ms(lat.P99Ms)}";
         if (m.Workload == "append-race") text += $" · {Format.N(m.Conflicts)} conflicts";
-        if (m.Workload == "under-load" && m.SecondaryLatency is { } s) text += $" · lag p99 {Format.Ms(s.P99Ms)}";
+        if (m.Workload is "under-load" or "projection-live" && m.SecondaryLatency is { } s) text += $" · lag p99 {Format.Ms(s.P99Ms)}";
         if (m.Quality != "ok") text += $" · **{m.Quality}**";
         return text;
     }

@@ -29,10 +29,11 @@ internal static class BenchServers
 }
 
 /// <summary>One provider's isolated store, opened through the same DI registration applications use.</summary>
-internal sealed class StoreHandle(IEventStore store, ISnapshotStore? snapshots, Func<ValueTask> dispose) : IAsyncDisposable
+internal sealed class StoreHandle(IEventStore store, ISnapshotStore? snapshots, ICheckpointStore? checkpoints, Func<ValueTask> dispose) : IAsyncDisposable
 {
     public IEventStore Store { get; } = store;
     public ISnapshotStore? Snapshots { get; } = snapshots;
+    public ICheckpointStore? Checkpoints { get; } = checkpoints;
     public ValueTask DisposeAsync() => dispose();
 
     /// <summary>
@@ -53,7 +54,7 @@ internal sealed class StoreHandle(IEventStore store, ISnapshotStore? snapshots, 
             foreach (var init in sp.GetServices<IEventStoreInitializer>()) await init.InitializeAsync(ct).ConfigureAwait(false);
             var store = sp.GetService<IEventStore>()
                 ?? throw new TargetUnavailableException($"provider '{provider}' registered no IEventStore");
-            return new StoreHandle(store, sp.GetService<ISnapshotStore>(), sp.DisposeAsync);
+            return new StoreHandle(store, sp.GetService<ISnapshotStore>(), sp.GetService<ICheckpointStore>(), sp.DisposeAsync);
         }
         catch (Exception opening)
         {
