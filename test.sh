@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Starts every local server the tests need (PostgreSQL, dynalite), runs the whole test suite, stops the servers.
-# Extra arguments pass through to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Postgres" --logger trx
-# The Kafka tests start librdkafka's mock cluster in-process; EventStoreDB runs only when
-# EVENTSTORE_ESDB_CONNECTION names a server (otherwise its conformance tests are skipped with the reason).
+# A server named by the environment (EVENTSTORE_POSTGRES_CONNECTION, EVENTSTORE_DYNAMODB_URL) is used instead of
+# starting one. Extra arguments pass through to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Postgres"
+# or ./test.sh --filter Promise=13 (one CONFORMANCE.md promise on every provider).
+# Kafka and EventStoreDB come from tests/TestServers in each test project: EVENTSTORE_KAFKA_BOOTSTRAP (a real broker,
+# transactions on), else a container where Docker is reachable, else librdkafka's mock cluster in process;
+# EVENTSTORE_ESDB_CONNECTION or a container, else its server tests are skipped with the reason. Each test project
+# prints one "test servers: ..." line per backend saying where it came from.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"

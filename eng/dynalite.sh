@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Starts or stops a local dynalite (an in-process DynamoDB emulator from npm) for tests and benchmarks.
-#   eng/dynalite.sh start [--path DIR]   installs dynalite@4.0.0 under .tmp/dynalite when missing, starts it on a free
-#                                        port and writes .tmp/servers/dynalite.env (EVENTSTORE_DYNAMODB_URL=...)
-#   eng/dynalite.sh stop                 stops the server started by `start`
+# Starts or stops a local dynalite (a DynamoDB emulator from npm) for tests and benchmarks. It is the one place that
+# starts a dynalite: test.sh, the test projects (through tests/TestServers), the reliability tests and the benchmark.
+#   eng/dynalite.sh start [--path DIR] [--name N]   installs dynalite@4.0.0 under .tmp/dynalite when missing, starts
+#                                        it on a free port and writes .tmp/servers/N.env (EVENTSTORE_DYNAMODB_URL=...);
+#                                        N defaults to "dynalite"; with --path its tables live in DIR, else in memory
+#   eng/dynalite.sh crash [--name N]     kills it with SIGKILL; port and --path are kept for `restart`
+#   eng/dynalite.sh restart [--name N]   starts a crashed server again on the same port over the same --path
+#   eng/dynalite.sh stop [--name N]      stops the server started by `start`
 set -euo pipefail
 
 VERSION=4.0.0
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PREFIX="$ROOT/.tmp/dynalite"
 SERVERS="$ROOT/.tmp/servers"
-ENV_FILE="$SERVERS/dynalite.env"
-PID_FILE="$SERVERS/dynalite.pid"
-LOG_FILE="$SERVERS/dynalite.log"
+NAME=dynalite
 CLI="$PREFIX/node_modules/dynalite/cli.js"
 
 ensure_node() {
@@ -51,8 +53,14 @@ start() {
     cat "$ENV_FILE"
     return 0
   fi
-  local port args
+  local port
   port="$(free_port)"
+  printf 'PORT=%s\nDATA_PATH=%q\n' "$port" "$data_path" >"$STATE_FILE"
+  launch "$port" "$data_path"
+}
+
+launch() { # port data-path
+  local port=$1 data_path=$2 args
   args=(--host 127.0.0.1 --port "$port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0)
   if [[ -n "$data_path" ]]; then
     mkdir -p "$data_path"
@@ -79,11 +87,11 @@ start() {
   exit 1
 }
 
-stop() {
+kill_server() { # signal
   if [[ -f "$PID_FILE" ]]; then
     local pid
     pid="$(cat "$PID_FILE")"
-    kill "$pid" 2>/dev/null || true
+    kill "-$1" "$pid" 2>/dev/null || true
     # A killed node process can linger briefly as a zombie; give it a moment before forcing.
     for _ in $(seq 1 40); do
       kill -0 "$pid" 2>/dev/null || break
@@ -92,11 +100,46 @@ stop() {
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$PID_FILE"
   fi
-  rm -f "$ENV_FILE"
 }
 
-case "${1:-}" in
-  start) shift; start "$@" ;;
+crash() {
+  [[ -f "$PID_FILE" ]] || { echo "$NAME is not running" >&2; exit 1; }
+  kill_server KILL
+}
+
+restart() {
+  [[ -f "$STATE_FILE" ]] || { echo "$NAME was never started" >&2; exit 1; }
+  local PORT DATA_PATH
+  # shellcheck disable=SC1090
+  source "$STATE_FILE"
+  if [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then cat "$ENV_FILE"; return 0; fi
+  launch "$PORT" "$DATA_PATH"
+}
+
+stop() {
+  kill_server TERM
+  rm -f "$ENV_FILE" "$STATE_FILE" "$LOG_FILE"
+}
+
+command="${1:-}"
+[[ $# -gt 0 ]] && shift
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --name) NAME="$2"; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+[[ "$NAME" =~ ^[A-Za-z0-9_-]+$ ]] || { echo "--name takes letters, digits, '-' and '_' only" >&2; exit 2; }
+ENV_FILE="$SERVERS/$NAME.env"
+PID_FILE="$SERVERS/$NAME.pid"
+LOG_FILE="$SERVERS/$NAME.log"
+STATE_FILE="$SERVERS/$NAME.state"
+
+case "$command" in
+  start) start "${args[@]}" ;;
+  crash) crash ;;
+  restart) restart ;;
   stop) stop ;;
-  *) echo "usage: $0 start [--path DIR] | stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--path DIR] [--name N] | crash [--name N] | restart [--name N] | stop [--name N]" >&2; exit 2 ;;
 esac

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Starts or stops a throw-away local PostgreSQL 15 for the tests and benchmarks of this repository.
+# Starts or stops a throw-away local PostgreSQL 15 for the tests and benchmarks of this repository. It is the one
+# place that starts a local PostgreSQL: test.sh, the test projects (through tests/TestServers), the reliability tests
+# and the benchmark all call it.
 #
-#   eng/postgres.sh start [--durable]   start (or reuse) the server; prints and writes .tmp/servers/postgres.env
-#   eng/postgres.sh stop                stop it (fast shutdown) and remove its data directory
+#   eng/postgres.sh start [--durable|--crash-safe] [--name N]   start (or reuse) the server; prints and writes
+#                                                               .tmp/servers/N.env (N defaults to "postgres")
+#   eng/postgres.sh crash [--name N]     kill it the hard way (pg_ctl -m immediate: no shutdown checkpoint); its data
+#                                        and port are kept for `restart`
+#   eng/postgres.sh restart [--name N]   start a crashed server again over the same data on the same port
+#   eng/postgres.sh stop [--name N]      stop it (fast shutdown) and remove its data directory
 #
-# Without --durable the server runs with fsync/synchronous_commit/full_page_writes off: tests only, never benchmarks.
+# Modes: by default fsync/synchronous_commit/full_page_writes are off (tests only, never benchmarks); --durable keeps
+# PostgreSQL's durable defaults (benchmarks); --crash-safe keeps synchronous_commit on with fsync off, so a killed
+# server (not a killed machine) loses no acknowledged commit (the reliability tests' server-crash runs).
+# Each name is its own server: its own data directory and port.
 # initdb and postgres refuse to run as root, so both run as the `postgres` system user.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 servers_dir="$repo_root/.tmp/servers"
-env_file="$servers_dir/postgres.env"
-state_file="$servers_dir/postgres.state"
+name=postgres
 pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 pg_user=postgres
 
@@ -31,10 +39,12 @@ ensure_binaries() {
 }
 
 # A data directory outside the repository: the postgres user must own it with mode 700, and the path must be
-# traversable by that user wherever the repository is checked out. Keyed by the repo path so worktrees do not share.
+# traversable by that user wherever the repository is checked out. Keyed by the repo path (so worktrees do not share)
+# and the server's name.
 data_root() {
   local key
-  key="$(printf '%s' "$repo_root" | md5sum | cut -c1-12)"
+  if [[ "$name" == postgres ]]; then key="$repo_root"; else key="$repo_root:$name"; fi
+  key="$(printf '%s' "$key" | md5sum | cut -c1-12)"
   echo "/tmp/eventstore-postgres-$key"
 }
 
@@ -64,11 +74,26 @@ write_env() {
   cat "$env_file"
 }
 
+server_options() { # port mode root
+  local opts="-c listen_addresses=127.0.0.1 -p $1 -c unix_socket_directories=$3/socket -c max_connections=300"
+  case "$2" in
+    fast) opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+    crash-safe) opts="$opts -c fsync=off -c full_page_writes=off" ;;
+  esac
+  echo "$opts"
+}
+
+start_server() { # root port mode
+  as_pg "$pg_bin/pg_ctl" -D "$1/data" -l "$1/server.log" -o "$(server_options "$2" "$3" "$1")" -w -t 60 start >/dev/null \
+    || { cat "$1/server.log" >&2; exit 1; }
+}
+
 start() {
-  local durable=0
+  local mode=fast
   for arg in "$@"; do
     case "$arg" in
-      --durable) durable=1 ;;
+      --durable) mode=durable ;;
+      --crash-safe) mode=crash-safe ;;
       *) log "unknown option $arg"; exit 2 ;;
     esac
   done
@@ -77,8 +102,8 @@ start() {
   if is_running "$root" && [[ -f "$state_file" ]]; then
     # shellcheck disable=SC1090
     source "$state_file"
-    if [[ "${PG_DURABLE:-0}" != "$durable" ]]; then
-      log "a server is running with durable=${PG_DURABLE:-0}; stop it first to start one with durable=$durable"
+    if [[ "${PG_MODE:-fast}" != "$mode" ]]; then
+      log "$name is running in mode ${PG_MODE:-fast}; stop it first to start one in mode $mode"
       exit 1
     fi
     write_env "$PG_PORT"
@@ -91,32 +116,58 @@ start() {
   as_pg "$pg_bin/initdb" -D "$root/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >"$root/initdb.log" 2>&1 \
     || { cat "$root/initdb.log" >&2; exit 1; }
   local port; port="$(free_port)"
-  local opts="-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$root/socket -c max_connections=300"
-  if [[ "$durable" == 0 ]]; then
-    opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  fi
-  as_pg "$pg_bin/pg_ctl" -D "$root/data" -l "$root/server.log" -o "$opts" -w -t 60 start >/dev/null \
-    || { cat "$root/server.log" >&2; exit 1; }
+  start_server "$root" "$port" "$mode"
   mkdir -p "$servers_dir"
-  printf 'PG_PORT=%s\nPG_DURABLE=%s\nPG_ROOT=%s\n' "$port" "$durable" "$root" > "$state_file"
-  log "PostgreSQL 15 listening on 127.0.0.1:$port (durable=$durable, data in $root)"
+  printf 'PG_PORT=%s\nPG_MODE=%s\nPG_ROOT=%s\n' "$port" "$mode" "$root" > "$state_file"
+  log "PostgreSQL 15 $name listening on 127.0.0.1:$port (mode $mode, data in $root)"
   write_env "$port"
+}
+
+crash() {
+  local root; root="$(data_root)"
+  is_running "$root" || { log "$name is not running"; exit 1; }
+  as_pg "$pg_bin/pg_ctl" -D "$root/data" -m immediate -w stop >/dev/null
+  log "$name crashed (immediate stop); 'restart' starts it again over the same data"
+}
+
+restart() {
+  local root; root="$(data_root)"
+  [[ -f "$state_file" && -d "$root/data" ]] || { log "$name was never started"; exit 1; }
+  # shellcheck disable=SC1090
+  source "$state_file"
+  if ! is_running "$root"; then start_server "$root" "$PG_PORT" "${PG_MODE:-fast}"; fi
+  write_env "$PG_PORT"
 }
 
 stop() {
   local root; root="$(data_root)"
   if [[ -d "$root/data" ]] && is_running "$root"; then
     as_pg "$pg_bin/pg_ctl" -D "$root/data" -m fast -w stop >/dev/null
-    log "stopped"
+    log "$name stopped"
   else
-    log "not running"
+    log "$name not running"
   fi
   rm -rf "$root"
   rm -f "$env_file" "$state_file"
 }
 
-case "${1:-}" in
-  start) shift; start "$@" ;;
+command="${1:-}"
+[[ $# -gt 0 ]] && shift
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --name) name="$2"; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+[[ "$name" =~ ^[A-Za-z0-9_-]+$ ]] || { log "--name takes letters, digits, '-' and '_' only"; exit 2; }
+env_file="$servers_dir/$name.env"
+state_file="$servers_dir/$name.state"
+
+case "$command" in
+  start) start "${args[@]}" ;;
+  crash) crash ;;
+  restart) restart ;;
   stop) stop ;;
-  *) echo "usage: $0 start [--durable] | stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--durable|--crash-safe] [--name N] | crash [--name N] | restart [--name N] | stop [--name N]" >&2; exit 2 ;;
 esac

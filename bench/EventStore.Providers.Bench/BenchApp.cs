@@ -37,7 +37,7 @@ public static class BenchApp
             return 2;
         }
 
-        var repoRoot = RepoRoot.Find();
+        var repoRoot = EventStore.Providers.TestServers.RepositoryRoot.TryFind();
         var timestamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var outDir = Path.Combine(options.OutputRoot ?? Path.Combine(repoRoot ?? Directory.GetCurrentDirectory(), "artifacts", "bench"), timestamp);
         Directory.CreateDirectory(outDir);
@@ -86,7 +86,7 @@ public static class BenchApp
     /// <summary>Rewrites the README's generated benchmark section from <paramref name="resultsPath"/> (a results.md).</summary>
     private static async Task<int> UpdateReadmeAsync(string resultsPath, IAnsiConsole console, CancellationToken ct)
     {
-        var root = RepoRoot.Find() ?? Directory.GetCurrentDirectory();
+        var root = EventStore.Providers.TestServers.RepositoryRoot.TryFind() ?? Directory.GetCurrentDirectory();
         var readmePath = Path.Combine(root, "README.md");
         var results = Path.GetFullPath(resultsPath);
         var link = Path.GetRelativePath(root, results).Replace('\\', '/');
@@ -155,8 +155,8 @@ public static class BenchApp
     private static List<IBenchTarget> Targets(string? repoRoot) =>
     [
         new InMemoryTarget(),
-        new PostgresTarget(repoRoot),
-        new DynamoDbTarget(repoRoot),
+        new PostgresTarget(),
+        new DynamoDbTarget(),
         new KafkaTarget(),
         new EventStoreDbTarget(repoRoot),
     ];
@@ -174,18 +174,4 @@ public static class BenchApp
         ["aggregate"] = $"{o.AggregateCount} aggregates x {o.AggregateEvents} events",
         ["event body"] = $"{Payload.Json.Length} B JSON",
     };
-}
-
-/// <summary>Finds the repository root (where the eng/ scripts live) from the current or the app's directory.</summary>
-internal static class RepoRoot
-{
-    public static string? Find()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "EventStore.Providers.sln"))) return dir.FullName;
-        }
-        return null;
-    }
 }

@@ -6,6 +6,7 @@ namespace EventStore.Providers.Conformance;
 public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     [Fact]
+    [Promise(1)]
     public async Task Appending_with_NoStream_to_a_missing_stream_creates_it_with_versions_from_zero()
     {
         var stream = NewStream();
@@ -22,6 +23,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(1)]
     public async Task The_append_result_position_is_the_position_of_the_last_event_written()
     {
         var stream = NewStream();
@@ -36,6 +38,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(1)]
     public async Task The_next_expected_version_of_a_result_lets_the_writer_append_again()
     {
         var stream = NewStream();
@@ -47,6 +50,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(4)]
     public async Task Appending_with_Any_creates_a_missing_stream()
     {
         var stream = NewStream();
@@ -58,6 +62,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(4)]
     public async Task Appending_with_Any_extends_an_existing_stream()
     {
         var stream = NewStream();
@@ -70,6 +75,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(4)]
     public async Task Appending_with_StreamExists_to_an_existing_stream_succeeds()
     {
         var stream = NewStream();
@@ -81,6 +87,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(1)]
     public async Task Consecutive_appends_to_one_stream_read_back_in_append_order()
     {
         var stream = NewStream();
@@ -100,6 +107,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(8)]
     public async Task Appends_to_different_streams_with_NoStream_never_conflict()
     {
         var streams = Enumerable.Range(0, 16).Select(_ => NewStream()).ToList();
@@ -111,6 +119,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(7)]
     public async Task An_empty_batch_does_not_create_the_stream()
     {
         var stream = NewStream();
@@ -124,6 +133,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(7)]
     public async Task An_empty_batch_to_an_existing_stream_returns_its_last_version_and_writes_nothing()
     {
         var stream = NewStream();
@@ -138,6 +148,7 @@ public abstract class AppendTests(IEventStoreFixture fixture) : ConformanceTestB
     }
 
     [Fact]
+    [Promise(7)]
     public async Task An_empty_batch_with_an_expected_version_that_does_not_hold_fails()
     {
         var stream = NewStream();

@@ -3,6 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 5: a multi-event append is visible whole or not at all.</summary>
+[Promise(5)]
 public abstract class AtomicityTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private const int BatchSize = 10;

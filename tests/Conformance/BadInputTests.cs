@@ -4,6 +4,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 22: bad input gets a clear typed exception before anything is written.</summary>
+[Promise(22)]
 public abstract class BadInputTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private async Task AssertNothingWrittenAsync()

@@ -3,6 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 23: cancellation is honoured on every call; a cancelled append happened whole or not at all.</summary>
+[Promise(23)]
 public abstract class CancellationTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private static CancellationToken Cancelled => new(canceled: true);

@@ -3,6 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 19: the provider's checkpoint store, and transactional checkpoints where declared.</summary>
+[Promise(19)]
 public abstract class CheckpointTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private static string NewId() => "projection-" + Guid.NewGuid().ToString("N");

@@ -3,6 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 8: writers racing on one stream.</summary>
+[Promise(8)]
 public abstract class ConcurrencyTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private const int Writers = 8;

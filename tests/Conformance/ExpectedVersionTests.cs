@@ -6,6 +6,7 @@ namespace EventStore.Providers.Conformance;
 public abstract class ExpectedVersionTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     [Fact]
+    [Promise(2)]
     public async Task Appending_with_NoStream_to_an_existing_stream_fails_naming_stream_expected_and_actual()
     {
         var stream = NewStream();
@@ -20,6 +21,7 @@ public abstract class ExpectedVersionTests(IEventStoreFixture fixture) : Conform
     }
 
     [Fact]
+    [Promise(3)]
     public async Task Appending_with_the_exact_current_version_succeeds()
     {
         var stream = NewStream();
@@ -30,33 +32,25 @@ public abstract class ExpectedVersionTests(IEventStoreFixture fixture) : Conform
         Assert.Equal(3, result.LastVersion);
     }
 
-    [Fact]
-    public async Task Appending_with_a_lower_exact_version_fails_and_writes_nothing()
+    [Theory]
+    [Promise(3)]
+    [InlineData(1L)]
+    [InlineData(7L)]
+    public async Task Appending_with_a_lower_or_higher_exact_version_fails_and_writes_nothing(long wrongVersion)
     {
         var stream = NewStream();
         await SeedAsync(stream, 3);
 
-        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(1), TestEvents.Create()));
+        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(wrongVersion), TestEvents.Create()));
 
-        Assert.Equal(ExpectedVersion.Exact(1), error.Expected);
+        Assert.Equal(ExpectedVersion.Exact(wrongVersion), error.Expected);
         Assert.Equal(2, error.ActualVersion);
         Assert.Equal(3, (await ReadStreamAsync(stream)).Count);
         Assert.Equal(3, (await ReadAllAsync()).Count);
     }
 
     [Fact]
-    public async Task Appending_with_a_higher_exact_version_fails_and_writes_nothing()
-    {
-        var stream = NewStream();
-        await SeedAsync(stream, 3);
-
-        var error = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendAsync(stream, ExpectedVersion.Exact(7), TestEvents.Create()));
-
-        Assert.Equal(2, error.ActualVersion);
-        Assert.Equal(3, (await ReadStreamAsync(stream)).Count);
-    }
-
-    [Fact]
+    [Promise(3)]
     public async Task Appending_with_an_exact_version_to_a_missing_stream_fails_reporting_no_stream()
     {
         var stream = NewStream();
@@ -68,6 +62,7 @@ public abstract class ExpectedVersionTests(IEventStoreFixture fixture) : Conform
     }
 
     [Fact]
+    [Promise(4)]
     public async Task Appending_with_StreamExists_to_a_missing_stream_fails_and_does_not_create_it()
     {
         var stream = NewStream();
@@ -80,6 +75,7 @@ public abstract class ExpectedVersionTests(IEventStoreFixture fixture) : Conform
     }
 
     [Fact]
+    [Promise(3)]
     public async Task A_failed_expected_version_check_leaves_the_stream_appendable_at_its_real_version()
     {
         var stream = NewStream();
@@ -93,6 +89,7 @@ public abstract class ExpectedVersionTests(IEventStoreFixture fixture) : Conform
     }
 
     [Fact]
+    [Promise(3)]
     public async Task The_expected_version_of_one_stream_is_independent_of_other_streams()
     {
         var a = NewStream();

@@ -3,6 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 14: category reads and event-type filters return exactly the matching events, in order.</summary>
+[Promise(14)]
 public abstract class FilterTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private static readonly string Run = Guid.NewGuid().ToString("N")[..8];

@@ -6,6 +6,7 @@ namespace EventStore.Providers.Conformance;
 /// docs/conformance.md item 13: while many writers append concurrently, a reader paging <c>$all</c> from its checkpoint (or
 /// a subscription) never skips an event that commits later with a lower position, and never repeats one.
 /// </summary>
+[Promise(13)]
 public abstract class GapSafetyTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private const int Writers = 8;

@@ -3,6 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 6: re-sending a batch is safe; a partly overlapping one is not.</summary>
+[Promise(6)]
 public abstract class IdempotenceTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     [Fact]

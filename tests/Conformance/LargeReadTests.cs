@@ -13,6 +13,7 @@ namespace EventStore.Providers.Conformance;
 /// <c>[CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)] public sealed class MemoryMeasurement;</c>
 /// and <c>[Collection(nameof(MemoryMeasurement))]</c> on the subclass.
 /// </remarks>
+[Promise(15)]
 public abstract class LargeReadTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private const int Samples = 4;

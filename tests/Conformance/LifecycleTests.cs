@@ -3,6 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 21: soft delete and tombstones where declared; events are never updated in place.</summary>
+[Promise(21)]
 public abstract class LifecycleTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     [Fact]

@@ -6,6 +6,7 @@ namespace EventStore.Providers.Conformance;
 /// docs/conformance.md item 24: names with quotes, SQL or regex metacharacters and non-ASCII text round-trip exactly and can
 /// never change a query.
 /// </summary>
+[Promise(24)]
 public abstract class MetacharacterTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     /// <summary>Categories (a category cannot hold '-'; the ids add SQL comments) that are hostile to SQL, LIKE, regex, JSON, paths and encodings.</summary>

@@ -3,6 +3,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 12: reading the global log forwards and backwards, paging by any size.</summary>
+[Promise(12)]
 public abstract class ReadAllTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private async Task<List<EventData>> SeedInterleavedAsync(int streams = 3, int rounds = 4)

@@ -6,84 +6,36 @@ namespace EventStore.Providers.Conformance;
 /// <summary>docs/conformance.md items 9, 10 and 11: reading one stream, missing streams, exact round trips.</summary>
 public abstract class ReadStreamTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
-    [Fact]
-    public async Task Reading_forwards_from_version_k_with_max_count_c_returns_versions_k_to_k_plus_c_minus_one()
+    /// <summary>Stream windows: events seeded, direction, start version, max count, the versions the read returns.</summary>
+    public static TheoryData<int, ReadDirection, long?, long, long[]> Windows => new()
+    {
+        { 10, ReadDirection.Forwards, 3, 4, [3, 4, 5, 6] },              // forwards from version k with max count c: k .. k+c-1
+        { 3, ReadDirection.Forwards, null, long.MaxValue, [0, 1, 2] },    // forwards without a start begins at version 0
+        { 5, ReadDirection.Backwards, null, long.MaxValue, [4, 3, 2, 1, 0] }, // backwards from the end: newest first
+        { 10, ReadDirection.Backwards, 6, 3, [6, 5, 4] },                 // backwards from version k: k downwards
+        { 4, ReadDirection.Backwards, null, 1, [3] },                     // backwards with max count 1: the last event only
+        { 3, ReadDirection.Forwards, 3, long.MaxValue, [] },              // forwards past the end is empty
+        { 3, ReadDirection.Forwards, 100, long.MaxValue, [] },
+        { 3, ReadDirection.Forwards, null, 0, [] },                       // max count 0 returns nothing, either way
+        { 3, ReadDirection.Backwards, null, 0, [] },
+    };
+
+    [Theory]
+    [Promise(9)]
+    [MemberData(nameof(Windows), MemberType = typeof(ReadStreamTests))]
+    public async Task Reading_a_window_of_a_stream_returns_exactly_its_versions_and_their_events(int seeded, ReadDirection direction, long? fromVersion, long maxCount, long[] expected)
     {
         var stream = NewStream();
-        var events = await SeedAsync(stream, 10);
+        var events = await SeedAsync(stream, seeded);
 
-        var read = await ReadStreamAsync(stream, ReadDirection.Forwards, fromVersion: 3, maxCount: 4);
+        var read = await ReadStreamAsync(stream, direction, fromVersion, maxCount);
 
-        Assert.Equal([3L, 4L, 5L, 6L], read.Select(e => e.Version));
-        Assert.Equal(events[3..7].Select(e => e.EventId), read.Select(e => e.EventId));
+        Assert.Equal(expected, read.Select(e => e.Version));
+        Assert.Equal(expected.Select(v => events[v].EventId), read.Select(e => e.EventId));
     }
 
     [Fact]
-    public async Task Reading_forwards_without_a_start_begins_at_version_zero()
-    {
-        var stream = NewStream();
-        await SeedAsync(stream, 3);
-
-        var read = await ReadStreamAsync(stream);
-
-        Assert.Equal([0L, 1L, 2L], read.Select(e => e.Version));
-    }
-
-    [Fact]
-    public async Task Reading_backwards_from_the_end_returns_the_newest_event_first()
-    {
-        var stream = NewStream();
-        var events = await SeedAsync(stream, 5);
-
-        var read = await ReadStreamAsync(stream, ReadDirection.Backwards);
-
-        Assert.Equal([4L, 3L, 2L, 1L, 0L], read.Select(e => e.Version));
-        Assert.Equal(events.Reverse().Select(e => e.EventId), read.Select(e => e.EventId));
-    }
-
-    [Fact]
-    public async Task Reading_backwards_from_version_k_with_max_count_returns_k_downwards()
-    {
-        var stream = NewStream();
-        await SeedAsync(stream, 10);
-
-        var read = await ReadStreamAsync(stream, ReadDirection.Backwards, fromVersion: 6, maxCount: 3);
-
-        Assert.Equal([6L, 5L, 4L], read.Select(e => e.Version));
-    }
-
-    [Fact]
-    public async Task Reading_backwards_with_max_count_one_returns_only_the_last_event()
-    {
-        var stream = NewStream();
-        await SeedAsync(stream, 4);
-
-        var read = await ReadStreamAsync(stream, ReadDirection.Backwards, maxCount: 1);
-
-        Assert.Equal(3, Assert.Single(read).Version);
-    }
-
-    [Fact]
-    public async Task Reading_forwards_past_the_end_is_empty()
-    {
-        var stream = NewStream();
-        await SeedAsync(stream, 3);
-
-        Assert.Empty(await ReadStreamAsync(stream, ReadDirection.Forwards, fromVersion: 3));
-        Assert.Empty(await ReadStreamAsync(stream, ReadDirection.Forwards, fromVersion: 100));
-    }
-
-    [Fact]
-    public async Task Reading_with_max_count_zero_returns_nothing()
-    {
-        var stream = NewStream();
-        await SeedAsync(stream, 3);
-
-        Assert.Empty(await ReadStreamAsync(stream, maxCount: 0));
-        Assert.Empty(await ReadStreamAsync(stream, ReadDirection.Backwards, maxCount: 0));
-    }
-
-    [Fact]
+    [Promise(10)]
     public async Task A_missing_stream_reads_as_empty_in_both_directions()
     {
         var stream = NewStream();
@@ -93,6 +45,7 @@ public abstract class ReadStreamTests(IEventStoreFixture fixture) : ConformanceT
     }
 
     [Fact]
+    [Promise(10)]
     public async Task A_missing_stream_is_reported_as_not_found()
     {
         var stream = NewStream();
@@ -106,6 +59,7 @@ public abstract class ReadStreamTests(IEventStoreFixture fixture) : ConformanceT
     }
 
     [Fact]
+    [Promise(10)]
     public async Task An_existing_stream_is_reported_with_its_last_version()
     {
         var stream = NewStream();
@@ -119,6 +73,7 @@ public abstract class ReadStreamTests(IEventStoreFixture fixture) : ConformanceT
     }
 
     [Fact]
+    [Promise(11)]
     public async Task Every_field_of_an_event_round_trips_byte_for_byte()
     {
         var stream = NewStream();
@@ -146,6 +101,7 @@ public abstract class ReadStreamTests(IEventStoreFixture fixture) : ConformanceT
     }
 
     [Fact]
+    [Promise(11)]
     public async Task Empty_data_and_metadata_round_trip_as_empty()
     {
         var stream = NewStream();
@@ -160,6 +116,7 @@ public abstract class ReadStreamTests(IEventStoreFixture fixture) : ConformanceT
     }
 
     [Fact]
+    [Promise(9)]
     public async Task Reading_a_stream_returns_only_its_own_events_even_when_names_share_a_prefix()
     {
         var id = Guid.NewGuid().ToString("N");
@@ -173,6 +130,7 @@ public abstract class ReadStreamTests(IEventStoreFixture fixture) : ConformanceT
     }
 
     [Fact]
+    [Promise(9)]
     public async Task Stream_names_are_case_sensitive()
     {
         var id = Guid.NewGuid().ToString("N");
@@ -185,6 +143,7 @@ public abstract class ReadStreamTests(IEventStoreFixture fixture) : ConformanceT
     }
 
     [Fact]
+    [Promise(9)]
     public async Task A_stream_read_through_another_store_instance_sees_the_same_events()
     {
         var stream = NewStream();

@@ -4,6 +4,7 @@ using Xunit;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>docs/conformance.md item 20: the provider's snapshot store keeps the newest snapshot per stream and never changes events.</summary>
+[Promise(20)]
 public abstract class SnapshotTests(IEventStoreFixture fixture) : ConformanceTestBase(fixture)
 {
     private static Snapshot SnapshotOf(StreamName stream, long version, string state) =>

@@ -8,6 +8,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     private static int CountOf(IReadOnlyList<SubscriptionMessage> messages, SubscriptionMessageKind kind) => messages.Count(m => m.Kind == kind);
 
     [Fact]
+    [Promise(16)]
     public async Task A_subscription_to_all_delivers_history_then_caught_up_then_live_events_in_order_each_once()
     {
         var stream = NewStream();
@@ -29,6 +30,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(16)]
     public async Task A_subscription_to_all_from_a_checkpoint_delivers_only_later_events()
     {
         var stream = NewStream();
@@ -42,6 +44,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(16)]
     public async Task A_subscription_to_an_empty_store_is_caught_up_at_once_and_then_delivers_live_events()
     {
         await using var probe = Subscribe(ct => Store.SubscribeToAllAsync(cancellationToken: ct));
@@ -55,6 +58,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(16)]
     public async Task Caught_up_is_yielded_exactly_once_however_many_live_events_follow()
     {
         var stream = NewStream();
@@ -69,6 +73,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(17)]
     public async Task Resuming_from_the_caught_up_position_delivers_only_events_appended_after_it()
     {
         var stream = NewStream();
@@ -89,6 +94,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(17)]
     public async Task Restarting_from_a_stored_checkpoint_on_another_instance_loses_nothing_and_repeats_nothing()
     {
         var stream = NewStream();
@@ -112,6 +118,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(14, 16)]
     public async Task A_filtered_subscription_delivers_only_matching_events_from_history_and_live()
     {
         await AppendAsync(NewStream("Other"), ExpectedVersion.NoStream, TestEvents.Batch(3));
@@ -129,6 +136,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(18)]
     public async Task A_filtered_subscription_checkpoints_past_filtered_out_events_before_catching_up()
     {
         await AppendAsync(NewStream("Wanted"), ExpectedVersion.NoStream, TestEvents.Create());
@@ -146,6 +154,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(18)]
     public async Task A_filtered_subscription_emits_a_checkpoint_at_least_every_checkpoint_interval_filtered_out_events()
     {
         await AppendAsync(NewStream("Other"), ExpectedVersion.NoStream, TestEvents.Batch(35));
@@ -161,6 +170,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(17, 18)]
     public async Task A_consumer_failing_on_an_event_gets_it_again_when_restarted_from_its_last_checkpoint()
     {
         var stream = NewStream();
@@ -185,6 +195,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(16)]
     public async Task Events_appended_through_another_instance_reach_a_live_subscription()
     {
         var other = await Sut.OpenAnotherInstanceAsync(Ct);
@@ -198,6 +209,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(16)]
     public async Task A_stream_subscription_delivers_its_history_then_live_events_and_ignores_other_streams()
     {
         var stream = NewStream();
@@ -217,6 +229,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(16)]
     public async Task A_stream_subscription_after_a_version_starts_after_it()
     {
         var stream = NewStream();
@@ -229,6 +242,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(16)]
     public async Task A_stream_subscription_to_a_missing_stream_delivers_it_once_it_is_created()
     {
         var stream = NewStream();
@@ -242,6 +256,7 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     }
 
     [Fact]
+    [Promise(16)]
     public async Task Two_subscriptions_receive_the_same_live_events_independently()
     {
         await using var a = Subscribe(ct => Store.SubscribeToAllAsync(cancellationToken: ct));

@@ -2,7 +2,7 @@ using Xunit;
 
 namespace EventStore.Providers.DynamoDB.Tests;
 
-public sealed class DynamoDBAppendBehaviourTests(DynaliteServer server) : IAsyncLifetime
+public sealed class DynamoDBAppendBehaviourTests(DynamoDBServer server) : IAsyncLifetime
 {
     private readonly DynamoDBFixture _fixture = new(server);
     private Conformance.StoreUnderTest _sut = null!;

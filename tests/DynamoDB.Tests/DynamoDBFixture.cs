@@ -3,10 +3,10 @@ using EventStore.Providers.Conformance;
 
 namespace EventStore.Providers.DynamoDB.Tests;
 
-/// <summary>Makes a fresh store per test: its own table on the shared dynalite, dropped when the test ends.</summary>
-public sealed class DynamoDBFixture(DynaliteServer server) : IEventStoreFixture
+/// <summary>Makes a fresh store per test: its own table on the shared DynamoDB endpoint, dropped when the test ends.</summary>
+public sealed class DynamoDBFixture(DynamoDBServer server) : IEventStoreFixture
 {
-    public DynaliteServer Server { get; } = server;
+    public DynamoDBServer Server { get; } = server;
 
     // dynalite on a shared 2-core machine: the contract's minimum keeps the lazy-read test to about half a minute.
     public int LargeReadEventCount => 100_000;

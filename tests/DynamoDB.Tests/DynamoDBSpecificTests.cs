@@ -5,7 +5,7 @@ using Xunit;
 namespace EventStore.Providers.DynamoDB.Tests;
 
 /// <summary>What is particular to DynamoDB: item and page limits, unknown outcomes, reserved positions.</summary>
-public sealed class DynamoDBSpecificTests(DynaliteServer server)
+public sealed class DynamoDBSpecificTests(DynamoDBServer server)
 {
     private readonly DynamoDBFixture _fixture = new(server);
 

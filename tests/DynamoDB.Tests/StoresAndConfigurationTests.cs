@@ -4,7 +4,7 @@ using Xunit;
 
 namespace EventStore.Providers.DynamoDB.Tests;
 
-public sealed class StoresAndConfigurationTests(DynaliteServer server)
+public sealed class StoresAndConfigurationTests(DynamoDBServer server)
 {
     private readonly DynamoDBFixture _fixture = new(server);
 

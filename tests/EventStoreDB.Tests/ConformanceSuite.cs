@@ -4,7 +4,7 @@ using Xunit;
 namespace EventStore.Providers.EventStoreDB.Tests;
 
 // The whole conformance suite, one line per suite class. Each test needs a server and is skipped, with the reason
-// printed, when EVENTSTORE_ESDB_CONNECTION is unset (see EventStoreDBFixture).
+// printed, when neither EVENTSTORE_ESDB_CONNECTION nor Docker gives a server (see EventStoreDBServer).
 public sealed class EventStoreDBAppendTests(EventStoreDBFixture f) : AppendTests(f), IClassFixture<EventStoreDBFixture>;
 public sealed class EventStoreDBExpectedVersionTests(EventStoreDBFixture f) : ExpectedVersionTests(f), IClassFixture<EventStoreDBFixture>;
 public sealed class EventStoreDBIdempotenceTests(EventStoreDBFixture f) : IdempotenceTests(f), IClassFixture<EventStoreDBFixture>;

@@ -1,21 +1,54 @@
 using EventStore.Providers.Conformance;
+using EventStore.Providers.TestServers;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+[assembly: AssemblyFixture(typeof(EventStore.Providers.Kafka.Tests.KafkaServer))]
 
 namespace EventStore.Providers.Kafka.Tests;
 
 /// <summary>
-/// One mock cluster (3 brokers) for the whole test assembly; every store gets its own topics. The mock cluster
-/// has neither DescribeConfigs nor transactions that fence, so stores here turn both off (see BACKENDS.md).
+/// The Kafka of this test run from tests/TestServers: the broker <c>EVENTSTORE_KAFKA_BOOTSTRAP</c> names, else a
+/// Testcontainers broker where Docker is reachable, else librdkafka's mock cluster (3 brokers) in process.
+/// </summary>
+public sealed class KafkaServer : IAsyncLifetime
+{
+    private static TestServer? _current;
+
+    /// <summary>The server; set before any test runs.</summary>
+    internal static TestServer Current => _current ?? throw new InvalidOperationException("The Kafka server assembly fixture has not started.");
+
+    /// <summary>Replication factor of topics created on a real broker (its broker count, at most 3).</summary>
+    internal static short ReplicationFactor { get; private set; } = 3;
+
+    public async ValueTask InitializeAsync()
+    {
+        var server = await Servers.AcquireAsync(Backend.Kafka);
+        if (server.IsRealKafkaBroker) ReplicationFactor = Servers.KafkaReplicationFactor(server.Address);
+        _current = server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_current is not null) await _current.DisposeAsync();
+        _current = null;
+    }
+}
+
+/// <summary>
+/// Every store gets its own topics. On a real broker the store creates them (with the settings it requires) and runs
+/// as in production: transactions and the topic-configuration check on. The mock cluster has neither DescribeConfigs
+/// nor transactions that fence, so there topics are created natively and stores turn both off (see BACKENDS.md).
 /// </summary>
 public abstract class KafkaFixture : IEventStoreFixture, IAsyncDisposable
 {
-    private static readonly Lazy<MockCluster> Cluster = new(() => new MockCluster(3));
     private static int _counter;
 
     /// <summary>Partitions of each events topic this fixture creates.</summary>
     protected abstract int Partitions { get; }
 
-    internal static MockCluster Mock => Cluster.Value;
+    /// <summary>True on librdkafka's mock cluster, false on a real broker.</summary>
+    internal static bool IsMock => KafkaServer.Current.KafkaMock is not null;
 
     /// <inheritdoc />
     public int LargeReadEventCount => 100_000;
@@ -24,19 +57,28 @@ public abstract class KafkaFixture : IEventStoreFixture, IAsyncDisposable
     {
         var topic = $"events-{Interlocked.Increment(ref _counter)}-{Guid.NewGuid():N}"[..40];
         var options = OptionsFor(topic);
-        Mock.CreateTopic(options.Topic, partitions ?? Partitions);
-        Mock.CreateTopic(options.EffectiveIndexTopic, 1);
-        Mock.CreateTopic(options.EffectiveSnapshotTopic, 1);
-        Mock.CreateTopic(options.EffectiveCheckpointTopic, 1);
+        if (KafkaServer.Current.KafkaMock is { } mock)
+        {
+            mock.CreateTopic(options.Topic, partitions ?? Partitions);
+            mock.CreateTopic(options.EffectiveIndexTopic, 1);
+            mock.CreateTopic(options.EffectiveSnapshotTopic, 1);
+            mock.CreateTopic(options.EffectiveCheckpointTopic, 1);
+        }
+        else
+        {
+            options.CreateTopics = true;
+            options.Partitions = partitions ?? Partitions;
+            options.ReplicationFactor = KafkaServer.ReplicationFactor;
+        }
         return options;
     }
 
     internal static KafkaEventStoreOptions OptionsFor(string topic) => new()
     {
-        BootstrapServers = Mock.BootstrapServers,
+        BootstrapServers = KafkaServer.Current.Address,
         Topic = topic,
-        UseTransactions = false,
-        VerifyTopicConfiguration = false,
+        UseTransactions = !IsMock,
+        VerifyTopicConfiguration = !IsMock,
     };
 
     internal static async Task<KafkaEventStore> OpenAsync(KafkaEventStoreOptions options, CancellationToken ct = default)

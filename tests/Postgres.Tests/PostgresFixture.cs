@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using EventStore.Providers.Conformance;
+using EventStore.Providers.TestServers;
 using Npgsql;
 
 [assembly: AssemblyFixture(typeof(EventStore.Providers.Postgres.Tests.PostgresFixture))]
@@ -7,15 +7,16 @@ using Npgsql;
 namespace EventStore.Providers.Postgres.Tests;
 
 /// <summary>
-/// Finds a PostgreSQL server: <c>EVENTSTORE_POSTGRES_CONNECTION</c>, else one started by <c>eng/postgres.sh start</c>;
-/// otherwise every test fails with the reason. Each <see cref="CreateStoreAsync"/> gets its own schema.
+/// The PostgreSQL server of this test run from tests/TestServers: <c>EVENTSTORE_POSTGRES_CONNECTION</c>, else a
+/// Testcontainers container where Docker is reachable, else a local server started with eng/postgres.sh (stopped when
+/// the run ends); failing all, every test fails with the reason. Each <see cref="CreateStoreAsync"/> gets its own schema.
 /// </summary>
 public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpointFixture, IAsyncLifetime
 {
-    public const string EnvironmentVariable = "EVENTSTORE_POSTGRES_CONNECTION";
     private NpgsqlDataSource? _dataSource;
+    private TestServer? _server;
 
-    /// <summary>The server's connection string (trust authentication, no secret in it).</summary>
+    /// <summary>The server's connection string.</summary>
     public string ConnectionString { get; private set; } = "";
 
     /// <summary>The data source every test store shares, so the server's connection limit is never reached.</summary>
@@ -26,39 +27,11 @@ public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpoi
 
     public async ValueTask InitializeAsync()
     {
-        ConnectionString = Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnv ? fromEnv : await StartLocalServerAsync();
+        _server = await Servers.AcquireAsync(Backend.Postgres);
+        ConnectionString = _server.Address;
         var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = 200 };
         _dataSource = PostgresEventStore.BuildDataSource(builder.ConnectionString, null);
         await using var connection = await _dataSource.OpenConnectionAsync();
-    }
-
-    private static async Task<string> StartLocalServerAsync()
-    {
-        var root = FindRepoRoot() ?? throw new InvalidOperationException(
-            $"No PostgreSQL for the tests: {EnvironmentVariable} is not set and the repository root (EventStore.Providers.sln) was not found from {AppContext.BaseDirectory}, so eng/postgres.sh cannot start one.");
-        var script = Path.Combine(root, "eng", "postgres.sh");
-        var psi = new ProcessStartInfo("bash", [script, "start"]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not run eng/postgres.sh.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"No PostgreSQL for the tests: {EnvironmentVariable} is not set and 'eng/postgres.sh start' failed ({process.ExitCode}): {await stderr}");
-        var envFile = Path.Combine(root, ".tmp", "servers", "postgres.env");
-        foreach (var line in await File.ReadAllLinesAsync(envFile))
-        {
-            if (line.StartsWith(EnvironmentVariable + "=", StringComparison.Ordinal)) return line[(EnvironmentVariable.Length + 1)..].Trim().Trim('\'', '"');
-        }
-        throw new InvalidOperationException($"eng/postgres.sh started but {envFile} has no {EnvironmentVariable} line. Output: {await stdout}");
-    }
-
-    private static string? FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EventStore.Providers.sln"))) return dir.FullName;
-        }
-        return null;
     }
 
     /// <summary>A fresh schema name.</summary>
@@ -145,5 +118,6 @@ public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpoi
     public async ValueTask DisposeAsync()
     {
         if (_dataSource is not null) await _dataSource.DisposeAsync();
+        if (_server is not null) await _server.DisposeAsync();
     }
 }

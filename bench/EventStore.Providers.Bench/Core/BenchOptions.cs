@@ -46,9 +46,9 @@ internal sealed record BenchOptions
           --projection-backlog N  events a projection catches up on before its live phase (default 100000)
           --no-charts             skip the PNG charts
           --update-readme FILE    rewrite README.md's generated benchmark section from a results.md (nothing is run)
-        Servers: PostgreSQL via EVENTSTORE_POSTGRES_CONNECTION or eng/postgres.sh start --durable; dynalite via
-        EVENTSTORE_DYNAMODB_URL or eng/dynalite.sh start; Kafka via librdkafka's in-process mock cluster;
-        EventStoreDB only when EVENTSTORE_ESDB_CONNECTION is set.
+        Servers (tests/TestServers): EVENTSTORE_POSTGRES_CONNECTION, EVENTSTORE_DYNAMODB_URL, EVENTSTORE_KAFKA_BOOTSTRAP,
+        EVENTSTORE_ESDB_CONNECTION; else a Testcontainers container where Docker is reachable; else eng/postgres.sh
+        (durable), eng/dynalite.sh and librdkafka's in-process mock cluster. EventStoreDB has no local server.
         BENCH_POSTGRES_OPTIONS="AppendConcurrency=1;NotifyOnAppend=false" sets EventStore:Postgres:* options of the
         PostgreSQL store under test (defaults otherwise).
         """;

@@ -2,29 +2,21 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
 using EventStore.Providers.Bench.Core;
+using EventStore.Providers.TestServers;
 
 namespace EventStore.Providers.Bench.Targets;
 
 /// <summary>DynamoDB on dynalite: our provider and raw conditional PutItem / Query on the same server, a table each.</summary>
-internal sealed class DynamoDbTarget(string? repoRoot) : IBenchTarget
+internal sealed class DynamoDbTarget : IBenchTarget
 {
-    public const string UrlVariable = "EVENTSTORE_DYNAMODB_URL";
-
     public string Key => "dynamodb";
     public string Subject => "DynamoDB";
 
     public async Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
     {
-        var script = new EngScript(repoRoot, "dynalite");
-        var url = Environment.GetEnvironmentVariable(UrlVariable);
-        if (string.IsNullOrWhiteSpace(url))
-        {
-            if (script.ScriptPath is null || !File.Exists(script.ScriptPath))
-                throw new TargetUnavailableException($"{UrlVariable} is not set and eng/dynalite.sh is not in this checkout");
-            var vars = await script.StartAsync([], ct).ConfigureAwait(false);
-            url = EngScript.Find(vars, UrlVariable, "URL") ?? throw new TargetUnavailableException($"eng/dynalite.sh wrote no {UrlVariable}");
-        }
-        var session = new Session(url, script);
+        var server = await BenchServers.AcquireAsync(Backend.DynamoDB, ct).ConfigureAwait(false);
+        var url = server.Address;
+        var session = new Session(url, server);
         try
         {
             await session.Client.ListTablesAsync(new ListTablesRequest(), ct).ConfigureAwait(false);
@@ -34,12 +26,12 @@ internal sealed class DynamoDbTarget(string? repoRoot) : IBenchTarget
             await session.DisposeAsync().ConfigureAwait(false);
             throw new TargetUnavailableException($"cannot reach DynamoDB at {url}: {Measurement.FirstLine(e.Message)}", e);
         }
-        session.ServerInfo["dynamodb"] = $"dynalite at {new Uri(url).Host} (in-memory unless started with --path)";
+        session.ServerInfo["dynamodb"] = server.Description;
         session.Peers.Add(new DynamoRawPeer(session));
         return session;
     }
 
-    internal sealed class Session(string url, EngScript script) : TargetSession
+    internal sealed class Session(string url, TestServer server) : TargetSession
     {
         public string Run { get; } = Guid.NewGuid().ToString("N")[..8];
 
@@ -60,7 +52,7 @@ internal sealed class DynamoDbTarget(string? repoRoot) : IBenchTarget
         public override async ValueTask DisposeAsync()
         {
             Client.Dispose();
-            await script.StopIfStartedAsync().ConfigureAwait(false);
+            await server.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -1,39 +1,40 @@
 using EventStore.Providers.Bench.Core;
+using EventStore.Providers.TestServers;
 
 namespace EventStore.Providers.Bench.Targets;
 
 /// <summary>
-/// EventStoreDB only when a server is named: the bench never starts one (no server binary on these machines). Its peer is
+/// EventStoreDB only when a server is named: the environment or a container, never a local server (no server binary on these machines). Its peer is
 /// the official Node.js client on the same node.
 /// </summary>
 internal sealed class EventStoreDbTarget(string? repoRoot) : IBenchTarget
 {
-    public const string ConnectionVariable = "EVENTSTORE_ESDB_CONNECTION";
-
     public string Key => "esdb";
     public string Subject => "EventStoreDB";
 
-    public Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
+    public async Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
     {
-        var connection = Environment.GetEnvironmentVariable(ConnectionVariable);
-        if (string.IsNullOrWhiteSpace(connection))
-            throw new TargetUnavailableException($"{ConnectionVariable} is not set");
-        var session = new Session(connection);
-        session.Peers.Add(new KurrentNodePeer(repoRoot, connection));
-        return Task.FromResult<TargetSession>(session);
+        var server = await BenchServers.AcquireAsync(Backend.EventStoreDB, ct).ConfigureAwait(false);
+        var session = new Session(server);
+        session.Peers.Add(new KurrentNodePeer(repoRoot, server.Address));
+        return session;
     }
 
     private sealed class Session : TargetSession
     {
-        private readonly string _connection;
+        private readonly TestServer _server;
 
-        public Session(string connection)
+        public Session(TestServer server)
         {
-            _connection = connection;
-            ServerInfo["esdb"] = "external server named by EVENTSTORE_ESDB_CONNECTION (shared store: the scale curve starts at its current size)";
+            _server = server;
+            ServerInfo["esdb"] = server.Source == ServerSource.Environment
+                ? "external server named by EVENTSTORE_ESDB_CONNECTION (shared store: the scale curve starts at its current size)"
+                : server.Description;
         }
 
         public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) =>
-            StoreHandle.FromConfigurationAsync("EventStoreDB", new Dictionary<string, string?> { ["ConnectionString"] = _connection }, ct);
+            StoreHandle.FromConfigurationAsync("EventStoreDB", new Dictionary<string, string?> { ["ConnectionString"] = _server.Address }, ct);
+
+        public override ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }

@@ -1,79 +1,53 @@
+using System.Globalization;
 using Confluent.Kafka;
 using EventStore.Providers.Bench.Core;
+using EventStore.Providers.TestServers;
 
 namespace EventStore.Providers.Bench.Targets;
 
 /// <summary>
-/// Kafka on librdkafka's mock cluster (3 brokers, in this process, held by an admin client for the run): our provider
-/// and raw Confluent.Kafka produce/consume against the same brokers.
+/// Kafka from tests/TestServers (a broker named by EVENTSTORE_KAFKA_BOOTSTRAP, a container, else librdkafka's mock
+/// cluster of 3 brokers in this process): our provider and raw Confluent.Kafka produce/consume against the same brokers.
 /// </summary>
 internal sealed class KafkaTarget : IBenchTarget
 {
     public string Key => "kafka";
     public string Subject => "Kafka";
 
-    /// <summary>A real broker to measure against (transactions on, topics created); the mock cluster otherwise.</summary>
-    public const string BrokerVariable = "EVENTSTORE_KAFKA_BOOTSTRAP";
-
-    public Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
+    public async Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
     {
-        if (Environment.GetEnvironmentVariable(BrokerVariable) is { Length: > 0 } real)
-        {
-            var realAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = real }).Build();
-            var realSession = new Session(realAdmin, real, transactional: true);
-            realSession.ServerInfo["kafka"] = $"broker(s) {real} from {BrokerVariable}; provider with transactions (its default)";
-            realSession.Peers.Add(new KafkaRawPeer(realSession));
-            realSession.Peers.Add(new KafkaTransactionalRawPeer(realSession));
-            return Task.FromResult<TargetSession>(realSession);
-        }
-        IAdminClient admin;
-        string bootstrap;
-        try
-        {
-            admin = new AdminClientBuilder(new AdminClientConfig(new Dictionary<string, string> { ["test.mock.num.brokers"] = "3" })).Build();
-            var brokers = admin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers;
-            bootstrap = string.Join(",", brokers.Select(b => $"{b.Host}:{b.Port}"));
-        }
-        catch (Exception e) when (e is KafkaException or DllNotFoundException or InvalidOperationException)
-        {
-            throw new TargetUnavailableException($"the librdkafka mock cluster did not start: {Measurement.FirstLine(e.Message)}", e);
-        }
-        var session = new Session(admin, bootstrap);
-        session.ServerInfo["kafka"] = $"librdkafka {Library.VersionString} mock cluster, 3 brokers, in process; provider without transactions (the mock has none)";
+        var server = await BenchServers.AcquireAsync(Backend.Kafka, ct).ConfigureAwait(false);
+        var session = new Session(server, server.IsRealKafkaBroker ? Servers.KafkaReplicationFactor(server.Address) : (short)3);
+        session.ServerInfo["kafka"] = server.IsRealKafkaBroker
+            ? $"{server.Description}; provider with transactions and the topic check"
+            : $"librdkafka {Library.VersionString} mock cluster, 3 brokers, in process; provider without transactions (the mock has none)";
+        if (server.IsRealKafkaBroker) session.Peers.Add(new KafkaTransactionalRawPeer(session));
         session.Peers.Add(new KafkaRawPeer(session));
-        return Task.FromResult<TargetSession>(session);
+        return session;
     }
 
-    internal sealed class Session(IAdminClient admin, string bootstrap, bool transactional = false) : TargetSession
+    internal sealed class Session(TestServer server, short replicationFactor) : TargetSession
     {
         public string Run { get; } = Guid.NewGuid().ToString("N")[..8];
-        public string Bootstrap => bootstrap;
-        public bool Transactional => transactional;
+        public string Bootstrap => server.Address;
+        public bool Transactional => server.IsRealKafkaBroker;
 
-        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) => transactional
-            ? StoreHandle.FromConfigurationAsync("Kafka", new Dictionary<string, string?>
+        // The mock cluster has no DescribeConfigs and no isolating transactions (BACKENDS.md); topics are auto-created
+        // there. A real broker gets the provider's own topics and runs as in production.
+        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) =>
+            StoreHandle.FromConfigurationAsync("Kafka", new Dictionary<string, string?>
             {
-                ["BootstrapServers"] = bootstrap,
+                ["BootstrapServers"] = Bootstrap,
                 ["Topic"] = $"bench-{Run}-{label}",
-                ["CreateTopics"] = "true",
-                ["ReplicationFactor"] = "1",
-            }, ct)
-            : StoreHandle.FromConfigurationAsync("Kafka", new Dictionary<string, string?>
-            {
-                ["BootstrapServers"] = bootstrap,
-                ["Topic"] = $"bench-{Run}-{label}",
-                // The mock cluster has no DescribeConfigs and no isolating transactions (BACKENDS.md); topics are auto-created.
-                ["VerifyTopicConfiguration"] = "false",
-                ["UseTransactions"] = "false",
+                ["CreateTopics"] = server.IsRealKafkaBroker.ToString(CultureInfo.InvariantCulture),
+                ["ReplicationFactor"] = replicationFactor.ToString(CultureInfo.InvariantCulture),
+                ["VerifyTopicConfiguration"] = server.IsRealKafkaBroker.ToString(CultureInfo.InvariantCulture),
+                ["UseTransactions"] = server.IsRealKafkaBroker.ToString(CultureInfo.InvariantCulture),
                 // The store never creates topics by asking for them; on the mock, let it (no topic admin API there).
-                ["ClientConfig:allow.auto.create.topics"] = "true",
+                ["ClientConfig:allow.auto.create.topics"] = server.IsRealKafkaBroker ? "false" : "true",
             }, ct);
 
-        public override ValueTask DisposeAsync()
-        {
-            admin.Dispose();
-            return ValueTask.CompletedTask;
-        }
+        public override ValueTask DisposeAsync() => server.DisposeAsync();
     }
 }
 

@@ -1,4 +1,5 @@
 using EventStore.Providers.Bench.Core;
+using EventStore.Providers.TestServers;
 using Npgsql;
 
 namespace EventStore.Providers.Bench.Targets;
@@ -7,26 +8,15 @@ namespace EventStore.Providers.Bench.Targets;
 /// PostgreSQL with durable defaults: our provider, Marten's event store and raw Npgsql on the same server, each in a
 /// database of its own made for this run and dropped after it.
 /// </summary>
-internal sealed class PostgresTarget(string? repoRoot) : IBenchTarget
+internal sealed class PostgresTarget : IBenchTarget
 {
-    public const string ConnectionVariable = "EVENTSTORE_POSTGRES_CONNECTION";
-
     public string Key => "postgres";
     public string Subject => "PostgreSQL";
 
     public async Task<TargetSession> StartAsync(BenchOptions options, CancellationToken ct)
     {
-        var script = new EngScript(repoRoot, "postgres");
-        var connection = Environment.GetEnvironmentVariable(ConnectionVariable);
-        if (string.IsNullOrWhiteSpace(connection))
-        {
-            if (script.ScriptPath is null || !File.Exists(script.ScriptPath))
-                throw new TargetUnavailableException($"{ConnectionVariable} is not set and eng/postgres.sh is not in this checkout");
-            var vars = await script.StartAsync(["--durable"], ct).ConfigureAwait(false);
-            connection = EngScript.Find(vars, ConnectionVariable, "CONNECTION")
-                ?? throw new TargetUnavailableException($"eng/postgres.sh wrote no {ConnectionVariable}");
-        }
-        var session = new Session(connection, script);
+        var server = await BenchServers.AcquireAsync(Backend.Postgres, ct).ConfigureAwait(false);
+        var session = new Session(server.Address, server);
         try
         {
             await session.DescribeServerAsync(ct).ConfigureAwait(false);
@@ -41,7 +31,7 @@ internal sealed class PostgresTarget(string? repoRoot) : IBenchTarget
         return session;
     }
 
-    internal sealed class Session(string connectionString, EngScript script) : TargetSession
+    internal sealed class Session(string connectionString, TestServer server) : TargetSession
     {
         private readonly string _run = Guid.NewGuid().ToString("N")[..8];
         private readonly List<string> _databases = [];
@@ -110,7 +100,7 @@ internal sealed class PostgresTarget(string? repoRoot) : IBenchTarget
                     // The server may already be gone; the databases go with its data directory.
                 }
             }
-            await script.StopIfStartedAsync().ConfigureAwait(false);
+            await server.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -1,4 +1,5 @@
 using EventStore.Providers.Bench.Core;
+using EventStore.Providers.TestServers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -6,6 +7,26 @@ namespace EventStore.Providers.Bench.Targets;
 
 /// <summary>Thrown by a target that cannot run here; its message is the "not run: why" of the table.</summary>
 internal sealed class TargetUnavailableException(string why, Exception? inner = null) : Exception(why, inner);
+
+/// <summary>Each backend's server from tests/TestServers: the environment, else a container, else the local eng/ server.</summary>
+internal static class BenchServers
+{
+    /// <summary>The server for <paramref name="backend"/>; a target that cannot get one is "not run" with the reason.</summary>
+    public static async Task<TestServer> AcquireAsync(Backend backend, CancellationToken ct)
+    {
+        TestServer server;
+        try
+        {
+            server = await Servers.AcquireAsync(backend, PostgresMode.Durable, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            throw new TargetUnavailableException($"no {backend} server: {Measurement.FirstLine(e.Message)}", e);
+        }
+        if (!server.IsAvailable) throw new TargetUnavailableException(server.Description);
+        return server;
+    }
+}
 
 /// <summary>One provider's isolated store, opened through the same DI registration applications use.</summary>
 internal sealed class StoreHandle(IEventStore store, ISnapshotStore? snapshots, ICheckpointStore? checkpoints, Func<ValueTask> dispose) : IAsyncDisposable

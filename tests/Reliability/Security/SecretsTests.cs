@@ -1,5 +1,5 @@
 using EventStore.Providers.Reliability.Tests.Infrastructure;
-using EventStore.Providers.Reliability.Tests.Servers;
+using EventStore.Providers.TestServers;
 using EventStore.Providers.Reliability.Tests.Targets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

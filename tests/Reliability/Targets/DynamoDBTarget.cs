@@ -1,8 +1,8 @@
-using EventStore.Providers.Reliability.Tests.Servers;
+using EventStore.Providers.TestServers;
 
 namespace EventStore.Providers.Reliability.Tests.Targets;
 
-/// <summary>DynamoDB on dynalite: one table per store.</summary>
+/// <summary>DynamoDB (dynalite locally): one table per store.</summary>
 public sealed class DynamoDBTarget(string serviceUrl, string requestTimeout = "00:00:05", int maxErrorRetry = 8) : ConfiguredStoreTarget
 {
     /// <summary>The endpoint.</summary>
@@ -30,12 +30,13 @@ public sealed class DynamoDBTarget(string serviceUrl, string requestTimeout = "0
 }
 
 /// <summary>
-/// The dynalite the DynamoDB tests share: <c>EVENTSTORE_DYNAMODB_URL</c> when set, otherwise one this test run starts
-/// and stops. Failing to reach either fails the tests (never skips them).
+/// The DynamoDB endpoint the DynamoDB tests share, from tests/TestServers: <c>EVENTSTORE_DYNAMODB_URL</c>, else
+/// DynamoDB Local in a container where Docker is reachable, else a dynalite this run starts and stops. Failing all
+/// fails the tests (never skips them).
 /// </summary>
 public sealed class DynamoDBFixture : IAsyncLifetime
 {
-    private DynaliteServer? _server;
+    private TestServer? _server;
 
     /// <summary>The target over the shared server.</summary>
     public DynamoDBTarget Target { get; private set; } = null!;
@@ -43,13 +44,8 @@ public sealed class DynamoDBFixture : IAsyncLifetime
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {
-        var url = Environment.GetEnvironmentVariable("EVENTSTORE_DYNAMODB_URL");
-        if (string.IsNullOrWhiteSpace(url))
-        {
-            _server = await DynaliteServer.StartAsync(persistent: false);
-            url = _server.ServiceUrl;
-        }
-        Target = new DynamoDBTarget(url);
+        _server = await Servers.AcquireAsync(Backend.DynamoDB);
+        Target = new DynamoDBTarget(_server.Address);
     }
 
     /// <inheritdoc />

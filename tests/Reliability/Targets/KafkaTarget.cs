@@ -1,9 +1,14 @@
-using EventStore.Providers.Reliability.Tests.Servers;
+using System.Globalization;
+using EventStore.Providers.TestServers;
 
 namespace EventStore.Providers.Reliability.Tests.Targets;
 
-/// <summary>Kafka on librdkafka's mock cluster: one set of topics per store.</summary>
-public sealed class KafkaTarget(KafkaMockCluster cluster, int partitions) : ConfiguredStoreTarget
+/// <summary>
+/// Kafka: one set of topics per store. On librdkafka's mock cluster the topics are created natively and the store runs
+/// without transactions and without the topic check (the mock has neither); on a real broker the store creates its
+/// topics and runs with both on.
+/// </summary>
+public sealed class KafkaTarget(TestServer server, short replicationFactor, int partitions) : ConfiguredStoreTarget
 {
     /// <inheritdoc />
     public override string Name => partitions == 1 ? "Kafka" : $"Kafka({partitions} partitions)";
@@ -11,32 +16,55 @@ public sealed class KafkaTarget(KafkaMockCluster cluster, int partitions) : Conf
     /// <inheritdoc />
     protected override Task<Dictionary<string, string?>> ConfigurationForAsync(string isolationId, CancellationToken cancellationToken)
     {
-        cluster.CreateTopic(isolationId, partitions);
-        foreach (var suffix in new[] { "-index", "-snapshots", "-checkpoints" }) cluster.CreateTopic(isolationId + suffix, 1);
+        var mock = server.KafkaMock;
+        if (mock is not null)
+        {
+            mock.CreateTopic(isolationId, partitions);
+            foreach (var suffix in new[] { "-index", "-snapshots", "-checkpoints" }) mock.CreateTopic(isolationId + suffix, 1);
+        }
+        var real = (mock is null).ToString(CultureInfo.InvariantCulture);
         return Task.FromResult(new Dictionary<string, string?>
         {
             ["EventStore:Provider"] = "Kafka",
-            ["EventStore:Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["EventStore:Kafka:BootstrapServers"] = server.Address,
             ["EventStore:Kafka:Topic"] = isolationId,
-            ["EventStore:Kafka:Partitions"] = partitions.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["EventStore:Kafka:Partitions"] = partitions.ToString(CultureInfo.InvariantCulture),
+            ["EventStore:Kafka:CreateTopics"] = real,
+            ["EventStore:Kafka:ReplicationFactor"] = replicationFactor.ToString(CultureInfo.InvariantCulture),
             // The mock cluster has neither DescribeConfigs nor fencing transactions (BACKENDS.md).
-            ["EventStore:Kafka:UseTransactions"] = "false",
-            ["EventStore:Kafka:VerifyTopicConfiguration"] = "false",
+            ["EventStore:Kafka:UseTransactions"] = real,
+            ["EventStore:Kafka:VerifyTopicConfiguration"] = real,
         });
     }
 }
 
-/// <summary>The mock cluster every Kafka test of this run shares, held by this process.</summary>
-public sealed class KafkaFixture : IDisposable
+/// <summary>
+/// The Kafka every Kafka test of this run shares, from tests/TestServers: <c>EVENTSTORE_KAFKA_BOOTSTRAP</c>, else a
+/// container where Docker is reachable, else librdkafka's mock cluster held by this process.
+/// </summary>
+public sealed class KafkaFixture : IAsyncLifetime
 {
-    private readonly KafkaMockCluster _cluster = new(3);
+    private TestServer? _server;
+    private short _replicationFactor = 3;
+
+    private TestServer Server => _server ?? throw new InvalidOperationException("The Kafka fixture has not started.");
 
     /// <summary>A target with one partition (a total order over $all).</summary>
-    public KafkaTarget Target => new(_cluster, 1);
+    public KafkaTarget Target => new(Server, _replicationFactor, 1);
 
     /// <summary>A target with three partitions (per-partition order).</summary>
-    public KafkaTarget PartitionedTarget => new(_cluster, 3);
+    public KafkaTarget PartitionedTarget => new(Server, _replicationFactor, 3);
 
     /// <inheritdoc />
-    public void Dispose() => _cluster.Dispose();
+    public async ValueTask InitializeAsync()
+    {
+        _server = await Servers.AcquireAsync(Backend.Kafka);
+        if (_server.IsRealKafkaBroker) _replicationFactor = Servers.KafkaReplicationFactor(_server.Address);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null) await _server.DisposeAsync();
+    }
 }

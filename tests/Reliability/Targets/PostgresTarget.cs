@@ -1,4 +1,4 @@
-using EventStore.Providers.Reliability.Tests.Servers;
+using EventStore.Providers.TestServers;
 using Npgsql;
 
 namespace EventStore.Providers.Reliability.Tests.Targets;
@@ -33,12 +33,13 @@ public sealed class PostgresTarget(string connectionString) : ConfiguredStoreTar
 }
 
 /// <summary>
-/// The PostgreSQL server the PostgreSQL tests share: <c>EVENTSTORE_POSTGRES_CONNECTION</c> when set, otherwise a
-/// server this test run starts and stops. Failing to reach either fails the tests (never skips them).
+/// The PostgreSQL server the PostgreSQL tests share, from tests/TestServers: <c>EVENTSTORE_POSTGRES_CONNECTION</c>,
+/// else a container where Docker is reachable, else a local server this run starts and stops. Failing all fails the
+/// tests (never skips them).
 /// </summary>
 public sealed class PostgresFixture : IAsyncLifetime
 {
-    private PostgresServer? _server;
+    private TestServer? _server;
 
     /// <summary>The target over the shared server.</summary>
     public PostgresTarget Target { get; private set; } = null!;
@@ -46,13 +47,8 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable("EVENTSTORE_POSTGRES_CONNECTION");
-        if (string.IsNullOrWhiteSpace(fromEnvironment))
-        {
-            _server = await PostgresServer.StartAsync();
-            fromEnvironment = _server.ConnectionString;
-        }
-        Target = new PostgresTarget(fromEnvironment);
+        _server = await Servers.AcquireAsync(Backend.Postgres);
+        Target = new PostgresTarget(_server.Address);
     }
 
     /// <inheritdoc />

@@ -2,7 +2,7 @@ using EventStore.Providers.Reliability.Tests.Faults;
 using EventStore.Providers.Reliability.Tests.HostileInput;
 using EventStore.Providers.Reliability.Tests.Load;
 using EventStore.Providers.Reliability.Tests.ModelBased;
-using EventStore.Providers.Reliability.Tests.Servers;
+using EventStore.Providers.TestServers;
 using EventStore.Providers.Reliability.Tests.Targets;
 
 [assembly: AssemblyFixture(typeof(PostgresFixture))]
@@ -29,16 +29,10 @@ public sealed class PostgresServerCrashTests : ServerCrashTests
 {
     protected override async Task<CrashRig> CreateRigAsync(CancellationToken cancellationToken)
     {
-        var server = await PostgresServer.StartAsync(cancellationToken);
+        // A server of its own to kill; synchronous_commit stays on, so the kill loses no acknowledged commit.
+        var server = await LocalServer.StartPostgresAsync(CrashableServer.NewName("pg"), PostgresMode.CrashSafe, cancellationToken);
         // Short timeouts so an outage surfaces as a transient failure in seconds.
-        return new CrashRig(new CrashablePostgres(server), new PostgresTarget(server.ConnectionString + ";Timeout=3;Command Timeout=5;Cancellation Timeout=500"));
-    }
-
-    private sealed class CrashablePostgres(PostgresServer server) : ICrashableServer
-    {
-        public Task CrashAsync(CancellationToken cancellationToken) => server.CrashAsync(cancellationToken);
-        public Task StartAgainAsync(CancellationToken cancellationToken) => server.StartAgainAsync(cancellationToken);
-        public ValueTask DisposeAsync() => server.DisposeAsync();
+        return new CrashRig(new CrashableServer(server), new PostgresTarget(server.Address + ";Timeout=3;Command Timeout=5;Cancellation Timeout=500"));
     }
 }
 
@@ -63,17 +57,22 @@ public sealed class DynamoDBServerCrashTests : ServerCrashTests
 {
     protected override async Task<CrashRig> CreateRigAsync(CancellationToken cancellationToken)
     {
-        var server = await DynaliteServer.StartAsync(persistent: true, cancellationToken);
+        // A dynalite of its own to kill, its tables in a folder so they survive the kill.
+        var server = await LocalServer.StartDynaliteAsync(CrashableServer.NewName("dyn"), persistent: true, cancellationToken);
         // Short timeouts and few SDK retries so an outage surfaces as a transient failure in seconds.
-        return new CrashRig(new CrashableDynalite(server), new DynamoDBTarget(server.ServiceUrl, requestTimeout: "00:00:02", maxErrorRetry: 1));
+        return new CrashRig(new CrashableServer(server), new DynamoDBTarget(server.Address, requestTimeout: "00:00:02", maxErrorRetry: 1));
     }
+}
 
-    private sealed class CrashableDynalite(DynaliteServer server) : ICrashableServer
-    {
-        public Task CrashAsync(CancellationToken cancellationToken) => server.CrashAsync(cancellationToken);
-        public Task StartAgainAsync(CancellationToken cancellationToken) => server.StartAgainAsync(cancellationToken);
-        public ValueTask DisposeAsync() => server.DisposeAsync();
-    }
+/// <summary>A local server of the server-crash tests' own, killed and started again through eng/.</summary>
+internal sealed class CrashableServer(LocalServer server) : ICrashableServer
+{
+    /// <summary>A server name no other test or process uses.</summary>
+    public static string NewName(string kind) => $"crash-{kind}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..32];
+
+    public Task CrashAsync(CancellationToken cancellationToken) => server.CrashAsync(cancellationToken);
+    public Task StartAgainAsync(CancellationToken cancellationToken) => server.StartAgainAsync(cancellationToken);
+    public ValueTask DisposeAsync() => server.DisposeAsync();
 }
 
 public sealed class DynamoDBLostResponseTests(DynamoDBFixture dynamo) : LostResponseTests

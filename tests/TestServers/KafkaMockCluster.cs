@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
-namespace EventStore.Providers.Reliability.Tests.Servers;
+namespace EventStore.Providers.TestServers;
 
 /// <summary>
-/// librdkafka's mock cluster, held by this test process for the whole run, so a child process that connects to it can
-/// be killed while the "brokers" and their data live on. Topics are created through the native mock API because the
-/// mock does not implement the Admin CreateTopics request.
+/// librdkafka's in-process mock cluster, the local Kafka of the tests and the benchmark, held by this process for the
+/// whole run (a child process that connects to it can be killed while the "brokers" and their data live on). Topics
+/// are created through the native mock API because the mock does not implement the Admin CreateTopics request; it has
+/// neither DescribeConfigs nor fencing transactions either, so stores on it turn both off (BACKENDS.md).
 /// </summary>
 public sealed class KafkaMockCluster : IDisposable
 {
@@ -43,6 +44,7 @@ public sealed class KafkaMockCluster : IDisposable
         {
             Marshal.FreeHGlobal(errors);
         }
+        Brokers = brokers;
         _cluster = Export<ClusterNew>("rd_kafka_mock_cluster_new")(_client, brokers);
         if (_cluster == IntPtr.Zero) throw new InvalidOperationException("rd_kafka_mock_cluster_new failed");
         Export<RebalanceDelay>("rd_kafka_mock_group_initial_rebalance_delay_ms")(_cluster, 0);
@@ -53,10 +55,13 @@ public sealed class KafkaMockCluster : IDisposable
     /// <summary>The brokers' addresses.</summary>
     public string BootstrapServers { get; }
 
-    /// <summary>Creates a topic on the mock brokers.</summary>
+    /// <summary>Number of brokers.</summary>
+    public int Brokers { get; }
+
+    /// <summary>Creates a topic on the mock brokers (replicated to up to 3 of them).</summary>
     public void CreateTopic(string name, int partitions)
     {
-        var error = _topicCreate(_cluster, name, partitions, 3);
+        var error = _topicCreate(_cluster, name, partitions, Math.Min(3, Brokers));
         if (error != 0) throw new InvalidOperationException($"creating mock topic {name} failed with librdkafka error {error}");
     }
 
