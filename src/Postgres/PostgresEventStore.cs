@@ -86,18 +86,20 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(hasDataSource: false);
-        var dataSource = BuildDataSource(options.ConnectionString!, loggerFactory);
+        var dataSource = BuildDataSource(options.ConnectionString!, loggerFactory, options.ClientLogLevel);
         return new PostgresEventStore(dataSource, options, loggerFactory?.CreateLogger<PostgresEventStore>(), ownsDataSource: true);
     }
 
-    internal static NpgsqlDataSource BuildDataSource(string connectionString, ILoggerFactory? loggerFactory)
+    internal static NpgsqlDataSource BuildDataSource(string connectionString, ILoggerFactory? loggerFactory, LogLevel clientLogLevel = LogLevel.Warning)
     {
-        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        // Whatever the connection string says, the password stays out of the connection's visible settings, so it
+        // cannot reach a log line or an error message through them.
+        var csb = new NpgsqlConnectionStringBuilder(connectionString) { PersistSecurityInfo = false };
         if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)
             && !connectionString.Contains("NoResetOnClose", StringComparison.OrdinalIgnoreCase))
             csb.NoResetOnClose = true;
         var builder = new NpgsqlDataSourceBuilder(csb.ConnectionString);
-        if (loggerFactory is not null) builder.UseLoggerFactory(loggerFactory);
+        if (loggerFactory is not null) builder.UseLoggerFactory(new ClientLogFilter(loggerFactory, clientLogLevel));
         return builder.Build();
     }
 

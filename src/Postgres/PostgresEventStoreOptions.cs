@@ -61,6 +61,14 @@ public sealed partial class PostgresEventStoreOptions
     public bool CombineConcurrentAppends { get; set; } = true;
 
     /// <summary>
+    /// The lowest level of Npgsql's own log lines passed to the application's logging (default Warning). Npgsql logs
+    /// every command it runs at Information; set <c>Information</c> or <c>Debug</c> to see them. Applies when the
+    /// store builds its own data source from <see cref="ConnectionString"/>; a data source you register keeps its own
+    /// logging.
+    /// </summary>
+    public Microsoft.Extensions.Logging.LogLevel ClientLogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    /// <summary>
     /// With <see cref="CombineConcurrentAppends"/>, how many append calls may be on their way to PostgreSQL at once;
     /// appends arriving while all are busy go together in the next free one. Default 2.
     /// </summary>

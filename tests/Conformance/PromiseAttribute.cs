@@ -4,7 +4,7 @@ using Xunit.v3;
 namespace EventStore.Providers.Conformance;
 
 /// <summary>
-/// The CONFORMANCE.md item(s) a test class or test checks, as the xUnit trait <c>Promise</c>, so one promise runs
+/// The docs/conformance.md item(s) a test class or test checks, as the xUnit trait <c>Promise</c>, so one promise runs
 /// across every provider: <c>dotnet test --filter Promise=13</c>. On a class it covers every test of the class; a class
 /// covering several items marks each test instead.
 /// </summary>
@@ -14,7 +14,7 @@ public sealed class PromiseAttribute(params int[] items) : Attribute, ITraitAttr
     /// <summary>The trait name.</summary>
     public const string TraitName = "Promise";
 
-    /// <summary>The CONFORMANCE.md item numbers.</summary>
+    /// <summary>The docs/conformance.md item numbers.</summary>
     public IReadOnlyList<int> Items { get; } = items;
 
     /// <inheritdoc />

@@ -6,7 +6,7 @@ namespace EventStore.Providers.DynamoDB.Tests;
 /// Issue 12 item 4: a first try against a local endpoint works without AWS credentials, and a missing region is a
 /// configuration error naming the key instead of the SDK's bare client error.
 /// </summary>
-public sealed class ClientConfigurationTests(DynaliteServer server)
+public sealed class ClientConfigurationTests(DynamoDBServer server)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -7,7 +7,7 @@ using Xunit;
 namespace EventStore.Providers.DynamoDB.Tests;
 
 /// <summary>How global positions are handed out, held back and given up: blocks, holes, the gap timeout.</summary>
-public sealed class DynamoDBGlobalLogTests(DynaliteServer server)
+public sealed class DynamoDBGlobalLogTests(DynamoDBServer server)
 {
     private readonly DynamoDBFixture _fixture = new(server);
 

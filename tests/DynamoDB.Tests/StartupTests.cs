@@ -4,7 +4,7 @@ using EventStore.Providers.Conformance;
 namespace EventStore.Providers.DynamoDB.Tests;
 
 /// <summary>The start-up matrix against dynalite: the switch is CreateTables, the storage the events table.</summary>
-public sealed class StartupTests(DynaliteServer server) : StartupMatrixTests
+public sealed class StartupTests(DynamoDBServer server) : StartupMatrixTests
 {
     private readonly DynamoDBEventStoreOptions _options = new DynamoDBFixture(server).NewOptions();
 

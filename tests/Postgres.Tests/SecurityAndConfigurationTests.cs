@@ -30,6 +30,30 @@ public sealed class SecurityAndConfigurationTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Npgsql_logs_no_command_at_the_default_level_and_no_password_at_any_level_even_with_persist_security_info()
+    {
+        var csb = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Password = Password, PersistSecurityInfo = true };
+        var quiet = new CapturingLoggerFactory();
+        await using (var store = PostgresEventStore.Create(new PostgresEventStoreOptions { ConnectionString = csb.ConnectionString, Schema = PostgresFixture.NewSchema() }, quiet))
+        {
+            await store.InitializeAsync(Ct);
+            await store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.Any, [TestEvents.New()], Ct);
+            Assert.DoesNotContain(Password, store.DataSource.ConnectionString, StringComparison.Ordinal);
+        }
+        // The migrations and the append ran dozens of commands; Npgsql logs each (its SQL) at Information, and none passed.
+        Assert.DoesNotContain(quiet.Lines, l => l.Contains("CREATE", StringComparison.Ordinal));
+
+        var verbose = new CapturingLoggerFactory();
+        await using (var store = PostgresEventStore.Create(new PostgresEventStoreOptions { ConnectionString = csb.ConnectionString, Schema = PostgresFixture.NewSchema(), ClientLogLevel = LogLevel.Trace }, verbose))
+        {
+            await store.InitializeAsync(Ct);
+            await store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.Any, [TestEvents.New()], Ct);
+        }
+        Assert.Contains(verbose.Lines, l => l.Contains("CREATE", StringComparison.Ordinal));
+        Assert.All(verbose.Lines, l => Assert.DoesNotContain(Password, l, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Refused_permissions_are_reported_as_access_denied_without_the_password()
     {
         // The test server trusts local connections, so the password is not checked; a role without the right to create
