@@ -110,7 +110,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
             catch (Exception e) when (PostgresErrors.ShouldMap(e))
             {
                 // Subscriptions elsewhere then wake at their poll interval.
-                logger.LogDebug("NOTIFY on {Channel} failed ({Error})", channel, e.GetType().Name);
+                logger.LogNotifyFailed(channel, e.GetType().Name);
             }
             if (Interlocked.CompareExchange(ref _notifyState, 0, 1) == 1) return;
             Volatile.Write(ref _notifyState, 1);
@@ -136,7 +136,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
                     await cmd.ExecuteNonQueryAsync(stop).ConfigureAwait(false);
                 _connected = true;
                 _firstAttempt.TrySetResult();
-                logger.LogDebug("Listening for appends on channel {Channel}", channel);
+                logger.LogListening(channel);
                 // Appends may have committed while no one listened: wake everyone to re-read once.
                 Fire();
                 while (true) await connection.WaitAsync(stop).ConfigureAwait(false);
@@ -150,7 +150,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
             {
                 _connected = false;
                 _firstAttempt.TrySetResult();
-                logger.LogWarning("The LISTEN connection for {Channel} failed ({Error}); subscriptions poll until it reconnects", channel, e.GetType().Name);
+                logger.LogListenFailed(channel, e.GetType().Name);
                 Fire();
                 try { await Task.Delay(ReconnectDelay, stop).ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }

@@ -57,7 +57,7 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
         foreach (var script in Scripts)
         {
             if (applied.Contains(script.Number)) continue;
-            logger.LogInformation("Applying PostgreSQL event store migration {Script} to schema {Schema}", script.Name, schema);
+            logger.LogApplyingMigration(script.Name, schema);
             await using (var cmd = new NpgsqlCommand(SqlText.ForSchema(script.Sql, schema), connection, tx))
             {
                 await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -72,7 +72,7 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
         }
         count += await ApplyFunctionsAsync(connection, tx, quoted, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        if (count == 0) logger.LogDebug("PostgreSQL event store schema {Schema} is up to date", schema);
+        if (count == 0) logger.LogSchemaUpToDate(schema);
         return count;
     }
 
@@ -142,7 +142,7 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
         foreach (var function in Functions)
         {
             if (recorded.TryGetValue(function.Name, out var hash) && hash == function.Sha256) continue;
-            logger.LogInformation("Applying PostgreSQL event store function {Function} to schema {Schema}", function.Name, schema);
+            logger.LogApplyingFunction(function.Name, schema);
             await using (var cmd = new NpgsqlCommand(SqlText.ForSchema(function.Sql, schema), connection, tx))
             {
                 await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

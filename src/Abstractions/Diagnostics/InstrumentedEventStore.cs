@@ -146,18 +146,18 @@ public sealed partial class InstrumentedEventStore : IEventStore
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Appended {Count} event(s) to {Stream}: last version {LastVersion} ({Outcome})")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Appended {Count} event(s) to {Stream}: last version {LastVersion} ({Outcome})")]
     private partial void LogAppended(int count, StreamName stream, long lastVersion, string outcome);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Append of {Count} event(s) to {Stream} met a concurrency conflict: expected version {ExpectedVersion}, actual {ActualVersion}")]
     private partial void LogConflict(int count, StreamName stream, string expectedVersion, string actualVersion);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Append of {Count} event(s) to {Stream} with expected version {ExpectedVersion} failed")]
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Append of {Count} event(s) to {Stream} with expected version {ExpectedVersion} failed")]
     private partial void LogAppendFailed(Exception exception, int count, StreamName stream, string expectedVersion);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Deleted {Stream} ({Mode})")]
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Deleted {Stream} ({Mode})")]
     private partial void LogDeleted(StreamName stream, StreamDeletionMode mode);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delete of {Stream} ({Mode}) failed")]
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Delete of {Stream} ({Mode}) failed")]
     private partial void LogDeleteFailed(Exception exception, StreamName stream, StreamDeletionMode mode);
 }

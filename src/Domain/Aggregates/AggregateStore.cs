@@ -147,12 +147,12 @@ public sealed partial class AggregateStore
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Ignoring snapshot of {Stream}: it holds {SnapshotType} v{SnapshotSchema}, the aggregate needs {StateType} v{StateSchema}; replaying all events")]
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Debug, Message = "Ignoring snapshot of {Stream}: it holds {SnapshotType} v{SnapshotSchema}, the aggregate needs {StateType} v{StateSchema}; replaying all events")]
     private partial void LogSnapshotIgnored(StreamName stream, string snapshotType, int snapshotSchema, string stateType, int stateSchema);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring unreadable snapshot of {Stream}; replaying all events")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Ignoring unreadable snapshot of {Stream}; replaying all events")]
     private partial void LogSnapshotUnreadable(Exception exception, StreamName stream);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not save a snapshot of {Stream}; the events are stored")]
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Could not save a snapshot of {Stream}; the events are stored")]
     private partial void LogSnapshotSaveFailed(Exception exception, StreamName stream);
 }

@@ -464,27 +464,27 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Subscription {SubscriptionId} starting after {Checkpoint}")]
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Subscription {SubscriptionId} starting after {Checkpoint}")]
     private partial void LogStarting(string subscriptionId, string checkpoint);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Subscription {SubscriptionId} caught up at {Position}; now live")]
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Subscription {SubscriptionId} caught up at {Position}; now live")]
     private partial void LogCaughtUp(string subscriptionId, string position);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Subscription {SubscriptionId} stored checkpoint {Checkpoint}")]
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Debug, Message = "Subscription {SubscriptionId} stored checkpoint {Checkpoint}")]
     private partial void LogCheckpointStored(string subscriptionId, string checkpoint);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} lost its connection to the store (failure {Failure} of {MaxFailures}); resubscribing in {DelayMs} ms from its last handled position")]
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} lost its connection to the store (failure {Failure} of {MaxFailures}); resubscribing in {DelayMs} ms from its last handled position")]
     private partial void LogResubscribing(Exception exception, string subscriptionId, int failure, int maxFailures, double delayMs);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Subscription {SubscriptionId} stopped at checkpoint {Checkpoint}")]
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Information, Message = "Subscription {SubscriptionId} stopped at checkpoint {Checkpoint}")]
     private partial void LogStopped(string subscriptionId, string checkpoint);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Subscription {SubscriptionId} stopped by a failure; its checkpoint stays at {Checkpoint}")]
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Error, Message = "Subscription {SubscriptionId} stopped by a failure; its checkpoint stays at {Checkpoint}")]
     private partial void LogFaulted(Exception exception, string subscriptionId, string checkpoint);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} could not store its checkpoint while stopping; the events since the last one will be delivered again")]
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} could not store its checkpoint while stopping; the events since the last one will be delivered again")]
     private partial void LogFinalCheckpointFailed(Exception exception, string subscriptionId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Subscription {SubscriptionId} checkpoint deleted and read model reset for a rebuild")]
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Information, Message = "Subscription {SubscriptionId} checkpoint deleted and read model reset for a rebuild")]
     private partial void LogRebuilt(string subscriptionId);
 }
