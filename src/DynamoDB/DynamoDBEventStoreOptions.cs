@@ -70,9 +70,13 @@ public sealed partial class DynamoDBEventStoreOptions
 
     /// <summary>
     /// How many global positions a store instance reserves with one update of the position counter, and hands out to
-    /// its appends without touching the counter again (a bigger batch reserves a block of its own size). Default 100.
+    /// its appends without touching the counter again (a bigger batch reserves a block of its own size). Default 1:
+    /// each append reserves exactly its own positions. A larger block saves the counter update on most appends, but
+    /// its unused rest holds back other instances' readers of <c>$all</c> until it is released (at most
+    /// <see cref="PositionBlockLifetime"/>), so an append by one instance can take that long to appear in <c>$all</c>
+    /// read by another.
     /// </summary>
-    public int PositionBlockSize { get; set; } = 100;
+    public int PositionBlockSize { get; set; } = 1;
 
     /// <summary>
     /// The longest a reserved block of positions is used. Unused positions hold back readers of <c>$all</c> once another

@@ -115,7 +115,9 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
             {
-                return $"schema '{schema}' has no record of its functions (applied before they were versioned)";
+                // Migrated by the released scripts 1-5, before functions were versioned: those define the functions this
+                // version calls with the same signatures (MigrationTests), so such a store serves until it is migrated.
+                return null;
             }
         }
         var stale = Functions.Where(f => !recorded.TryGetValue(f.Name, out var hash) || hash != f.Sha256).Select(f => f.Name).ToList();

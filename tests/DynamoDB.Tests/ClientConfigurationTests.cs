@@ -13,7 +13,7 @@ public sealed class ClientConfigurationTests(DynamoDBServer server)
     [Fact]
     public async Task A_local_endpoint_without_keys_or_region_works_without_aws_credentials()
     {
-        var options = new DynamoDBEventStoreOptions { TableName = "es-" + Guid.NewGuid().ToString("N")[..16], ServiceUrl = server.Url };
+        var options = new DynamoDBEventStoreOptions { TableName = "es-" + Guid.NewGuid().ToString("N")[..16], ServiceUrl = server.Url, CreateTables = true };
         using var client = DynamoDBClientFactory.Create(options);
         await new DynamoDBTableInitializer(client, options).InitializeAsync(Ct);
         using var store = new DynamoDBEventStore(client, options);

@@ -15,6 +15,7 @@ public sealed class DynamoDBGlobalLogTests(DynamoDBServer server)
     public async Task Appends_of_one_instance_update_the_position_counter_once_per_block()
     {
         var options = _fixture.NewOptions();
+        options.PositionBlockSize = 100; // blocks are what these tests are about (the default is 1)
         await using var sut = await _fixture.CreateStoreAsync(options, null, new FakeTimeProvider(DateTimeOffset.UtcNow), TestContext.Current.CancellationToken);
         var stream = TestEvents.Stream();
         var last = -1L;
@@ -29,6 +30,7 @@ public sealed class DynamoDBGlobalLogTests(DynamoDBServer server)
     public async Task The_unused_rest_of_a_block_is_released_so_another_instances_events_are_not_held_back()
     {
         var options = _fixture.NewOptions();
+        options.PositionBlockSize = 100; // blocks are what these tests are about (the default is 1)
         await using var sut = await _fixture.CreateStoreAsync(options, null, null, TestContext.Current.CancellationToken);
         var other = await sut.OpenAnotherInstanceAsync(TestContext.Current.CancellationToken);
         var mine = await sut.Store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1));
@@ -51,6 +53,7 @@ public sealed class DynamoDBGlobalLogTests(DynamoDBServer server)
         // the events in their stream but behind every reader of $all that already passed those positions.
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = _fixture.NewOptions();
+        options.PositionBlockSize = 100; // blocks are what these tests are about (the default is 1)
         using var raw = DynamoDBClientFactory.Create(options);
         var client = HoldingCommitProxy.Wrap(raw, out var control);
         await using var sut = await _fixture.CreateStoreAsync(options, client, time, TestContext.Current.CancellationToken);
@@ -111,6 +114,7 @@ public sealed class DynamoDBGlobalLogTests(DynamoDBServer server)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = _fixture.NewOptions();
+        options.PositionBlockSize = 100; // blocks are what these tests are about (the default is 1)
         await using var sut = await _fixture.CreateStoreAsync(options, null, time, TestContext.Current.CancellationToken);
         using var raw = DynamoDBClientFactory.Create(options);
         var before = await sut.Store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1));
