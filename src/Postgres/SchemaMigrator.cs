@@ -25,7 +25,11 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
     internal static IReadOnlyList<Script> Scripts { get; } = LoadScripts();
 
     /// <summary>One current definition per function, by name.</summary>
-    internal sealed record Function(string Name, string Sql, string Sha256);
+    internal sealed record Function(string Name, string Sql, string Sha256)
+    {
+        /// <summary>Whether this version of the file is the one <paramref name="recorded"/> says was applied.</summary>
+        public bool IsRecordedIn(IReadOnlyDictionary<string, string> recorded) => recorded.TryGetValue(Name, out var hash) && hash == Sha256;
+    }
 
     /// <summary>The embedded function files, by name.</summary>
     internal static IReadOnlyList<Function> Functions { get; } = LoadFunctions();
@@ -103,24 +107,18 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
         var missing = Scripts.Where(s => !applied.Contains(s.Number)).Select(s => s.Name).ToList();
         if (missing.Count > 0) return $"schema '{schema}' lacks the migrations {string.Join(", ", missing)}";
         // The functions are current only when each file's hash is the one recorded when it was applied.
-        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using (var select = new NpgsqlCommand(
-            $"SELECT name, sha256 FROM {SqlText.QuoteIdentifier(schema)}.schema_functions WHERE to_regclass(format('%I.schema_functions', $1::text)) IS NOT NULL", connection))
+        Dictionary<string, string> recorded;
+        try
         {
-            select.Parameters.AddWithValue(schema);
-            try
-            {
-                await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) recorded[reader.GetString(0)] = reader.GetString(1);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
-            {
-                // Migrated by the released scripts 1-5, before functions were versioned: those define the functions this
-                // version calls with the same signatures (MigrationTests), so such a store serves until it is migrated.
-                return null;
-            }
+            recorded = await ReadRecordedFunctionsAsync(connection, null, SqlText.QuoteIdentifier(schema), cancellationToken).ConfigureAwait(false);
         }
-        var stale = Functions.Where(f => !recorded.TryGetValue(f.Name, out var hash) || hash != f.Sha256).Select(f => f.Name).ToList();
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // Migrated by the released scripts 1-5, before functions were versioned: those define the functions this
+            // version calls with the same signatures (MigrationTests), so such a store serves until it is migrated.
+            return null;
+        }
+        var stale = Functions.Where(f => !f.IsRecordedIn(recorded)).Select(f => f.Name).ToList();
         return stale.Count == 0 ? null : $"schema '{schema}' holds older versions of the functions {string.Join(", ", stale)}";
     }
 
@@ -134,16 +132,11 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
         {
             await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using (var cmd = new NpgsqlCommand($"SELECT name, sha256 FROM {quoted}.schema_functions", connection, tx))
-        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) recorded[reader.GetString(0)] = reader.GetString(1);
-        }
+        var recorded = await ReadRecordedFunctionsAsync(connection, tx, quoted, cancellationToken).ConfigureAwait(false);
         var count = 0;
         foreach (var function in Functions)
         {
-            if (recorded.TryGetValue(function.Name, out var hash) && hash == function.Sha256) continue;
+            if (function.IsRecordedIn(recorded)) continue;
             logger.LogApplyingFunction(function.Name, schema);
             await using (var cmd = new NpgsqlCommand(SqlText.ForSchema(function.Sql, schema), connection, tx))
             {
@@ -160,6 +153,16 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
             count++;
         }
         return count;
+    }
+
+    /// <summary>The hash of each function file as it was when applied, by function name.</summary>
+    private static async Task<Dictionary<string, string>> ReadRecordedFunctionsAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string quoted, CancellationToken cancellationToken)
+    {
+        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var cmd = new NpgsqlCommand($"SELECT name, sha256 FROM {quoted}.schema_functions", connection, tx);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) recorded[reader.GetString(0)] = reader.GetString(1);
+        return recorded;
     }
 
     /// <summary>A stable 64-bit key (FNV-1a) so every instance and version of the library locks the same key.</summary>
