@@ -30,6 +30,12 @@ public sealed record EventStoreCapabilities
     /// <summary>A projection can store its read model and its checkpoint in one transaction.</summary>
     public bool TransactionalCheckpoints { get; init; }
 
+    /// <summary>
+    /// Subscription groups (one subscription shared by many application instances, with leases and fencing) are
+    /// supported: the provider registers an <see cref="ISubscriptionLeaseStore"/> or its own native coordinator.
+    /// </summary>
+    public bool SubscriptionGroups { get; init; }
+
     /// <summary>The longest stream name, in characters.</summary>
     public int MaxStreamNameLength { get; init; } = StreamName.MaxLength;
 

@@ -38,10 +38,18 @@ public sealed class SubscriptionOptions
     /// <summary>The wait before the first resubscription; it doubles per consecutive failure, up to 30 s. Default 1 s.</summary>
     public TimeSpan ResubscribeDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Runs this subscription as a group shared by every instance of the application that registers it: one active
+    /// instance with standbys, or shares of the log spread over the instances. Off by default.
+    /// </summary>
+    public SubscriptionGroupOptions Group { get; set; } = new();
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public void EnsureValid()
     {
+        ArgumentNullException.ThrowIfNull(Group, nameof(Group));
+        Group.EnsureValid();
         ArgumentNullException.ThrowIfNull(Filter, nameof(Filter));
         Filter.EnsureValid();
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));

@@ -89,5 +89,6 @@ public static class SubscriptionServiceCollectionExtensions
         FilteredCheckpointInterval = o.FilteredCheckpointInterval,
         ResubscribeAttempts = o.ResubscribeAttempts,
         ResubscribeDelay = o.ResubscribeDelay,
+        Group = o.Group,
     };
 }
