@@ -80,6 +80,19 @@ public sealed class StoreUnderTest : IAsyncDisposable
     /// <summary>Opens another store instance over the same storage.</summary>
     public Func<CancellationToken, Task<IEventStore>> OpenAnotherInstanceAsync { get; }
 
+    /// <summary>
+    /// The provider's lease store over the same storage, for the subscription-group promises; null when the provider
+    /// coordinates groups natively (<see cref="GroupCoordinators"/>) or does not declare
+    /// <see cref="EventStoreCapabilities.SubscriptionGroups"/>.
+    /// </summary>
+    public ISubscriptionLeaseStore? Leases { get; init; }
+
+    /// <summary>
+    /// Makes subscription-group coordinators for this storage with a native mechanism (Kafka consumer groups); null
+    /// when the groups run on <see cref="Leases"/>.
+    /// </summary>
+    public EventStore.Providers.Projections.ISubscriptionGroupCoordinatorFactory? GroupCoordinators { get; init; }
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _dispose?.Invoke() ?? ValueTask.CompletedTask;
 }
