@@ -21,6 +21,9 @@ public sealed record SubscriptionLease(string Name, string Owner, long Token, Da
 /// both hold a lease, and an instance whose lease was taken over can never store a checkpoint again.
 /// </summary>
 /// <remarks>
+/// Names have the form <c>{group}/{rest}</c> (the group is the subscription id, without <c>/</c>), and a prefix given to
+/// <see cref="ListAsync"/> starts with <c>{group}/</c>, so a backend may keep one group's records together (one DynamoDB
+/// partition key per group).
 /// Expiry compares times from the callers' clocks (the <c>now</c> arguments): instances must agree on the
 /// time to well within the lease time, which NTP-synchronised machines do.
 /// </remarks>
