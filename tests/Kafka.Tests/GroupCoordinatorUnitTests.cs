@@ -20,6 +20,9 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
 
     public Dictionary<int, long> CommittedOffsets { get; } = [];
 
+    /// <summary>The partitions' end offsets (0 where not set).</summary>
+    public Dictionary<int, long> Ends { get; } = [];
+
     public List<TopicPartitionOffset> Commits { get; } = [];
 
     public HashSet<int> Paused { get; } = [];
@@ -63,6 +66,8 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
 
     public IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<int> partitions, TimeSpan timeout) =>
         partitions.Select(p => new TopicPartitionOffset(Topic!, p, CommittedOffsets.TryGetValue(p, out var o) ? o : Offset.Unset)).ToList();
+
+    public long EndOffset(int partition, TimeSpan timeout) => Ends.GetValueOrDefault(partition);
 
     public void Commit(IEnumerable<TopicPartitionOffset> offsets)
     {
@@ -118,14 +123,21 @@ public sealed class GroupCoordinatorUnitTests
         await using var coordinator = Coordinator(shares: 4);
         Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
         Consumer.CommittedOffsets[0] = 5;
-        Consumer.Assign(0, 2);
+        Consumer.CommittedOffsets[1] = 0;
+        Consumer.Ends[0] = 9;
+        Consumer.Ends[1] = 4;
+        Consumer.Ends[3] = 7;
+        Consumer.Assign(0, 1, 2);
         var claims = await coordinator.RefreshAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(Topic, Consumer.Topic);
-        Assert.Equal([0, 2], claims.Select(c => c.Share));
-        Assert.Equal(Position.FromParts(5, 0, 0, 0), claims[0].Checkpoint);
-        Assert.Null(claims[1].Checkpoint);
-        Assert.Equal([0, 2], Consumer.Paused.Order());
+        Assert.Equal([0, 1, 2], claims.Select(c => c.Share));
+        // The own entry is the committed offset; the others are the partitions' ends, so the element-wise minimum of
+        // several shares' checkpoints is each one's own entry.
+        Assert.Equal(Position.FromParts(5, 4, 0, 7), claims[0].Checkpoint);
+        Assert.Equal(Position.FromParts(9, 0, 0, 7), claims[1].Checkpoint);
+        Assert.Null(claims[2].Checkpoint);
+        Assert.Equal([0, 1, 2], Consumer.Paused.Order());
         Assert.True(claims[1].Token > claims[0].Token);
     }
 

@@ -140,6 +140,9 @@ public sealed class KafkaSubscriptionGroupCoordinatorTests(ThreePartitionKafkaFi
             if (!last.TryGetValue(claim.Share, out var saved)) Assert.Null(claim.Checkpoint);
             else Assert.Equal(saved.Parts[claim.Share], claim.Checkpoint!.Value.Parts[claim.Share]);
         }
+        // Where a runner resumes its one $all read: the element-wise lowest of the held checkpoints is each share's own entry.
+        static long Entry(ShareClaim c, int p) => c.Checkpoint is { } cp ? cp.Parts[p] : 0;
+        Assert.Equal(resumed.Select(c => Entry(c, c.Share)), resumed.Select(c => resumed.Min(other => Entry(other, c.Share))));
         Assert.Equal(0, restarted.RecordsDropped);
     }
 

@@ -43,6 +43,9 @@ internal interface IGroupConsumer : IDisposable
     /// <summary>The group's committed next offsets of the partitions (<see cref="Offset.Unset"/> where none).</summary>
     IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<int> partitions, TimeSpan timeout);
 
+    /// <summary>The partition's end offset (high watermark) as the broker reports it.</summary>
+    long EndOffset(int partition, TimeSpan timeout);
+
     /// <summary>Commits next offsets through the group: the broker refuses a commit of a member or generation that is no longer current.</summary>
     void Commit(IEnumerable<TopicPartitionOffset> offsets);
 
@@ -92,6 +95,8 @@ internal sealed class ConfluentGroupConsumer : IGroupConsumer
 
     public IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<int> partitions, TimeSpan timeout) =>
         _consumer.Committed(partitions.Select(p => new TopicPartition(_topic, p)), timeout);
+
+    public long EndOffset(int partition, TimeSpan timeout) => _consumer.QueryWatermarkOffsets(new TopicPartition(_topic, partition), timeout).High.Value;
 
     public void Commit(IEnumerable<TopicPartitionOffset> offsets) => _consumer.Commit(offsets);
 

@@ -137,9 +137,12 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     private void ClaimPending(IGroupConsumer consumer)
     {
         IReadOnlyList<TopicPartitionOffset> committed;
+        long[] ends;
         try
         {
             committed = consumer.Committed(_pending.ToList(), _settings.RequestTimeout);
+            // With several partitions a checkpoint's other entries are their ends now (see ShareCheckpoint).
+            ends = Shares == 1 ? [0] : Enumerable.Range(0, Shares).Select(p => consumer.EndOffset(p, _settings.RequestTimeout)).ToArray();
         }
         catch (KafkaException e)
         {
@@ -151,7 +154,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
         {
             var share = tpo.Partition.Value;
             if (!_pending.Remove(share)) continue;
-            var claim = new KafkaShareClaim(this, share, NextToken(), ShareCheckpoint.FromCommitted(tpo.Offset.Value, share, Shares), memberId);
+            var claim = new KafkaShareClaim(this, share, NextToken(), ShareCheckpoint.FromCommitted(tpo.Offset.Value, share, ends), memberId);
             _held[share] = claim;
             _logger.ShareTaken(_settings.GroupId, _instanceId, share, claim.Token, claim.Checkpoint?.ToString() ?? "start");
         }
