@@ -106,7 +106,8 @@ public sealed class GroupCoordinatorUnitTests
     private KafkaSubscriptionGroupCoordinator Coordinator(int shares, SubscriptionGroupOptions? group = null)
     {
         var settings = GroupConsumerSettings.For(new KafkaEventStoreOptions { BootstrapServers = "broker:9092", Topic = Topic }, "projection", group ?? new SubscriptionGroupOptions());
-        return new KafkaSubscriptionGroupCoordinator("projection", "instance-1", Topic, shares, settings, listener => _consumer = new FakeGroupConsumer(listener), NullLogger.Instance);
+        return new KafkaSubscriptionGroupCoordinator("projection", "instance-1", Topic, shares, (group ?? new SubscriptionGroupOptions()).Mode, settings,
+            listener => _consumer = new FakeGroupConsumer(listener), NullLogger.Instance);
     }
 
     /// <summary>Joins (the first refresh creates the consumer) and applies <paramref name="partitions"/> as the group's assignment.</summary>
@@ -139,6 +140,33 @@ public sealed class GroupCoordinatorUnitTests
         Assert.Null(claims[2].Checkpoint);
         Assert.Equal([0, 1, 2], Consumer.Paused.Order());
         Assert.True(claims[1].Token > claims[0].Token);
+    }
+
+    [Fact]
+    public async Task Active_standby_has_one_share_that_goes_with_partition_0_and_checkpoints_every_partition()
+    {
+        await using var coordinator = Coordinator(shares: 3, new SubscriptionGroupOptions { Mode = SubscriptionGroupMode.ActiveStandby });
+        Assert.Equal(1, coordinator.Shares);
+        Assert.Equal(0, coordinator.ShareOf(new StreamName("Order-1")));
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        Consumer.CommittedOffsets[0] = 4;
+        Consumer.CommittedOffsets[2] = 7;
+        Consumer.Assign(1, 2);
+
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        Consumer.Assign(0);
+        var claim = Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(0, claim.Share);
+        Assert.Equal(Position.FromParts(4, 0, 7), claim.Checkpoint);
+        Assert.Equal([0, 1, 2], Consumer.Paused.Order());
+        await claim.SaveCheckpointAsync(Position.FromParts(5, 6, 9), TestContext.Current.CancellationToken);
+        Assert.Equal([(0, 5L), (1, 6L), (2, 9L)], Consumer.Commits.Select(c => (c.Partition.Value, c.Offset.Value)));
+
+        Consumer.Revoke(lost: false, 0);
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(6, 6, 9), TestContext.Current.CancellationToken));
+        Assert.Equal(3, Consumer.Commits.Count);
     }
 
     [Fact]

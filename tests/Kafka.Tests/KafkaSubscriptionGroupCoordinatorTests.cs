@@ -29,8 +29,12 @@ public sealed class KafkaSubscriptionGroupCoordinatorTests(ThreePartitionKafkaFi
 
     private async Task<KafkaEventStore> StoreAsync() => await KafkaFixture.OpenAsync(fixture.NewTopics(Partitions), Ct);
 
-    private static KafkaSubscriptionGroupCoordinator Join(KafkaEventStore store, string instance, string subscription = "projection") =>
-        (KafkaSubscriptionGroupCoordinator)store.SubscriptionGroups.Create(subscription, instance, Group, TimeProvider.System);
+    private static KafkaSubscriptionGroupCoordinator Join(KafkaEventStore store, string instance, SubscriptionGroupMode mode = SubscriptionGroupMode.Partitioned)
+    {
+        var options = Group;
+        options.Mode = mode;
+        return (KafkaSubscriptionGroupCoordinator)store.SubscriptionGroups.Create("projection", instance, options, TimeProvider.System);
+    }
 
     /// <summary>
     /// Refreshes every coordinator in turn (as their runners would, each every RenewInterval) until
@@ -144,6 +148,27 @@ public sealed class KafkaSubscriptionGroupCoordinatorTests(ThreePartitionKafkaFi
         static long Entry(ShareClaim c, int p) => c.Checkpoint is { } cp ? cp.Parts[p] : 0;
         Assert.Equal(resumed.Select(c => Entry(c, c.Share)), resumed.Select(c => resumed.Min(other => Entry(other, c.Share))));
         Assert.Equal(0, restarted.RecordsDropped);
+    }
+
+    [Fact]
+    public async Task In_active_standby_one_instance_holds_the_one_share_and_a_standby_takes_it_with_every_partitions_checkpoint()
+    {
+        await using var store = await StoreAsync();
+        await using var a = Join(store, "a", SubscriptionGroupMode.ActiveStandby);
+        await using var b = Join(store, "b", SubscriptionGroupMode.ActiveStandby);
+        // Both members hold partitions (the group splits them); only the holder of partition 0 holds the share.
+        var held = await RefreshUntilAsync(
+            h => h.Sum(c => c.Count) == 1 && a.AssignedPartitions.Count > 0 && b.AssignedPartitions.Count > 0 && a.AssignedPartitions.Count + b.AssignedPartitions.Count == Partitions, a, b);
+        Assert.Equal(1, a.Shares);
+        Assert.Contains(0, (held[0].Count == 1 ? a : b).AssignedPartitions);
+        var active = held[0].Count == 1 ? a : b;
+        var standby = active == a ? b : a;
+        await held.Single(h => h.Count == 1)[0].SaveCheckpointAsync(Position.FromParts(3, 1, 4, 1), Ct);
+
+        await active.LeaveAsync(Ct);
+        var taken = (await RefreshUntilAsync(h => h[0].Count == 1, standby))[0];
+
+        Assert.Equal(Position.FromParts(3, 1, 4, 1), taken[0].Checkpoint);
     }
 
     [Fact]

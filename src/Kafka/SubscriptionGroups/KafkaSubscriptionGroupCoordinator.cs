@@ -5,9 +5,10 @@ using Microsoft.Extensions.Logging;
 namespace EventStore.Providers.Kafka;
 
 /// <summary>
-/// One instance of a subscription group on Kafka: a member of a consumer group subscribed to the events topic. The
-/// shares are the topic's partitions; the group's assignment decides which instance holds which, its committed offsets
-/// are the checkpoints, and a commit is accepted only from the member the current generation gave the partition to.
+/// One instance of a subscription group on Kafka: a member of a consumer group subscribed to the events topic. A
+/// partitioned group's shares are the topic's partitions; an active/standby group's one share goes with partition 0
+/// and owns every partition's checkpoint. The group's assignment decides which instance holds which, its committed
+/// offsets are the checkpoints, and a commit is accepted only from a member of the current generation.
 /// </summary>
 /// <remarks>
 /// The consumer never reads events: every assigned partition is paused at once (the runner reads <c>$all</c> itself).
@@ -21,6 +22,8 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     private readonly string _subscriptionId;
     private readonly string _instanceId;
     private readonly string _topic;
+    private readonly SubscriptionGroupMode _mode;
+    private readonly int _partitions;
     private readonly GroupConsumerSettings _settings;
     private readonly Func<IRebalanceListener, IGroupConsumer> _createConsumer;
     private readonly ILogger _logger;
@@ -33,13 +36,15 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     private long _recordsDropped;
     private bool _disposed;
 
-    public KafkaSubscriptionGroupCoordinator(string subscriptionId, string instanceId, string topic, int shares, GroupConsumerSettings settings,
-        Func<IRebalanceListener, IGroupConsumer> createConsumer, ILogger logger)
+    public KafkaSubscriptionGroupCoordinator(string subscriptionId, string instanceId, string topic, int partitions, SubscriptionGroupMode mode,
+        GroupConsumerSettings settings, Func<IRebalanceListener, IGroupConsumer> createConsumer, ILogger logger)
     {
         _subscriptionId = subscriptionId;
         _instanceId = instanceId;
         _topic = topic;
-        Shares = shares;
+        _partitions = partitions;
+        _mode = mode;
+        Shares = mode == SubscriptionGroupMode.ActiveStandby ? 1 : partitions;
         _settings = settings;
         _createConsumer = createConsumer;
         _logger = logger;
@@ -51,11 +56,22 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     /// <summary>Records the group consumer was handed and dropped (stays 0: assigned partitions are paused before any fetch).</summary>
     internal long RecordsDropped => Interlocked.Read(ref _recordsDropped);
 
+    /// <summary>The partitions the group assigned to this member at the last refresh (diagnostics).</summary>
+    internal IReadOnlyList<int> AssignedPartitions { get; private set; } = [];
+
     /// <summary>The consumer group's id.</summary>
     internal string GroupId => _settings.GroupId;
 
     /// <inheritdoc />
-    public int ShareOf(StreamName stream) => StreamPartitioner.PartitionOf(stream, Shares);
+    public int ShareOf(StreamName stream) => _mode == SubscriptionGroupMode.ActiveStandby ? 0 : StreamPartitioner.PartitionOf(stream, _partitions);
+
+    /// <summary>The shares that go with <paramref name="partitions"/>: each its own, or with active/standby the one share with partition 0.</summary>
+    private IEnumerable<int> SharesWith(IEnumerable<int> partitions) =>
+        _mode == SubscriptionGroupMode.ActiveStandby ? partitions.Where(p => p == 0) : partitions;
+
+    /// <summary>The partitions whose committed offsets make up <paramref name="share"/>'s checkpoint.</summary>
+    private IReadOnlyList<int> PartitionsOf(int share) =>
+        _mode == SubscriptionGroupMode.ActiveStandby ? Enumerable.Range(0, _partitions).ToArray() : [share];
 
     /// <inheritdoc />
     /// <exception cref="EventStoreConfigurationException">The brokers refuse the lease time as a session timeout.</exception>
@@ -88,6 +104,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
             // reports is lost (the callback saying so comes with a later poll); it rejoins on the next poll.
             _logger.GroupPollDeadlineMissed(_settings.GroupId, _instanceId);
             ReleaseAll("missed the poll deadline");
+            AssignedPartitions = [];
             return [];
         }
         catch (KafkaException e) when (GroupErrors.CodeOf(e) == ErrorCode.InvalidSessionTimeout)
@@ -100,12 +117,14 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
             throw GroupErrors.Wrap($"staying in group '{_settings.GroupId}'", e);
         }
         var assignment = consumer.Assignment;
+        AssignedPartitions = assignment;
         PauseNew(consumer, assignment);
-        foreach (var share in _held.Keys.Where(s => !assignment.Contains(s)).ToList()) Release(share, "no longer assigned");
+        var assigned = SharesWith(assignment).ToHashSet();
+        foreach (var share in _held.Keys.Where(s => !assigned.Contains(s)).ToList()) Release(share, "no longer assigned");
         // A partition still assigned whose claim was dropped (the broker refused a commit mid-rebalance and the
         // rebalance kept it here) is claimed again, with a new token and the checkpoint the group has.
-        foreach (var share in assignment.Where(s => !_held.ContainsKey(s))) _pending.Add(share);
-        _pending.IntersectWith(assignment);
+        foreach (var share in assigned.Where(s => !_held.ContainsKey(s))) _pending.Add(share);
+        _pending.IntersectWith(assigned);
         // Without a member id the consumer is between memberships: its commits would carry no generation, which a
         // broker accepts for an empty group. Nothing is claimed until it has joined again.
         if (_pending.Count > 0 && consumer.MemberId.Length > 0) ClaimPending(consumer);
@@ -136,13 +155,16 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
 
     private void ClaimPending(IGroupConsumer consumer)
     {
-        IReadOnlyList<TopicPartitionOffset> committed;
+        var owned = _pending.SelectMany(PartitionsOf).Distinct().ToList();
+        Dictionary<int, long> committed;
         long[] ends;
         try
         {
-            committed = consumer.Committed(_pending.ToList(), _settings.RequestTimeout);
-            // With several partitions a checkpoint's other entries are their ends now (see ShareCheckpoint).
-            ends = Shares == 1 ? [0] : Enumerable.Range(0, Shares).Select(p => consumer.EndOffset(p, _settings.RequestTimeout)).ToArray();
+            committed = consumer.Committed(owned, _settings.RequestTimeout).ToDictionary(o => o.Partition.Value, o => o.Offset.Value);
+            // With several partitions a checkpoint's entries of partitions it does not own are their ends now (see ShareCheckpoint).
+            ends = _partitions == 1 || _mode == SubscriptionGroupMode.ActiveStandby
+                ? new long[_partitions]
+                : Enumerable.Range(0, _partitions).Select(p => consumer.EndOffset(p, _settings.RequestTimeout)).ToArray();
         }
         catch (KafkaException e)
         {
@@ -150,11 +172,11 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
             return;
         }
         var memberId = consumer.MemberId;
-        foreach (var tpo in committed)
+        foreach (var share in _pending.ToList())
         {
-            var share = tpo.Partition.Value;
-            if (!_pending.Remove(share)) continue;
-            var claim = new KafkaShareClaim(this, share, NextToken(), ShareCheckpoint.FromCommitted(tpo.Offset.Value, share, ends), memberId);
+            var mine = PartitionsOf(share).ToDictionary(p => p, p => committed.TryGetValue(p, out var c) ? c : Offset.Unset.Value);
+            var claim = new KafkaShareClaim(this, share, NextToken(), ShareCheckpoint.FromCommitted(mine, ends), memberId);
+            _pending.Remove(share);
             _held[share] = claim;
             _logger.ShareTaken(_settings.GroupId, _instanceId, share, claim.Token, claim.Checkpoint?.ToString() ?? "start");
         }
@@ -170,20 +192,18 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
 
     void IRebalanceListener.Assigned(IReadOnlyList<int> partitions)
     {
-        foreach (var share in partitions)
-        {
-            // A (re)assigned partition starts unpaused.
-            _paused.Remove(share);
+        // A (re)assigned partition starts unpaused.
+        _paused.ExceptWith(partitions);
+        foreach (var share in SharesWith(partitions))
             if (!_held.ContainsKey(share)) _pending.Add(share);
-        }
     }
 
     void IRebalanceListener.Revoked(IReadOnlyList<int> partitions, bool lost)
     {
-        foreach (var share in partitions)
+        _paused.ExceptWith(partitions);
+        foreach (var share in SharesWith(partitions).ToList())
         {
             _pending.Remove(share);
-            _paused.Remove(share);
             Release(share, lost ? "lost: the group moved on without this instance" : "revoked in a rebalance");
         }
     }
@@ -201,12 +221,13 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
         _pending.Clear();
     }
 
-    /// <summary>Commits <paramref name="claim"/>'s partition offset for <paramref name="checkpoint"/> while the claim is held.</summary>
+    /// <summary>Commits <paramref name="claim"/>'s partition offsets for <paramref name="checkpoint"/> while the claim is held.</summary>
     /// <exception cref="LeaseLostException">The partition was revoked or lost, or the broker refused the commit's generation.</exception>
     /// <exception cref="TransientEventStoreException">The group coordinator is unreachable or moving; nothing is known to be stored.</exception>
     internal async Task CommitAsync(KafkaShareClaim claim, Position checkpoint, CancellationToken cancellationToken)
     {
-        var next = ShareCheckpoint.NextOffset(checkpoint, claim.Share, Shares);
+        var offsets = ShareCheckpoint.NextOffsets(checkpoint, PartitionsOf(claim.Share), _partitions)
+            .Select(o => new TopicPartitionOffset(_topic, o.Partition, o.Offset)).ToList();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -222,7 +243,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
             {
                 // Not cancellable once sent: the gate stays held until the broker has answered, so no rebalance is
                 // applied while a commit is in flight.
-                await Task.Run(() => consumer.Commit([new TopicPartitionOffset(_topic, claim.Share, next)]), CancellationToken.None).ConfigureAwait(false);
+                await Task.Run(() => consumer.Commit(offsets), CancellationToken.None).ConfigureAwait(false);
             }
             catch (KafkaException e) when (GroupErrors.MeansShareLost(GroupErrors.CodeOf(e)))
             {
@@ -231,7 +252,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
             }
             catch (KafkaException e)
             {
-                throw GroupErrors.Wrap($"storing the checkpoint of partition {claim.Share}", e);
+                throw GroupErrors.Wrap($"storing the checkpoint of share {claim.Share}", e);
             }
         }
         finally

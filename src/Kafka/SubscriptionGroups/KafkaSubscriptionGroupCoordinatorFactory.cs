@@ -22,7 +22,10 @@ public sealed class KafkaSubscriptionGroupCoordinatorFactory : ISubscriptionGrou
 
     /// <inheritdoc />
     /// <remarks>
-    /// <see cref="SubscriptionGroupOptions.Shares"/> is not used: the shares are the events topic's partitions.
+    /// <see cref="SubscriptionGroupOptions.Shares"/> is not used: with <see cref="SubscriptionGroupMode.Partitioned"/>
+    /// the shares are the events topic's partitions; with <see cref="SubscriptionGroupMode.ActiveStandby"/> the one
+    /// share goes with partition 0 (its holder is the active instance) and its checkpoint is every partition's
+    /// committed offset.
     /// <see cref="SubscriptionGroupOptions.LeaseTime"/> becomes the group's session timeout and poll deadline,
     /// <see cref="SubscriptionGroupOptions.RenewInterval"/> (at most a third of it) the heartbeat interval; the
     /// brokers keep that time, so <paramref name="timeProvider"/> does not drive it.
@@ -38,14 +41,14 @@ public sealed class KafkaSubscriptionGroupCoordinatorFactory : ISubscriptionGrou
         options.EnsureValid();
         var storeOptions = _store.Options;
         var topic = storeOptions.Topic;
-        var shares = _store.PartitionCount > 0 ? _store.PartitionCount : _store.PartitionCountOf(topic);
-        if (shares == 0)
+        var partitions = _store.PartitionCount > 0 ? _store.PartitionCount : _store.PartitionCountOf(topic);
+        if (partitions == 0)
             throw new EventStoreConfigurationException($"{KafkaEventStoreOptions.SectionName}:{nameof(KafkaEventStoreOptions.Topic)}",
                 $"names '{topic}', which does not exist; a subscription group's shares are its partitions (initialise the store first, or create the topic).");
         var settings = GroupConsumerSettings.For(storeOptions, subscriptionId, options);
         var config = settings.ConsumerConfig(storeOptions, instanceId);
         var logger = _store.Logger;
         var create = _createConsumer ?? ((c, listener) => new ConfluentGroupConsumer(c, topic, listener, logger));
-        return new KafkaSubscriptionGroupCoordinator(subscriptionId, instanceId, topic, shares, settings, listener => create(config, listener), logger);
+        return new KafkaSubscriptionGroupCoordinator(subscriptionId, instanceId, topic, partitions, options.Mode, settings, listener => create(config, listener), logger);
     }
 }
