@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using EventStore.Providers.Diagnostics;
 using EventStore.Providers.InMemory;
 using EventStore.Providers.Projections;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EventStore.Providers.Abstractions.Tests;
@@ -29,7 +31,7 @@ public class SubscriptionGroupRunnerTests
         }
     }
 
-    private SubscriptionRunner Runner(string instance, Recorder handler, SubscriptionGroupMode mode = SubscriptionGroupMode.Partitioned)
+    private SubscriptionRunner Runner(string instance, Recorder handler, SubscriptionGroupMode mode = SubscriptionGroupMode.Partitioned, EventStoreInstrumentation? instrumentation = null)
     {
         handler.Instance = instance;
         var options = new SubscriptionOptions
@@ -39,7 +41,7 @@ public class SubscriptionGroupRunnerTests
             Group = new SubscriptionGroupOptions { Mode = mode, Shares = 4, InstanceId = instance },
         };
         return new SubscriptionRunner("orders", _store, new InMemoryCheckpointStore(_storage), handler, options, null, _time, null,
-            new LeaseCoordinatorFactory(_leases), null);
+            new LeaseCoordinatorFactory(_leases), instrumentation);
     }
 
     private async Task AppendAsync(int streams, int eventsPerStream)
@@ -113,6 +115,34 @@ public class SubscriptionGroupRunnerTests
         Assert.Equal(handledByA, aHandler.Handled.Count);
         Assert.Equal(SubscriptionStatus.Stopped, a.Status);
         Assert.Equal(60, aHandler.Handled.Concat(bHandler.Handled).Count());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Shares_held_lag_and_handovers_are_measured_per_instance()
+    {
+        using var instrumentation = new EventStoreInstrumentation();
+        using var shares = new MetricCollector<long>(instrumentation.Meter, "eventstore.subscription.shares");
+        using var lag = new MetricCollector<double>(instrumentation.Meter, "eventstore.subscription.lag");
+        using var handovers = new MetricCollector<long>(instrumentation.Meter, "eventstore.subscription.handovers");
+        var handler = new Recorder();
+        await AppendAsync(4, 2);
+        await using var a = Runner("a", handler, instrumentation: instrumentation);
+
+        await a.StartAsync(Ct);
+        await AdvanceUntilAsync(() => DistinctHandled(handler) == 8 && a.HeldShares.Count == 4);
+        shares.RecordObservableInstruments();
+        lag.RecordObservableInstruments();
+
+        var held = shares.LastMeasurement!;
+        Assert.Equal(4, held.Value);
+        Assert.Equal("orders", held.Tags["subscription"]);
+        Assert.Equal("a", held.Tags["instance"]);
+        Assert.Equal(4, lag.GetMeasurementSnapshot().Select(m => m.Tags["share"]).Distinct().Count());
+        Assert.Equal(4, handovers.GetMeasurementSnapshot().Count(m => (string?)m.Tags["change"] == "taken"));
+
+        await a.StopAsync(Ct);
+        shares.RecordObservableInstruments();
+        Assert.Single(shares.GetMeasurementSnapshot());
     }
 
     [Fact]
