@@ -214,6 +214,9 @@ internal sealed class GroupHandler(InstanceSwitch control, GroupHandlingLog log)
 
     public void Unstall() => _stall?.TrySetResult();
 
+    /// <summary>Runs inside the stalled batch once it resumes, with its context (and transaction).</summary>
+    public Func<SubscriptionContext, CancellationToken, Task>? AfterStall { get; set; }
+
     public async Task HandleAsync(IReadOnlyList<RecordedEvent> events, SubscriptionContext context, CancellationToken cancellationToken)
     {
         if (control.Killed)
@@ -230,6 +233,7 @@ internal sealed class GroupHandler(InstanceSwitch control, GroupHandlingLog log)
                 _stalled.TrySetResult();
                 await stall.Task;
                 _stall = null;
+                if (AfterStall is { } after) await after(context, cancellationToken);
             }
             foreach (var e in events) log.Record(control.InstanceId, context.Share ?? -1, e);
         }

@@ -89,6 +89,12 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
         _shares = probe.Shares;
     }
 
+    // With a transactional lease store the stalled batch's read-model change must roll back with its refused checkpoint.
+    private ITransactionalCheckpointFixture? TransactionalReadModel() =>
+        Sut.Leases is not ITransactionalSubscriptionLeaseStore ? null
+        : Fixture as ITransactionalCheckpointFixture
+          ?? throw new InvalidOperationException($"The {Capabilities.ProviderName} provider's lease store is transactional, so its fixture must implement {nameof(ITransactionalCheckpointFixture)} to prove promise 28.");
+
     private string Describe() => string.Join("; ", _instances.Select(i => $"{i.Id}=[{string.Join(",", i.Runner.HeldShares)}] {i.Runner.Status}{(i.Control.Killed ? " killed" : "")}{(i.Control.Paused ? " paused" : "")}"));
 
     private async Task<List<RecordedEvent>> AppendToNewStreamsAsync(int streams, int eventsPerStream)
@@ -179,7 +185,7 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
 
     [Fact]
     [Promise(28)]
-    public async Task A_stalled_instance_that_lost_its_lease_can_no_longer_store_a_checkpoint()
+    public async Task A_stalled_instance_that_lost_its_lease_can_no_longer_store_a_checkpoint_or_a_transactional_change()
     {
         var first = await AppendToNewStreamsAsync(2, 2);
         var a = await StartAsync("a", SubscriptionGroupMode.ActiveStandby, checkpointAfterEvents: 1);
@@ -187,17 +193,25 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
         var b = await StartAsync("b", SubscriptionGroupMode.ActiveStandby, checkpointAfterEvents: 1);
         await EventuallyAsync(() => b.Control.Refreshes > 1, "the standby joined");
 
+        var readModel = TransactionalReadModel();
+        var rowKey = "stalled-" + Guid.NewGuid().ToString("N");
+        if (readModel is not null)
+            a.Handler.AfterStall = (context, ct) => readModel.WriteReadModelInTransactionAsync(Sut,
+                context.Transaction ?? throw new InvalidOperationException("A transactional lease store handed the handler no transaction."), rowKey, ct);
         var stalled = a.Handler.StallNextBatch();
         var second = await AppendToNewStreamsAsync(2, 2);
         await EventuallyAsync(() => stalled.IsCompleted, "the active instance's handler is inside the next batch");
         a.Control.Pause();
         await EventuallyAsync(() => AllHandled(second) && b.Runner.HeldShares.Count == 1, "the standby took over after the lease lapsed and handled the batch");
 
+        var refreshesWhilePaused = a.Control.Refreshes;
         a.Handler.Unstall();
         a.Control.Resume();
-        await EventuallyAsync(() => a.Control.Refused > 0 && a.Runner.HeldShares.Count == 0, "the stalled instance noticed it lost its share");
+        await EventuallyAsync(() => a.Control.Refreshes > refreshesWhilePaused + 1 && a.Runner.HeldShares.Count == 0, "the resumed instance noticed it lost its share");
 
         Assert.Equal(0, a.Control.StoredSincePause);
+        if (readModel is not null)
+            Assert.False(await readModel.ReadModelExistsAsync(Sut, rowKey, Ct), "The stalled instance's read-model change committed although its lease was taken over.");
         var third = await AppendToNewStreamsAsync(1, 2);
         await EventuallyAsync(() => AllHandled(third), "the new active instance handles what follows");
         Assert.DoesNotContain(_log.Handled, h => h.Instance == a.Id && third.Any(e => e.EventId == h.Event.EventId));

@@ -81,6 +81,19 @@ public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpoi
         await transaction.CommitAsync(cancellationToken);
     }
 
+    public async Task WriteReadModelInTransactionAsync(StoreUnderTest store, object transaction, string readModelKey, CancellationToken cancellationToken)
+    {
+        var pg = (PostgresEventStore)store.Store;
+        var tx = (NpgsqlTransaction)transaction;
+        await using (var create = new NpgsqlCommand($"CREATE TABLE IF NOT EXISTS \"{pg.Schema}\".read_model (key text PRIMARY KEY)", tx.Connection, tx))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var cmd = new NpgsqlCommand($"INSERT INTO \"{pg.Schema}\".read_model (key) VALUES ($1)", tx.Connection, tx);
+        cmd.Parameters.AddWithValue(readModelKey);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<bool> ReadModelExistsAsync(StoreUnderTest store, string readModelKey, CancellationToken cancellationToken)
     {
         var pg = (PostgresEventStore)store.Store;
