@@ -1,5 +1,3 @@
-using EventStore.Providers.Projections;
-
 namespace EventStore.Providers.Conformance;
 
 /// <summary>
@@ -44,15 +42,6 @@ public interface ITransactionalCheckpointFixture
 
     /// <summary>Whether the read-model row <paramref name="readModelKey"/> exists.</summary>
     Task<bool> ReadModelExistsAsync(StoreUnderTest store, string readModelKey, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Writes the read-model row <paramref name="readModelKey"/> through <paramref name="transaction"/>, the
-    /// provider's transaction a transactional lease store hands a subscription-group handler
-    /// (<see cref="SubscriptionContext.Transaction"/>), so the group promises can check it commits only with a fenced
-    /// checkpoint. Needed when the provider's lease store is an <see cref="ITransactionalSubscriptionLeaseStore"/>.
-    /// </summary>
-    Task WriteReadModelInTransactionAsync(StoreUnderTest store, object transaction, string readModelKey, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("This fixture cannot write a read-model row through a handler's transaction.");
 }
 
 /// <summary>One isolated store made by <see cref="IEventStoreFixture.CreateStoreAsync"/> and what comes with it.</summary>

@@ -90,10 +90,10 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
     }
 
     // With a transactional lease store the stalled batch's read-model change must roll back with its refused checkpoint.
-    private ITransactionalCheckpointFixture? TransactionalReadModel() =>
+    private ITransactionalLeaseFixture? TransactionalReadModel() =>
         Sut.Leases is not ITransactionalSubscriptionLeaseStore ? null
-        : Fixture as ITransactionalCheckpointFixture
-          ?? throw new InvalidOperationException($"The {Capabilities.ProviderName} provider's lease store is transactional, so its fixture must implement {nameof(ITransactionalCheckpointFixture)} to prove promise 28.");
+        : Fixture as ITransactionalLeaseFixture
+          ?? throw new InvalidOperationException($"The {Capabilities.ProviderName} provider's lease store is transactional, so its fixture must implement {nameof(ITransactionalLeaseFixture)} to prove promise 28.");
 
     private string Describe() => string.Join("; ", _instances.Select(i => $"{i.Id}=[{string.Join(",", i.Runner.HeldShares)}] {i.Runner.Status}{(i.Control.Killed ? " killed" : "")}{(i.Control.Paused ? " paused" : "")}"));
 
@@ -196,7 +196,7 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
         var readModel = TransactionalReadModel();
         var rowKey = "stalled-" + Guid.NewGuid().ToString("N");
         if (readModel is not null)
-            a.Handler.AfterStall = (context, ct) => readModel.WriteReadModelInTransactionAsync(Sut,
+            a.Handler.AfterStall = (context, ct) => readModel.WriteReadModelAsync(Sut,
                 context.Transaction ?? throw new InvalidOperationException("A transactional lease store handed the handler no transaction."), rowKey, ct);
         var stalled = a.Handler.StallNextBatch();
         var second = await AppendToNewStreamsAsync(2, 2);

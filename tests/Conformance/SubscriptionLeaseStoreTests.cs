@@ -126,7 +126,7 @@ public abstract class SubscriptionLeaseStoreTests(IEventStoreFixture fixture) : 
     }
 
     [Fact]
-    public async Task SaveCheckpoint_with_the_current_token_stores_it_even_after_expiry_when_nobody_took_it()
+    public async Task SaveCheckpoint_with_the_current_token_stores_it()
     {
         var lease = await AcquireAsync(Share(0), "a", T0);
 
