@@ -92,6 +92,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitial
         SoftDelete = true,
         Tombstone = true,
         TransactionalCheckpoints = false,
+        SubscriptionGroups = true,
         MaxStreamNameLength = Schema.MaxStreamNameLength,
         MaxEventSize = Schema.MaxEventSize,
         MaxEventsPerAppend = 10_000,

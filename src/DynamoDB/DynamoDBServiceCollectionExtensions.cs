@@ -13,7 +13,8 @@ public static class DynamoDBEventStoreBuilderExtensions
     /// <summary>
     /// Uses DynamoDB with options set in <paramref name="configure"/> (and by any
     /// <c>services.Configure&lt;DynamoDBEventStoreOptions&gt;</c>): registers <see cref="IEventStore"/>,
-    /// <see cref="ISnapshotStore"/>, <see cref="ICheckpointStore"/> and <see cref="IEventStoreInitializer"/>, which
+    /// <see cref="ISnapshotStore"/>, <see cref="ICheckpointStore"/>, <see cref="ISubscriptionLeaseStore"/> and
+    /// <see cref="IEventStoreInitializer"/>, which
     /// creates the tables when <see cref="DynamoDBEventStoreOptions.CreateTables"/> is set and otherwise verifies them.
     /// The options are validated when the host starts or the store is first resolved.
     /// </summary>
@@ -32,6 +33,7 @@ public static class DynamoDBEventStoreBuilderExtensions
         CreateStore = (sp, options) => new DynamoDBEventStore(options, sp.GetService<ILogger<DynamoDBEventStore>>(), sp.GetService<TimeProvider>()),
         CreateSnapshotStore = (sp, store) => new DynamoDBSnapshotStore(store.Client, store.Options, sp.GetService<TimeProvider>()),
         CreateCheckpointStore = (_, store) => new DynamoDBCheckpointStore(store.Client, store.Options),
+        CreateLeaseStore = (_, store) => new DynamoDBSubscriptionLeaseStore(store.Client, store.Options),
         CreateInitializer = (_, store) => store,
     };
 

@@ -28,8 +28,9 @@ internal sealed class PositionBlocks : IDisposable
     private readonly TimeSpan _lifetime;
     private readonly Lock _gate = new();
     private readonly ITimer _timer;
+    private readonly List<Waiter> _waiting = [];
     private Block? _block;
-    private Task<Block>? _reserving;
+    private Task? _reserving;
     private bool _disposed;
 
     /// <param name="reserve">Reserves at least the given number of positions (one counter update); returns the range.</param>
@@ -47,67 +48,127 @@ internal sealed class PositionBlocks : IDisposable
         _timer = time.CreateTimer(_ => ReleaseIfStale(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Whether a counter update is running for waiting appends (for tests).</summary>
+    internal bool IsReserving
+    {
+        get { lock (_gate) return _reserving is not null; }
+    }
+
     /// <summary>How long a block may go unused before its rest is released.</summary>
     public TimeSpan IdleRelease => _lifetime / 5;
 
-    /// <summary>Takes <paramref name="count"/> consecutive positions: from the current block, or from a new one.</summary>
+    /// <summary>
+    /// Takes <paramref name="count"/> consecutive positions: from the current block, or from the next counter update.
+    /// Appends that wait at the same time share one update sized to all of them (and at least a block), so concurrent
+    /// writers do not queue behind each other's round trips to the counter item, and no position is left unused.
+    /// </summary>
     public async Task<Reservation> TakeAsync(int count, CancellationToken cancellationToken)
     {
-        while (true)
+        Waiter waiter;
+        (long First, long Last)? rest = null;
+        lock (_gate)
         {
-            Task<Block> pending;
-            (long First, long Last)? rest = null;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (TryTakeFromBlock(count, ref rest) is { } taken) return taken;
+            waiter = new Waiter(count);
+            _waiting.Add(waiter);
+            _reserving ??= Task.Run(ReserveForWaitersAsync, CancellationToken.None);
+        }
+        if (rest is { } r) _ = _release(r.First, r.Last, "the block ran out or grew old");
+        try
+        {
+            return await waiter.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
             lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_block is { } b)
-                {
-                    if (b.Last - b.Next + 1 >= count && _time.GetElapsedTime(b.TakenAt) < _lifetime)
-                    {
-                        var taken = new Reservation(b.Next, b.Next + count - 1, b.TakenAt);
-                        b.Next += count;
-                        b.LastUsedAt = _time.GetTimestamp();
-                        return taken;
-                    }
-                    if (b.HasRest) rest = (b.Next, b.Last);
-                    _block = null;
-                }
-                // Appends that find the block empty at the same time share one reservation.
-                pending = _reserving ??= Task.Run(() => ReserveBlockAsync(count), CancellationToken.None);
-            }
-            if (rest is { } r) _ = _release(r.First, r.Last, "the block ran out or grew old");
-            await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (_waiting.Remove(waiter)) throw;
+            // Already part of a counter update: its positions must be marked unused, or readers wait for them.
+            var reservation = await waiter.Done.Task.ConfigureAwait(false);
+            await _release(reservation.First, reservation.Last, "the append was cancelled").ConfigureAwait(false);
+            throw;
         }
     }
 
-    private async Task<Block> ReserveBlockAsync(int count)
+    /// <summary>Positions from the current block when it has room and is young enough; otherwise retires it (its rest in <paramref name="rest"/>).</summary>
+    private Reservation? TryTakeFromBlock(int count, ref (long First, long Last)? rest)
     {
-        try
+        if (_block is not { } b) return null;
+        if (b.Last - b.Next + 1 >= count && _time.GetElapsedTime(b.TakenAt) < _lifetime)
         {
-            var (first, last) = await _reserve(Math.Max(count, _size)).ConfigureAwait(false);
-            var block = new Block(first, last, _time.GetTimestamp());
+            var taken = new Reservation(b.Next, b.Next + count - 1, b.TakenAt);
+            b.Next += count;
+            b.LastUsedAt = _time.GetTimestamp();
+            return taken;
+        }
+        if (b.HasRest) rest = (b.Next, b.Last);
+        _block = null;
+        return null;
+    }
+
+    /// <summary>One counter update per round for every append waiting when it starts; runs until nobody waits.</summary>
+    private async Task ReserveForWaitersAsync()
+    {
+        while (true)
+        {
+            List<Waiter> batch = [];
             (long First, long Last)? rest = null;
             lock (_gate)
             {
-                _reserving = null;
-                if (_disposed)
+                foreach (var w in _waiting)
                 {
-                    rest = (first, last);
+                    if (!_disposed && TryTakeFromBlock(w.Count, ref rest) is { } taken) w.Done.TrySetResult(taken);
+                    else batch.Add(w);
                 }
+                _waiting.Clear();
+                if (batch.Count == 0 || _disposed)
+                {
+                    _reserving = null;
+                    foreach (var w in batch) w.Done.TrySetException(new ObjectDisposedException(nameof(PositionBlocks)));
+                    batch.Clear();
+                }
+            }
+            if (rest is { } r) await _release(r.First, r.Last, "the block ran out or grew old").ConfigureAwait(false);
+            if (batch.Count == 0) return;
+
+            var needed = 0;
+            foreach (var w in batch) needed += w.Count;
+            long first, last;
+            try
+            {
+                (first, last) = await _reserve(Math.Max(needed, _size)).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                foreach (var w in batch) w.Done.TrySetException(e);
+                continue;
+            }
+            var takenAt = _time.GetTimestamp();
+            var next = first;
+            foreach (var w in batch)
+            {
+                w.Done.TrySetResult(new Reservation(next, next + w.Count - 1, takenAt));
+                next += w.Count;
+            }
+            if (next > last) continue;
+            (long First, long Last)? unused = null;
+            lock (_gate)
+            {
+                if (_disposed || _block is not null) unused = (next, last);
                 else
                 {
-                    _block = block;
+                    _block = new Block(next, last, takenAt) { LastUsedAt = takenAt };
                     _timer.Change(IdleRelease, Timeout.InfiniteTimeSpan);
                 }
             }
-            if (rest is { } r) await _release(r.First, r.Last, "the store was disposed").ConfigureAwait(false);
-            return block;
+            if (unused is { } u) await _release(u.First, u.Last, "the store was disposed").ConfigureAwait(false);
         }
-        catch
-        {
-            lock (_gate) _reserving = null;
-            throw;
-        }
+    }
+
+    private sealed class Waiter(int count)
+    {
+        public int Count { get; } = count;
+        public TaskCompletionSource<Reservation> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private void ReleaseIfStale()

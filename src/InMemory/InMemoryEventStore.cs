@@ -20,6 +20,7 @@ public sealed class InMemoryEventStore : IEventStore
         SoftDelete = true,
         Tombstone = true,
         TransactionalCheckpoints = false,
+        SubscriptionGroups = true,
     };
 
     private readonly InMemoryStorage _storage;

@@ -4,7 +4,7 @@ using EventStore.Providers.Subscriptions.CatchUp;
 namespace EventStore.Providers.InMemory;
 
 /// <summary>
-/// The data of an in-memory event store: the global log, the streams, snapshots and checkpoints. Several
+/// The data of an in-memory event store: the global log, the streams, snapshots, checkpoints and subscription-group leases. Several
 /// <see cref="InMemoryEventStore"/> instances over one storage behave like several application instances over one
 /// database (they see each other's writes and wake each other's subscriptions).
 /// </summary>
@@ -25,6 +25,9 @@ public sealed class InMemoryStorage
 
     /// <summary>Checkpoints by subscription id.</summary>
     internal ConcurrentDictionary<string, Position> Checkpoints { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Subscription-group leases, with their own lock (they never wait on appends).</summary>
+    internal LeaseTable Leases { get; } = new();
 
     /// <summary>Wakes live subscriptions after an append.</summary>
     internal AppendSignal Changes { get; }

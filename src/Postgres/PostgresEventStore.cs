@@ -68,6 +68,7 @@ public sealed partial class PostgresEventStore : IEventStore, IEventStoreInitial
             SoftDelete = true,
             Tombstone = true,
             TransactionalCheckpoints = true,
+            SubscriptionGroups = true,
             // Stream names and event types sit in b-tree indexes, whose entries must stay under ~2.7 kB:
             // 500 UTF-16 characters are at most 1.5 kB of UTF-8.
             MaxStreamNameLength = MaxNameLength,

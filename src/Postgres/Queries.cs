@@ -84,6 +84,7 @@ internal sealed class Queries
             ON CONFLICT (subscription_id) DO UPDATE SET position = excluded.position, updated = clock_timestamp()
             """;
         CheckpointDelete = $"DELETE FROM {s}.checkpoints WHERE subscription_id = $1";
+        Leases = new LeaseQueries(s);
     }
 
     public string Append { get; }
@@ -113,6 +114,7 @@ internal sealed class Queries
     public string CheckpointLoad { get; }
     public string CheckpointSave { get; }
     public string CheckpointDelete { get; }
+    public LeaseQueries Leases { get; }
 }
 
 /// <summary>Which index a <c>$all</c> page reads through.</summary>

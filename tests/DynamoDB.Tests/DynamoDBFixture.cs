@@ -44,6 +44,9 @@ public sealed class DynamoDBFixture(DynamoDBServer server) : IEventStoreFixture
             {
                 await initializer.DeleteTablesAsync();
                 raw.Dispose();
-            });
+            })
+        {
+            Leases = new DynamoDBSubscriptionLeaseStore(raw, options),
+        };
     }
 }

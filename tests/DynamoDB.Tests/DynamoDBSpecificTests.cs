@@ -248,4 +248,33 @@ public sealed class DynamoDBSpecificTests(DynamoDBServer server)
         Assert.Equal(batches * size, next);
         Assert.Equal(batches * size, (await sut.Store.ReadAllAsync(new ReadAllOptions { From = Position.FromInt64(size / 2) }).ToListAsync()).Count + size / 2);
     }
+
+    [Fact]
+    public async Task Lease_items_carry_no_index_key_and_no_event_read_sees_them()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var options = _fixture.NewOptions();
+        using var raw = DynamoDBClientFactory.Create(options);
+        await using var sut = await _fixture.CreateStoreAsync(options, raw, null, ct);
+        var leases = sut.Leases!;
+        var stream = new StreamName("Order-1");
+        await sut.Store.AppendAsync(stream, ExpectedVersion.NoStream, TestEvents.Many(1), ct);
+        var lease = (await leases.TryAcquireAsync("Order/share/0", "a", DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(10), ct))!;
+        await leases.SaveCheckpointAsync(lease, Position.FromInt64(1), ct);
+
+        var items = await raw.QueryAsync(new QueryRequest
+        {
+            TableName = options.TableName,
+            ConsistentRead = true,
+            KeyConditionExpression = "pk = :pk",
+            ExpressionAttributeValues = new() { [":pk"] = new AttributeValue { S = LeaseItem.PartitionKey("Order") } },
+        }, ct);
+
+        Assert.Equal(2, items.Items.Count); // the record and the group's token counter
+        Assert.All(items.Items, item => Assert.DoesNotContain(item.Keys, k => k is Schema.AllPartition or Schema.LastPosition or Schema.CategoryKey or Schema.TypeKey));
+        var all = Assert.Single(await sut.Store.ReadAllAsync(cancellationToken: ct).ToListAsync(ct));
+        Assert.Equal(stream, all.Stream);
+        Assert.Single(await sut.Store.ReadCategoryAsync("Order", cancellationToken: ct).ToListAsync(ct));
+        Assert.Equal(all.Position, await sut.Store.GetHeadPositionAsync(ct));
+    }
 }

@@ -110,6 +110,9 @@ public sealed class StoresAndConfigurationTests(DynamoDBServer server)
         var stream = TestEvents.Stream();
         await store.AppendAsync(stream, ExpectedVersion.NoStream, TestEvents.Many(2));
         Assert.Equal(2, (await store.ReadStreamAsync(stream).ToListAsync()).Count);
+        Assert.True(store.Capabilities.SubscriptionGroups);
+        var leases = Assert.IsType<DynamoDBSubscriptionLeaseStore>(provider.GetRequiredService<ISubscriptionLeaseStore>());
+        Assert.NotNull(await leases.TryAcquireAsync("p/share/0", "a", DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken));
         var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamoDBEventStoreOptions>>().Value;
         await new DynamoDBTableInitializer(DynamoDBClientFactory.Create(options), options).DeleteTablesAsync(TestContext.Current.CancellationToken);
     }

@@ -14,10 +14,12 @@ public sealed class InMemoryGapSafetyTests(InMemoryFixture f) : GapSafetyTests(f
 public sealed class InMemoryFilterTests(InMemoryFixture f) : FilterTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemorySubscriptionTests(InMemoryFixture f) : SubscriptionTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryCheckpointTests(InMemoryFixture f) : CheckpointTests(f), IClassFixture<InMemoryFixture>;
+public sealed class InMemorySubscriptionLeaseStoreTests(InMemoryFixture f) : SubscriptionLeaseStoreTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemorySnapshotTests(InMemoryFixture f) : SnapshotTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryLifecycleTests(InMemoryFixture f) : LifecycleTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryBadInputTests(InMemoryFixture f) : BadInputTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryCancellationTests(InMemoryFixture f) : CancellationTests(f), IClassFixture<InMemoryFixture>;
+public sealed class InMemorySubscriptionGroupTests(InMemoryFixture f) : SubscriptionGroupTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryMetacharacterTests(InMemoryFixture f) : MetacharacterTests(f), IClassFixture<InMemoryFixture>;
 [Collection(nameof(MemoryMeasurement))]
 public sealed class InMemoryLargeReadTests(InMemoryFixture f) : LargeReadTests(f), IClassFixture<InMemoryFixture>;

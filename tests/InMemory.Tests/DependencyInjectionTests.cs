@@ -27,6 +27,7 @@ public sealed class DependencyInjectionTests
         Assert.Same(store, provider.GetRequiredService<IEventStore>());
         Assert.IsType<InMemorySnapshotStore>(provider.GetRequiredService<ISnapshotStore>());
         Assert.IsType<InMemoryCheckpointStore>(provider.GetRequiredService<ICheckpointStore>());
+        Assert.IsType<InMemorySubscriptionLeaseStore>(provider.GetRequiredService<ISubscriptionLeaseStore>());
 
         var stream = new StreamName("Di-1");
         await store.AppendAsync(stream, ExpectedVersion.NoStream, [new EventData(Guid.NewGuid(), "T", "{}"u8.ToArray())], Ct);
@@ -43,6 +44,10 @@ public sealed class DependencyInjectionTests
 
         Assert.Equal("InMemory", provider.GetRequiredService<IEventStore>().Capabilities.ProviderName);
         Assert.NotNull(provider.GetRequiredService<InMemoryStorage>());
+        var leases = provider.GetRequiredService<ISubscriptionLeaseStore>();
+        var held = await leases.TryAcquireAsync("p/share/0", "a", DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(10), Ct);
+        Assert.NotNull(held);
+        Assert.Equal([held], await new InMemorySubscriptionLeaseStore(provider.GetRequiredService<InMemoryStorage>()).ListAsync("p/", Ct));
     }
 
     [Fact]

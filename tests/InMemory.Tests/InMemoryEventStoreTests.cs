@@ -87,7 +87,7 @@ public sealed class InMemoryEventStoreTests
     }
 
     [Fact]
-    public void The_capabilities_declare_soft_delete_and_tombstone_but_no_transactional_checkpoints()
+    public void The_capabilities_declare_soft_delete_tombstone_and_subscription_groups_but_no_transactional_checkpoints()
     {
         var capabilities = new InMemoryEventStore().Capabilities;
 
@@ -96,6 +96,7 @@ public sealed class InMemoryEventStoreTests
         Assert.True(capabilities.SoftDelete);
         Assert.True(capabilities.Tombstone);
         Assert.False(capabilities.TransactionalCheckpoints);
+        Assert.True(capabilities.SubscriptionGroups);
     }
 
     [Fact]

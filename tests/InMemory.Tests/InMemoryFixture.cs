@@ -12,6 +12,9 @@ public sealed class InMemoryFixture : IEventStoreFixture
             new InMemoryEventStore(storage),
             new InMemorySnapshotStore(storage),
             new InMemoryCheckpointStore(storage),
-            _ => Task.FromResult<IEventStore>(new InMemoryEventStore(storage))));
+            _ => Task.FromResult<IEventStore>(new InMemoryEventStore(storage)))
+        {
+            Leases = new InMemorySubscriptionLeaseStore(storage),
+        });
     }
 }

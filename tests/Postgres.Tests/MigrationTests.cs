@@ -70,21 +70,8 @@ public sealed class MigrationTests(PostgresFixture fixture) : IAsyncLifetime
     {
         // A schema as a store of an earlier release left it: scripts 1 to 4 applied, positions 1..3 from log_head.
         await CreateReleasedStoreAsync(4);
-        await using (var connection = await fixture.DataSource.OpenConnectionAsync(Ct))
-        {
-            foreach (var (stream, count) in new[] { ("Order-1", 2), ("Order-2", 1) })
-            {
-                await using var append = new NpgsqlCommand($"SELECT status FROM \"{_schema}\".append_events($1, 'Order', 1, -1, $2, $3, $4, $5, $6, $7)", connection);
-                append.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
-                append.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. Enumerable.Range(0, count).Select(_ => Guid.NewGuid())] });
-                append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Enumerable.Repeat("Old", count)] });
-                append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Enumerable.Repeat("application/json", count)] });
-                append.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. Enumerable.Repeat(1, count)] });
-                append.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. Enumerable.Repeat("{}"u8.ToArray(), count)] });
-                append.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. Enumerable.Repeat("{}"u8.ToArray(), count)] });
-                Assert.Equal(0, (int)(await append.ExecuteScalarAsync(Ct))!);
-            }
-        }
+        await AppendThroughReleasedFunctionAsync("Order-1", 2);
+        await AppendThroughReleasedFunctionAsync("Order-2", 1);
 
         await using var store = new PostgresEventStore(fixture.DataSource, PostgresFixture.Options(_schema));
         await store.InitializeAsync(Ct);
@@ -106,11 +93,15 @@ public sealed class MigrationTests(PostgresFixture fixture) : IAsyncLifetime
     public async Task A_store_of_the_released_scripts_1_to_5_moves_to_one_file_per_function_and_keeps_working()
     {
         await CreateReleasedStoreAsync(5);
-        var released = PostgresFixture.Options(_schema);
-        released.MigrateOnStart = false;
-        var before = new PostgresEventStore(fixture.DataSource, released);
-        var first = await before.AppendAsync(new StreamName("Order-1"), ExpectedVersion.NoStream, TestEvents.Many(2), Ct);
-        await before.DisposeAsync();
+        await AppendThroughReleasedFunctionAsync("Order-1", 2);
+        // Without migrating, this version refuses the schema: it lacks the subscription-lease table of migration 6.
+        var verifyOnly = PostgresFixture.Options(_schema);
+        verifyOnly.MigrateOnStart = false;
+        await using (var unmigrated = new PostgresEventStore(fixture.DataSource, verifyOnly))
+        {
+            var refused = await Assert.ThrowsAsync<EventStoreConfigurationException>(() => unmigrated.InitializeAsync(Ct));
+            Assert.Contains("6_SubscriptionLeases", refused.Message, StringComparison.Ordinal);
+        }
 
         await using var store = new PostgresEventStore(fixture.DataSource, PostgresFixture.Options(_schema));
         await store.InitializeAsync(Ct);
@@ -118,8 +109,9 @@ public sealed class MigrationTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.Equal(SchemaMigrator.Functions.Select(f => (f.Name, f.Sha256)), await RecordedFunctionsAsync());
 
         var next = await store.AppendAsync(new StreamName("Order-1"), ExpectedVersion.Exact(1), [TestEvents.New()], Ct);
-        Assert.True(next.Position > first.Position);
-        Assert.Equal([0L, 1L, 2L], (await store.ReadAllAsync(cancellationToken: Ct).ToListAsync(Ct)).Select(e => e.Version));
+        var all = await store.ReadAllAsync(cancellationToken: Ct).ToListAsync(Ct);
+        Assert.Equal([0L, 1L, 2L], all.Select(e => e.Version));
+        Assert.True(next.Position > all[1].Position);
     }
 
     [Fact]
@@ -182,6 +174,21 @@ public sealed class MigrationTests(PostgresFixture fixture) : IAsyncLifetime
             await using var record = new NpgsqlCommand($"INSERT INTO \"{_schema}\".schema_migrations (version, name) VALUES ({number}, '{name}')", connection);
             await record.ExecuteNonQueryAsync(Ct);
         }
+    }
+
+    /// <summary>Appends <paramref name="count"/> events to a new stream through the append_events function a released script defined.</summary>
+    private async Task AppendThroughReleasedFunctionAsync(string stream, int count)
+    {
+        await using var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var append = new NpgsqlCommand($"SELECT status FROM \"{_schema}\".append_events($1, 'Order', 1, -1, $2, $3, $4, $5, $6, $7)", connection);
+        append.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        append.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. Enumerable.Range(0, count).Select(_ => Guid.NewGuid())] });
+        append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Enumerable.Repeat("Old", count)] });
+        append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Enumerable.Repeat("application/json", count)] });
+        append.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. Enumerable.Repeat(1, count)] });
+        append.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. Enumerable.Repeat("{}"u8.ToArray(), count)] });
+        append.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. Enumerable.Repeat("{}"u8.ToArray(), count)] });
+        Assert.Equal(0, (int)(await append.ExecuteScalarAsync(Ct))!);
     }
 
     private async Task<List<(string, string)>> RecordedFunctionsAsync()

@@ -11,7 +11,7 @@ namespace EventStore.Providers.Postgres.Tests;
 /// Testcontainers container where Docker is reachable, else a local server started with eng/postgres.sh (stopped when
 /// the run ends); failing all, every test fails with the reason. Each <see cref="CreateStoreAsync"/> gets its own schema.
 /// </summary>
-public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpointFixture, IAsyncLifetime
+public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpointFixture, ITransactionalLeaseFixture, IAsyncLifetime
 {
     private NpgsqlDataSource? _dataSource;
     private TestServer? _server;
@@ -58,18 +58,18 @@ public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpoi
                 await store.DisposeAsync();
                 foreach (var other in others) await other.DisposeAsync();
                 await DropSchemaAsync(schema);
-            });
+            })
+        {
+            Leases = new PostgresSubscriptionLeaseStore(store),
+        };
     }
 
     public async Task WriteReadModelAndCheckpointAsync(StoreUnderTest store, string subscriptionId, Position checkpoint, string readModelKey,
         bool failBeforeCommit, CancellationToken cancellationToken)
     {
         var pg = (PostgresEventStore)store.Store;
+        await CreateReadModelAsync(pg.Schema, cancellationToken);
         await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
-        await using (var create = new NpgsqlCommand($"CREATE TABLE IF NOT EXISTS \"{pg.Schema}\".read_model (key text PRIMARY KEY)", connection))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var cmd = new NpgsqlCommand($"INSERT INTO \"{pg.Schema}\".read_model (key) VALUES ($1)", connection, transaction))
         {
@@ -79,6 +79,23 @@ public sealed class PostgresFixture : IEventStoreFixture, ITransactionalCheckpoi
         await new PostgresCheckpointStore(pg).SaveAsync(transaction, subscriptionId, checkpoint, cancellationToken);
         if (failBeforeCommit) throw new InvalidOperationException("Simulated crash after both writes, before the commit.");
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task WriteReadModelAsync(StoreUnderTest store, object transaction, string readModelKey, CancellationToken cancellationToken)
+    {
+        var pg = (PostgresEventStore)store.Store;
+        await CreateReadModelAsync(pg.Schema, cancellationToken);
+        var tx = Assert.IsType<NpgsqlTransaction>(transaction);
+        await using var cmd = new NpgsqlCommand($"INSERT INTO \"{pg.Schema}\".read_model (key) VALUES ($1)", tx.Connection, tx);
+        cmd.Parameters.AddWithValue(readModelKey);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task CreateReadModelAsync(string schema, CancellationToken cancellationToken)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+        await using var create = new NpgsqlCommand($"CREATE TABLE IF NOT EXISTS \"{schema}\".read_model (key text PRIMARY KEY)", connection);
+        await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<bool> ReadModelExistsAsync(StoreUnderTest store, string readModelKey, CancellationToken cancellationToken)

@@ -142,6 +142,9 @@ public sealed class SecurityAndConfigurationTests(PostgresFixture fixture)
             Assert.Same(provider.GetRequiredService<PostgresEventStore>(), provider.GetRequiredService<IEventStoreInitializer>());
             Assert.IsType<PostgresCheckpointStore>(provider.GetRequiredService<ICheckpointStore>());
             Assert.IsType<PostgresSnapshotStore>(provider.GetRequiredService<ISnapshotStore>());
+            Assert.IsType<PostgresSubscriptionLeaseStore>(provider.GetRequiredService<ISubscriptionLeaseStore>());
+            Assert.True(store.Capabilities.SubscriptionGroups);
+            Assert.NotNull(await provider.GetRequiredService<ISubscriptionLeaseStore>().TryAcquireAsync("p/share/0", "a", DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(1), Ct));
             Assert.Equal(0, (await store.GetStreamInfoAsync(new StreamName("Order-1"), Ct)).LastVersion);
         }
         finally

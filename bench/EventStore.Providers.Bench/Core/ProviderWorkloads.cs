@@ -425,17 +425,23 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
                     Measurement.NotRun(backend, subject, "projection-live", "the provider registers no ICheckpointStore")];
         var report = progress($"{subject}: projection");
         var category = $"BenchProj{_run}";
+        // The projection starts at the head of the store as it was before its backlog, as a new projection deployed on a
+        // store with history resumes from a stored checkpoint: it reads only the backlog's region of the log, not the
+        // earlier workloads' events (which the Kafka mock cluster's bounded in-memory log no longer holds).
+        var subscriptionId = $"bench-{_run}";
+        var head = await store.GetHeadPositionAsync(ct).ConfigureAwait(false);
+        if (!head.IsStart) await checkpoints.SaveAsync(subscriptionId, head, ct).ConfigureAwait(false);
         var backlog = await FillAsync(store, category, options.ProjectionBacklog, 1_000, options.SetupFillBudget * 3, v => report(v / 3)).ConfigureAwait(false);
         var handler = new CountingProjection();
         var runnerOptions = new Projections.SubscriptionOptions { Filter = new EventFilter { Categories = [category] } };
-        await using var runner = new Projections.SubscriptionRunner($"bench-{_run}", store, checkpoints, handler, runnerOptions);
+        await using var runner = new Projections.SubscriptionRunner(subscriptionId, store, checkpoints, handler, runnerOptions);
         var clock = Stopwatch.StartNew();
         await runner.StartAsync(ct).ConfigureAwait(false);
         await handler.WaitForAsync(backlog, runner, TimeSpan.FromSeconds(120), ct).ConfigureAwait(false);
         var catchUp = new Measurement
         {
             Backend = backend, Subject = subject, Workload = "projection",
-            Method = $"SubscriptionRunner with checkpoints (every 100 events or 1 s), filtered to one category, catching up on {backlog:N0} events",
+            Method = $"SubscriptionRunner with checkpoints (every 100 events or 1 s), filtered to one category, catching up on {backlog:N0} events from the head of the store before them",
             Operations = handler.Batches, Events = handler.Events, Seconds = clock.Elapsed.TotalSeconds,
             Notes = { ["backlog"] = backlog.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), ["batches"] = handler.Batches.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) },
         };
@@ -531,6 +537,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
         size += Core.CostCurves.PreparedEvents;
         var lastFill = await store.GetHeadPositionAsync(ct).ConfigureAwait(false);
         var filled = false;
+        string? costsStopped = null;
         foreach (var wanted in sizes)
         {
             if (wanted > size)
@@ -554,8 +561,20 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             var lat = run.Latency.Summary()!;
             ScaleCurve.Add(new ScalePoint(backend, subject, size, lat.P50Ms, lat.P99Ms, run.Operations / run.Seconds));
             CostCurves.Add(new CostPoint(backend, subject, "append", size, lat.P50Ms, lat.P99Ms, lat.Count));
-            foreach (var (measure, l) in await costs.MeasureReadsAsync(lastFill, "BenchScale", filled).ConfigureAwait(false))
-                CostCurves.Add(new CostPoint(backend, subject, measure, size, l.P50Ms, l.P99Ms, l.Count));
+            if (costsStopped is null)
+            {
+                try
+                {
+                    foreach (var (measure, l) in await costs.MeasureReadsAsync(lastFill, "BenchScale", filled).ConfigureAwait(false))
+                        CostCurves.Add(new CostPoint(backend, subject, measure, size, l.P50Ms, l.P99Ms, l.Count));
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    // The read curves stop at the last size the store could serve (the Kafka mock keeps a bounded log per
+                    // partition and drops the events the rare-category reads need); the append curve goes on.
+                    costsStopped = $"the read cost curves stop before {size:N0} events: {Measurement.Why(e)}";
+                }
+            }
             size += run.Events + 3;
             points++;
             if (size < wanted || budgetLeft <= TimeSpan.Zero) break;
@@ -571,6 +590,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             Notes =
             {
                 ["p50 growth"] = first.P50Ms > 0 ? $"{(lastPoint.P50Ms / first.P50Ms - 1) * 100:+0;-0}% from {first.StoreSize:N0} to {lastPoint.StoreSize:N0} events" : "-",
+                ["read cost curves"] = costsStopped ?? "measured at every size",
                 ["largest size"] = size < target ? $"{size:N0} (fill budget of {options.ScaleFillBudget.TotalSeconds:N0} s reached before {target:N0})" : $"{size:N0}",
             },
         };

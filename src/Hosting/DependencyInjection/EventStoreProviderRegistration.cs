@@ -34,6 +34,12 @@ public sealed class EventStoreProviderRegistration<TOptions, TStore>
     /// <summary>The checkpoint store over the store.</summary>
     public required Func<IServiceProvider, TStore, ICheckpointStore> CreateCheckpointStore { get; init; }
 
+    /// <summary>
+    /// The subscription-group lease store over the store, registered as <see cref="ISubscriptionLeaseStore"/>; null when
+    /// the provider keeps no leases (it coordinates groups natively, or does not support them).
+    /// </summary>
+    public Func<IServiceProvider, TStore, ISubscriptionLeaseStore>? CreateLeaseStore { get; init; }
+
     /// <summary>What creates or verifies the provider's storage at start; null when it has none.</summary>
     public Func<IServiceProvider, TStore, IEventStoreInitializer>? CreateInitializer { get; init; }
 
@@ -57,6 +63,8 @@ public sealed class EventStoreProviderRegistration<TOptions, TStore>
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<TStore>());
         services.AddSingleton(sp => CreateSnapshotStore(sp, sp.GetRequiredService<TStore>()));
         services.AddSingleton(sp => CreateCheckpointStore(sp, sp.GetRequiredService<TStore>()));
+        if (CreateLeaseStore is { } leases)
+            services.AddSingleton(sp => leases(sp, sp.GetRequiredService<TStore>()));
         if (CreateInitializer is { } initializer)
             services.AddSingleton(sp => initializer(sp, sp.GetRequiredService<TStore>()));
         if (CreateHealthCheck is { } health)

@@ -12,7 +12,7 @@ public static class InMemoryEventStoreBuilderExtensions
 {
     /// <summary>
     /// Uses the embedded in-memory store: registers one <see cref="InMemoryStorage"/> and, over it, singleton
-    /// <see cref="IEventStore"/>, <see cref="ISnapshotStore"/> and <see cref="ICheckpointStore"/>. A registered
+    /// <see cref="IEventStore"/>, <see cref="ISnapshotStore"/>, <see cref="ICheckpointStore"/> and <see cref="ISubscriptionLeaseStore"/>. A registered
     /// <see cref="TimeProvider"/> stamps event times.
     /// </summary>
     public static EventStoreBuilder UseInMemory(this EventStoreBuilder builder)
@@ -29,5 +29,6 @@ public static class InMemoryEventStoreBuilderExtensions
         CreateStore = (sp, _) => new InMemoryEventStore(sp.GetRequiredService<InMemoryStorage>(), sp.GetService<TimeProvider>()),
         CreateSnapshotStore = (sp, _) => new InMemorySnapshotStore(sp.GetRequiredService<InMemoryStorage>(), sp.GetService<TimeProvider>()),
         CreateCheckpointStore = (sp, _) => new InMemoryCheckpointStore(sp.GetRequiredService<InMemoryStorage>()),
+        CreateLeaseStore = (sp, _) => new InMemorySubscriptionLeaseStore(sp.GetRequiredService<InMemoryStorage>()),
     };
 }

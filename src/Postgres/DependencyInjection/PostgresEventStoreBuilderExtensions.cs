@@ -25,7 +25,7 @@ public static class PostgresEventStoreBuilderExtensions
     /// When <see cref="PostgresEventStoreOptions.ConnectionString"/> is not set, an <see cref="NpgsqlDataSource"/>
     /// registered in DI is used (for example by <c>AddNpgsqlDataSource</c>). Registers <see cref="IEventStore"/>,
     /// <see cref="IEventStoreInitializer"/> (migrations), <see cref="ISnapshotStore"/>, <see cref="ICheckpointStore"/>,
-    /// <see cref="PostgresEventStore"/> and the health check. The options are validated when the host starts or the
+    /// <see cref="ISubscriptionLeaseStore"/>, <see cref="PostgresEventStore"/> and the health check. The options are validated when the host starts or the
     /// store is first resolved (<see cref="EventStoreConfigurationException"/> naming the key).
     /// </summary>
     public static EventStoreBuilder UsePostgres(this EventStoreBuilder builder, Action<PostgresEventStoreOptions> configure)
@@ -46,6 +46,7 @@ public static class PostgresEventStoreBuilderExtensions
             : PostgresEventStore.Create(options, sp.GetService<ILoggerFactory>()),
         CreateSnapshotStore = (_, store) => new PostgresSnapshotStore(store),
         CreateCheckpointStore = (_, store) => new PostgresCheckpointStore(store),
+        CreateLeaseStore = (_, store) => new PostgresSubscriptionLeaseStore(store),
         CreateInitializer = (_, store) => store,
         CreateHealthCheck = (_, store) => new PostgresHealthCheck(store),
     };

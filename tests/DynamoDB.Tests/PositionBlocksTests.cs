@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace EventStore.Providers.DynamoDB.Tests;
+
+/// <summary>
+/// <see cref="PositionBlocks"/> without a server: concurrent appends share counter updates, every position handed out
+/// is used or released, and a cancelled append gives its positions back.
+/// </summary>
+public sealed class PositionBlocksTests
+{
+    private sealed class FakeCounter
+    {
+        private readonly Lock _gate = new();
+        private long _value;
+        public TaskCompletionSource Gate { get; set; } = CompletedGate();
+        public int Updates { get; private set; }
+        public List<(long First, long Last)> Released { get; } = [];
+
+        public async Task<(long First, long Last)> ReserveAsync(int count)
+        {
+            await Gate.Task;
+            lock (_gate)
+            {
+                Updates++;
+                _value += count;
+                return (_value - count + 1, _value);
+            }
+        }
+
+        public Task ReleaseAsync(long first, long last, string reason)
+        {
+            lock (_gate) Released.Add((first, last));
+            return Task.CompletedTask;
+        }
+
+        private static TaskCompletionSource CompletedGate()
+        {
+            var done = new TaskCompletionSource();
+            done.SetResult();
+            return done;
+        }
+    }
+
+    [Fact]
+    public async Task Appends_waiting_together_share_one_counter_update_and_use_every_position()
+    {
+        var counter = new FakeCounter { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        using var blocks = new PositionBlocks(counter.ReserveAsync, counter.ReleaseAsync, new FakeTimeProvider(), size: 1, TimeSpan.FromSeconds(1));
+        var first = blocks.TakeAsync(1, CancellationToken.None);
+        // While the first update is on its way, seven more appends (of 1 to 3 events) arrive.
+        var waiting = Enumerable.Range(0, 7).Select(i => blocks.TakeAsync(1 + i % 3, CancellationToken.None)).ToArray();
+        counter.Gate.SetResult();
+        var all = new List<Reservation> { await first };
+        all.AddRange(await Task.WhenAll(waiting));
+
+        Assert.InRange(counter.Updates, 1, 2); // the first alone, then the seven together (or all eight at once)
+        var positions = all.SelectMany(r => Enumerable.Range((int)r.First, (int)(r.Last - r.First + 1))).Order().ToList();
+        Assert.Equal(Enumerable.Range(1, positions.Count), positions); // disjoint, no hole between them
+        Assert.Equal(1 + Enumerable.Range(0, 7).Sum(i => 1 + i % 3), positions.Count);
+        Assert.Empty(counter.Released); // with blocks of 1 nothing is left over
+    }
+
+    [Fact]
+    public async Task A_cancelled_append_already_in_a_counter_update_releases_its_positions()
+    {
+        var counter = new FakeCounter { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        using var blocks = new PositionBlocks(counter.ReserveAsync, counter.ReleaseAsync, new FakeTimeProvider(), size: 1, TimeSpan.FromSeconds(1));
+        using var cts = new CancellationTokenSource();
+        var taking = blocks.TakeAsync(2, cts.Token);
+        await WaitUntilAsync(() => counter.Updates == 0 && blocks.IsReserving);
+        cts.Cancel();
+        counter.Gate.SetResult();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => taking);
+        Assert.Equal([(1L, 2L)], counter.Released);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not reached");
+            await Task.Delay(5);
+        }
+    }
+}
