@@ -106,7 +106,7 @@ public sealed class GroupCoordinatorUnitTests
     private KafkaSubscriptionGroupCoordinator Coordinator(int shares, SubscriptionGroupOptions? group = null)
     {
         var settings = GroupConsumerSettings.For(new KafkaEventStoreOptions { BootstrapServers = "broker:9092", Topic = Topic }, "projection", group ?? new SubscriptionGroupOptions());
-        return new KafkaSubscriptionGroupCoordinator("projection", "instance-1", Topic, shares, (group ?? new SubscriptionGroupOptions()).Mode, settings,
+        return new KafkaSubscriptionGroupCoordinator("projection", "instance-1", Topic, shares, (group ?? new SubscriptionGroupOptions()).Mode, "events-checkpoints", settings,
             listener => _consumer = new FakeGroupConsumer(listener), NullLogger.Instance);
     }
 
@@ -143,23 +143,22 @@ public sealed class GroupCoordinatorUnitTests
     }
 
     [Fact]
-    public async Task Active_standby_has_one_share_that_goes_with_partition_0_and_checkpoints_every_partition()
+    public async Task Active_standby_has_one_share_that_goes_with_the_election_partition_and_checkpoints_every_events_partition()
     {
         await using var coordinator = Coordinator(shares: 3, new SubscriptionGroupOptions { Mode = SubscriptionGroupMode.ActiveStandby });
         Assert.Equal(1, coordinator.Shares);
         Assert.Equal(0, coordinator.ShareOf(new StreamName("Order-1")));
         Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        // The group runs on the one-partition checkpoint topic: its partition stays with its member when others join.
+        Assert.Equal("events-checkpoints", Consumer.Topic);
         Consumer.CommittedOffsets[0] = 4;
         Consumer.CommittedOffsets[2] = 7;
-        Consumer.Assign(1, 2);
-
-        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
         Consumer.Assign(0);
         var claim = Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal(0, claim.Share);
         Assert.Equal(Position.FromParts(4, 0, 7), claim.Checkpoint);
-        Assert.Equal([0, 1, 2], Consumer.Paused.Order());
+        Assert.Equal([0], Consumer.Paused);
         await claim.SaveCheckpointAsync(Position.FromParts(5, 6, 9), TestContext.Current.CancellationToken);
         Assert.Equal([(0, 5L), (1, 6L), (2, 9L)], Consumer.Commits.Select(c => (c.Partition.Value, c.Offset.Value)));
 
@@ -221,7 +220,6 @@ public sealed class GroupCoordinatorUnitTests
     [Theory]
     [InlineData(ErrorCode.IllegalGeneration)]
     [InlineData(ErrorCode.UnknownMemberId)]
-    [InlineData(ErrorCode.RebalanceInProgress)]
     [InlineData(ErrorCode.FencedInstanceId)]
     [InlineData(ErrorCode.StaleMemberEpoch)]
     [InlineData(ErrorCode.Local_AssignmentLost)]
@@ -254,7 +252,7 @@ public sealed class GroupCoordinatorUnitTests
         await using var coordinator = Coordinator(shares: 2);
         var claim = (await JoinWithAsync(coordinator, 0))[0];
         await claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken);
-        Consumer.NextCommitError = new KafkaException(ErrorCode.RebalanceInProgress);
+        Consumer.NextCommitError = new KafkaException(ErrorCode.IllegalGeneration);
         await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(8, 0), TestContext.Current.CancellationToken));
 
         var again = Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
@@ -282,6 +280,18 @@ public sealed class GroupCoordinatorUnitTests
 
         Assert.Same(claim, Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken)));
         await claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken);
+        Assert.Equal(3, Assert.Single(Consumer.Commits).Offset.Value);
+    }
+
+    [Fact]
+    public async Task A_commit_refused_while_the_group_rebalances_is_tried_again_and_stored()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0))[0];
+        Consumer.NextCommitError = new KafkaException(ErrorCode.RebalanceInProgress);
+
+        await claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken);
+
         Assert.Equal(3, Assert.Single(Consumer.Commits).Offset.Value);
     }
 

@@ -25,9 +25,10 @@ internal interface IGroupConsumer : IDisposable
     /// <summary>The member id the group coordinator gave this consumer ("" while it is not a member).</summary>
     string MemberId { get; }
 
-    /// <summary>The partitions assigned to this member now.</summary>
+    /// <summary>The partitions of the subscribed topic assigned to this member now.</summary>
     IReadOnlyList<int> Assignment { get; }
 
+    /// <summary>Joins the group on <paramref name="topic"/>, whose partitions the group assigns.</summary>
     void Subscribe(string topic);
 
     /// <summary>
@@ -37,13 +38,13 @@ internal interface IGroupConsumer : IDisposable
     /// <exception cref="KafkaException">The consumer reported an error (a refused join, a missed poll deadline, ...).</exception>
     int Poll();
 
-    /// <summary>Stops fetching from the partitions.</summary>
+    /// <summary>Stops fetching from the subscribed topic's partitions.</summary>
     void Pause(IEnumerable<int> partitions);
 
-    /// <summary>The group's committed next offsets of the partitions (<see cref="Offset.Unset"/> where none).</summary>
+    /// <summary>The group's committed next offsets of the events topic's partitions (<see cref="Offset.Unset"/> where none).</summary>
     IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<int> partitions, TimeSpan timeout);
 
-    /// <summary>The partition's end offset (high watermark) as the broker reports it.</summary>
+    /// <summary>The events topic partition's end offset (high watermark) as the broker reports it.</summary>
     long EndOffset(int partition, TimeSpan timeout);
 
     /// <summary>Commits next offsets through the group: the broker refuses a commit of a member or generation that is no longer current.</summary>
@@ -57,11 +58,12 @@ internal interface IGroupConsumer : IDisposable
 internal sealed class ConfluentGroupConsumer : IGroupConsumer
 {
     private readonly IConsumer<byte[], byte[]> _consumer;
-    private readonly string _topic;
+    private readonly string _eventsTopic;
+    private string? _subscribed;
 
-    public ConfluentGroupConsumer(ConsumerConfig config, string topic, IRebalanceListener listener, ILogger logger)
+    public ConfluentGroupConsumer(ConsumerConfig config, string eventsTopic, IRebalanceListener listener, ILogger logger)
     {
-        _topic = topic;
+        _eventsTopic = eventsTopic;
         _consumer = new ConsumerBuilder<byte[], byte[]>(config)
             .SetLogHandler((_, m) => KafkaClientFactory.ClientLog(logger, config.GroupId ?? "group", m))
             .SetPartitionsAssignedHandler((_, partitions) =>
@@ -78,9 +80,13 @@ internal sealed class ConfluentGroupConsumer : IGroupConsumer
 
     public string MemberId => _consumer.MemberId ?? "";
 
-    public IReadOnlyList<int> Assignment => _consumer.Assignment.Where(p => p.Topic == _topic).Select(p => p.Partition.Value).ToList();
+    public IReadOnlyList<int> Assignment => _consumer.Assignment.Where(p => p.Topic == _subscribed).Select(p => p.Partition.Value).ToList();
 
-    public void Subscribe(string topic) => _consumer.Subscribe(topic);
+    public void Subscribe(string topic)
+    {
+        _subscribed = topic;
+        _consumer.Subscribe(topic);
+    }
 
     public int Poll()
     {
@@ -91,12 +97,12 @@ internal sealed class ConfluentGroupConsumer : IGroupConsumer
         return records;
     }
 
-    public void Pause(IEnumerable<int> partitions) => _consumer.Pause(partitions.Select(p => new TopicPartition(_topic, p)));
+    public void Pause(IEnumerable<int> partitions) => _consumer.Pause(partitions.Select(p => new TopicPartition(_subscribed, p)));
 
     public IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<int> partitions, TimeSpan timeout) =>
-        _consumer.Committed(partitions.Select(p => new TopicPartition(_topic, p)), timeout);
+        _consumer.Committed(partitions.Select(p => new TopicPartition(_eventsTopic, p)), timeout);
 
-    public long EndOffset(int partition, TimeSpan timeout) => _consumer.QueryWatermarkOffsets(new TopicPartition(_topic, partition), timeout).High.Value;
+    public long EndOffset(int partition, TimeSpan timeout) => _consumer.QueryWatermarkOffsets(new TopicPartition(_eventsTopic, partition), timeout).High.Value;
 
     public void Commit(IEnumerable<TopicPartitionOffset> offsets) => _consumer.Commit(offsets);
 

@@ -11,11 +11,16 @@ internal static class GroupErrors
     /// already knows the assignment is lost. Nothing was stored.
     /// </summary>
     public static bool MeansShareLost(ErrorCode code) => code is
-        ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId or ErrorCode.RebalanceInProgress or
+        ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId or
         ErrorCode.FencedInstanceId or ErrorCode.StaleMemberEpoch or ErrorCode.Local_AssignmentLost;
 
-    /// <summary>The coordinator is moving, loading or unreachable, or a request timed out: the same call may succeed later.</summary>
+    /// <summary>
+    /// The coordinator is moving, loading or unreachable, a request timed out, or the group is between generations
+    /// (<c>RebalanceInProgress</c>: the commit was refused, but the partition may well stay with this member; if it
+    /// moves, the revocation releases the claim): the same call may succeed later.
+    /// </summary>
     public static bool IsTransient(ErrorCode code) => code is
+        ErrorCode.RebalanceInProgress or
         ErrorCode.Local_Transport or ErrorCode.Local_AllBrokersDown or ErrorCode.Local_TimedOut or ErrorCode.Local_WaitCoord or
         ErrorCode.Local_Resolve or ErrorCode.RequestTimedOut or ErrorCode.NetworkException or ErrorCode.NotCoordinatorForGroup or
         ErrorCode.GroupCoordinatorNotAvailable or ErrorCode.GroupLoadInProgress or ErrorCode.NotEnoughReplicas or

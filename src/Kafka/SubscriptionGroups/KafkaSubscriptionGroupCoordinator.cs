@@ -5,10 +5,12 @@ using Microsoft.Extensions.Logging;
 namespace EventStore.Providers.Kafka;
 
 /// <summary>
-/// One instance of a subscription group on Kafka: a member of a consumer group subscribed to the events topic. A
-/// partitioned group's shares are the topic's partitions; an active/standby group's one share goes with partition 0
-/// and owns every partition's checkpoint. The group's assignment decides which instance holds which, its committed
-/// offsets are the checkpoints, and a commit is accepted only from a member of the current generation.
+/// One instance of a subscription group on Kafka: a member of a consumer group. A partitioned group subscribes to the
+/// events topic and its shares are the topic's partitions. An active/standby group subscribes to a one-partition topic
+/// (the checkpoint topic): its one share goes with that partition, which stays with its member when others join, and
+/// owns every events partition's checkpoint. The group's assignment decides which instance holds which, its committed
+/// offsets of the events topic are the checkpoints, and a commit is accepted only from a member of the current
+/// generation.
 /// </summary>
 /// <remarks>
 /// The consumer never reads events: every assigned partition is paused at once (the runner reads <c>$all</c> itself).
@@ -22,6 +24,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     private readonly string _subscriptionId;
     private readonly string _instanceId;
     private readonly string _topic;
+    private readonly string _subscribedTopic;
     private readonly SubscriptionGroupMode _mode;
     private readonly int _partitions;
     private readonly GroupConsumerSettings _settings;
@@ -36,12 +39,22 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     private long _recordsDropped;
     private bool _disposed;
 
-    public KafkaSubscriptionGroupCoordinator(string subscriptionId, string instanceId, string topic, int partitions, SubscriptionGroupMode mode,
+    /// <param name="subscriptionId">The subscription (group) id.</param>
+    /// <param name="instanceId">This instance's name.</param>
+    /// <param name="topic">The events topic: its partitions' committed offsets are the checkpoints.</param>
+    /// <param name="partitions">The events topic's partition count.</param>
+    /// <param name="mode">Partitioned (a share per partition) or active/standby (one share).</param>
+    /// <param name="electionTopic">With active/standby, the topic whose partition 0 makes its holder the active instance.</param>
+    /// <param name="settings">The consumer group's settings.</param>
+    /// <param name="createConsumer">Creates the group consumer reporting to the given listener.</param>
+    /// <param name="logger">Where hand-overs are logged.</param>
+    public KafkaSubscriptionGroupCoordinator(string subscriptionId, string instanceId, string topic, int partitions, SubscriptionGroupMode mode, string electionTopic,
         GroupConsumerSettings settings, Func<IRebalanceListener, IGroupConsumer> createConsumer, ILogger logger)
     {
         _subscriptionId = subscriptionId;
         _instanceId = instanceId;
         _topic = topic;
+        _subscribedTopic = mode == SubscriptionGroupMode.ActiveStandby ? electionTopic : topic;
         _partitions = partitions;
         _mode = mode;
         Shares = mode == SubscriptionGroupMode.ActiveStandby ? 1 : partitions;
@@ -56,7 +69,10 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     /// <summary>Records the group consumer was handed and dropped (stays 0: assigned partitions are paused before any fetch).</summary>
     internal long RecordsDropped => Interlocked.Read(ref _recordsDropped);
 
-    /// <summary>The partitions the group assigned to this member at the last refresh (diagnostics).</summary>
+    /// <summary>Whether the consumer is a member of the group now (it has a member id).</summary>
+    internal bool IsMember => _consumer is { MemberId.Length: > 0 };
+
+    /// <summary>The partitions of the subscribed topic the group assigned to this member at the last refresh (diagnostics).</summary>
     internal IReadOnlyList<int> AssignedPartitions { get; private set; } = [];
 
     /// <summary>The consumer group's id.</summary>
@@ -65,7 +81,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     /// <inheritdoc />
     public int ShareOf(StreamName stream) => _mode == SubscriptionGroupMode.ActiveStandby ? 0 : StreamPartitioner.PartitionOf(stream, _partitions);
 
-    /// <summary>The shares that go with <paramref name="partitions"/>: each its own, or with active/standby the one share with partition 0.</summary>
+    /// <summary>The shares that go with assigned <paramref name="partitions"/>: each its own, or with active/standby the one share with partition 0 of the election topic.</summary>
     private IEnumerable<int> SharesWith(IEnumerable<int> partitions) =>
         _mode == SubscriptionGroupMode.ActiveStandby ? partitions.Where(p => p == 0) : partitions;
 
@@ -134,7 +150,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     private IGroupConsumer Join()
     {
         var consumer = _createConsumer(this);
-        consumer.Subscribe(_topic);
+        consumer.Subscribe(_subscribedTopic);
         return consumer;
     }
 
@@ -228,6 +244,26 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     {
         var offsets = ShareCheckpoint.NextOffsets(checkpoint, PartitionsOf(claim.Share), _partitions)
             .Select(o => new TopicPartitionOffset(_topic, o.Partition, o.Offset)).ToList();
+        // While the group is between generations the broker refuses commits (RebalanceInProgress) although the
+        // partition usually stays here: try again until the rebalance is done, each time as a new, fenced attempt, and
+        // with the gate free in between so a refresh can apply a revocation (which then refuses the next attempt).
+        var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(Math.Min(_settings.SessionTimeoutMs / 2.0, _settings.RequestTimeout.TotalMilliseconds));
+        for (var pause = TimeSpan.FromMilliseconds(50); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(1).Ticks)))
+        {
+            try
+            {
+                await CommitOnceAsync(claim, offsets, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (TransientEventStoreException e) when (e.InnerException is KafkaException k && GroupErrors.CodeOf(k) == ErrorCode.RebalanceInProgress && DateTime.UtcNow + pause < deadline)
+            {
+                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task CommitOnceAsync(KafkaShareClaim claim, List<TopicPartitionOffset> offsets, CancellationToken cancellationToken)
+    {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

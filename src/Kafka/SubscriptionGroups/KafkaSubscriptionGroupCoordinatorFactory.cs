@@ -23,9 +23,9 @@ public sealed class KafkaSubscriptionGroupCoordinatorFactory : ISubscriptionGrou
     /// <inheritdoc />
     /// <remarks>
     /// <see cref="SubscriptionGroupOptions.Shares"/> is not used: with <see cref="SubscriptionGroupMode.Partitioned"/>
-    /// the shares are the events topic's partitions; with <see cref="SubscriptionGroupMode.ActiveStandby"/> the one
-    /// share goes with partition 0 (its holder is the active instance) and its checkpoint is every partition's
-    /// committed offset.
+    /// the shares are the events topic's partitions; with <see cref="SubscriptionGroupMode.ActiveStandby"/> the group
+    /// subscribes to the one-partition checkpoint topic instead, the holder of that partition is the active instance
+    /// (it keeps it while others join), and the one share's checkpoint is every events partition's committed offset.
     /// <see cref="SubscriptionGroupOptions.LeaseTime"/> becomes the group's session timeout and poll deadline,
     /// <see cref="SubscriptionGroupOptions.RenewInterval"/> (at most a third of it) the heartbeat interval; the
     /// brokers keep that time, so <paramref name="timeProvider"/> does not drive it.
@@ -49,6 +49,7 @@ public sealed class KafkaSubscriptionGroupCoordinatorFactory : ISubscriptionGrou
         var config = settings.ConsumerConfig(storeOptions, instanceId);
         var logger = _store.Logger;
         var create = _createConsumer ?? ((c, listener) => new ConfluentGroupConsumer(c, topic, listener, logger));
-        return new KafkaSubscriptionGroupCoordinator(subscriptionId, instanceId, topic, partitions, options.Mode, settings, listener => create(config, listener), logger);
+        return new KafkaSubscriptionGroupCoordinator(subscriptionId, instanceId, topic, partitions, options.Mode, storeOptions.EffectiveCheckpointTopic,
+            settings, listener => create(config, listener), logger);
     }
 }
