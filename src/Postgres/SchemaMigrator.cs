@@ -114,9 +114,9 @@ internal sealed class SchemaMigrator(NpgsqlDataSource dataSource, string schema,
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
-            // Migrated by the released scripts 1-5, before functions were versioned: those define the functions this
-            // version calls with the same signatures (MigrationTests), so such a store serves until it is migrated.
-            return null;
+            // Every numbered migration is recorded but the function hashes are not: only this version's migrator
+            // applies migration 6 and it records the hashes too, so the store was changed by hand. Migrating repairs it.
+            return $"schema '{schema}' has no record of its functions (schema_functions)";
         }
         var stale = Functions.Where(f => !f.IsRecordedIn(recorded)).Select(f => f.Name).ToList();
         return stale.Count == 0 ? null : $"schema '{schema}' holds older versions of the functions {string.Join(", ", stale)}";
