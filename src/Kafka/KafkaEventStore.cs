@@ -48,6 +48,7 @@ public sealed partial class KafkaEventStore : IEventStore, IEventStoreInitialize
         _capabilities = CapabilitiesFor(options.Partitions, options.MaxMessageBytes);
         Snapshots = new KafkaSnapshotStore(this);
         Checkpoints = new KafkaCheckpointStore(this);
+        SubscriptionGroups = new KafkaSubscriptionGroupCoordinatorFactory(this);
     }
 
     internal KafkaEventStoreOptions Options { get; }
@@ -71,6 +72,9 @@ public sealed partial class KafkaEventStore : IEventStore, IEventStoreInitialize
     /// <summary>The checkpoint store on this store's checkpoint topic.</summary>
     public KafkaCheckpointStore Checkpoints { get; }
 
+    /// <summary>Subscription groups of this store's topic on Kafka consumer groups (one share per partition).</summary>
+    public KafkaSubscriptionGroupCoordinatorFactory SubscriptionGroups { get; }
+
     /// <summary>How many messages this instance's readers consumed from Kafka (diagnostics; proves reads use the index).</summary>
     public long MessagesConsumed => Consumers.MessagesConsumed;
 
@@ -87,6 +91,7 @@ public sealed partial class KafkaEventStore : IEventStore, IEventStoreInitialize
         SoftDelete = true,
         Tombstone = true,
         TransactionalCheckpoints = false,
+        SubscriptionGroups = true,
         MaxEventSize = maxMessageBytes - 4096,
     };
 
@@ -164,7 +169,7 @@ public sealed partial class KafkaEventStore : IEventStore, IEventStoreInitialize
     private async ValueTask<PartitionWriter> WriterForAsync(StreamName stream, CancellationToken ct)
     {
         var writers = await WritersAsync(ct).ConfigureAwait(false);
-        return writers[StreamPartitioner.PartitionOf(System.Text.Encoding.UTF8.GetBytes(stream.Value), writers.Length)];
+        return writers[StreamPartitioner.PartitionOf(stream, writers.Length)];
     }
 
     /// <summary>Stops the writers and closes the Kafka clients.</summary>

@@ -64,6 +64,12 @@ public sealed class KafkaEventStoreOptions
     public string? TransactionalIdPrefix { get; set; }
 
     /// <summary>
+    /// Prefix of the consumer groups of subscription groups: the group of subscription <c>{id}</c> is
+    /// <c>{GroupIdPrefix}-{id}</c>. Default <c>{Topic}-group</c>.
+    /// </summary>
+    public string? GroupIdPrefix { get; set; }
+
+    /// <summary>
     /// This process's part of its transactional ids: <c>{TransactionalIdPrefix}-{InstanceId}-{partition}</c>. Default
     /// null: a random id per store instance, so two instances (two processes of one app) never fence each other; a
     /// crashed writer's open transaction then holds back <c>read_committed</c> readers of its partition until the
@@ -101,6 +107,7 @@ public sealed class KafkaEventStoreOptions
     internal string EffectiveSnapshotTopic => SnapshotTopic ?? Topic + "-snapshots";
     internal string EffectiveCheckpointTopic => CheckpointTopic ?? Topic + "-checkpoints";
     internal string EffectiveTransactionalIdPrefix => TransactionalIdPrefix ?? Topic + "-writer";
+    internal string EffectiveGroupIdPrefix => GroupIdPrefix ?? Topic + "-group";
 
     /// <summary>Throws <see cref="EventStoreConfigurationException"/> naming the first bad key.</summary>
     public void Validate(string sectionPath = SectionName) => new KafkaEventStoreOptionsValidator(sectionPath).ThrowIfInvalid(this);
@@ -154,6 +161,8 @@ public sealed class KafkaEventStoreOptionsValidator(string sectionPath = KafkaEv
             yield return new(nameof(o.InstanceId), $"is '{o.InstanceId}'; use letters, digits, '.', '_' or '-'.");
         if (o.TransactionalIdPrefix is not null && string.IsNullOrWhiteSpace(o.TransactionalIdPrefix))
             yield return new(nameof(o.TransactionalIdPrefix), "is empty.");
+        if (o.GroupIdPrefix is not null && string.IsNullOrWhiteSpace(o.GroupIdPrefix))
+            yield return new(nameof(o.GroupIdPrefix), "is empty.");
         foreach (var key in o.ClientConfig.Keys.Where(KafkaEventStoreOptions.ReservedClientKeys.Contains))
             yield return new($"{nameof(o.ClientConfig)}:{key}", "is set by the provider itself (its guarantees depend on it) and cannot be overridden.");
     }

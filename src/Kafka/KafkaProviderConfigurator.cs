@@ -11,6 +11,6 @@ public sealed class KafkaProviderConfigurator : IEventStoreProviderConfigurator
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(section);
-        builder.UseProvider(KafkaEventStoreBuilderExtensions.Registration, section);
+        KafkaEventStoreBuilderExtensions.RegisterSubscriptionGroups(builder.UseProvider(KafkaEventStoreBuilderExtensions.Registration, section));
     }
 }

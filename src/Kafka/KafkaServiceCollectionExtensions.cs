@@ -1,5 +1,6 @@
 using EventStore.Providers;
 using EventStore.Providers.Kafka;
+using EventStore.Providers.Projections;
 using Microsoft.Extensions.Logging;
 
 [assembly: EventStoreProvider("Kafka", typeof(KafkaProviderConfigurator))]
@@ -13,14 +14,22 @@ public static class KafkaEventStoreBuilderExtensions
     /// <summary>
     /// Uses Kafka with options set in <paramref name="configure"/> (and by any
     /// <c>services.Configure&lt;KafkaEventStoreOptions&gt;</c>): <see cref="IEventStore"/>, <see cref="ISnapshotStore"/>,
-    /// <see cref="ICheckpointStore"/> and <see cref="IEventStoreInitializer"/>. The options are validated when the host
+    /// <see cref="ICheckpointStore"/>, <see cref="IEventStoreInitializer"/> and the subscription groups'
+    /// <see cref="ISubscriptionGroupCoordinatorFactory"/> (Kafka consumer groups). The options are validated when the host
     /// starts or the store is first resolved.
     /// </summary>
     public static EventStoreBuilder UseKafka(this EventStoreBuilder builder, Action<KafkaEventStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        return builder.UseProvider(Registration, configure: configure);
+        return RegisterSubscriptionGroups(builder.UseProvider(Registration, configure: configure));
+    }
+
+    /// <summary>Subscription groups run on Kafka's consumer groups, not on a lease store.</summary>
+    internal static EventStoreBuilder RegisterSubscriptionGroups(EventStoreBuilder builder)
+    {
+        builder.Services.AddSingleton<ISubscriptionGroupCoordinatorFactory>(sp => sp.GetRequiredService<KafkaEventStore>().SubscriptionGroups);
+        return builder;
     }
 
     internal static readonly EventStoreProviderRegistration<KafkaEventStoreOptions, KafkaEventStore> Registration = new()

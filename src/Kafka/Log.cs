@@ -49,4 +49,19 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6014, Level = LogLevel.Debug, Message = "Partition {Partition}: an append to {Stream} lost a race in the log; deciding it again")]
     public static partial void AppendLostRace(this ILogger logger, int partition, string stream);
+
+    [LoggerMessage(EventId = 6015, Level = LogLevel.Information, Message = "Subscription group {Group}: instance {Instance} took partition {Partition} (token {Token}) from checkpoint {Checkpoint}")]
+    public static partial void ShareTaken(this ILogger logger, string group, string instance, int partition, long token, string checkpoint);
+
+    [LoggerMessage(EventId = 6016, Level = LogLevel.Information, Message = "Subscription group {Group}: instance {Instance} gave back partition {Partition} ({Reason})")]
+    public static partial void ShareReleased(this ILogger logger, string group, string instance, int partition, string reason);
+
+    [LoggerMessage(EventId = 6017, Level = LogLevel.Warning, Message = "Subscription group {Group}: reading the committed offsets of partitions {Partitions} failed; they are taken at a later refresh")]
+    public static partial void ShareCheckpointsUnread(this ILogger logger, Exception exception, string group, string partitions);
+
+    [LoggerMessage(EventId = 6018, Level = LogLevel.Warning, Message = "Subscription group {Group}: instance {Instance} did not refresh within the lease time and left the group; its partitions go to the others")]
+    public static partial void GroupPollDeadlineMissed(this ILogger logger, string group, string instance);
+
+    [LoggerMessage(EventId = 6019, Level = LogLevel.Warning, Message = "Subscription group {Group}: instance {Instance} could not leave the group cleanly; the others take its partitions when its session expires")]
+    public static partial void GroupLeaveFailed(this ILogger logger, Exception exception, string group, string instance);
 }

@@ -8,6 +8,9 @@ internal static class StreamPartitioner
 {
     public static int PartitionOf(ReadOnlySpan<byte> key, int partitions) => (Murmur2(key) & 0x7fffffff) % partitions;
 
+    /// <summary>The partition of <paramref name="stream"/>: where its appends go, and its share in a subscription group.</summary>
+    public static int PartitionOf(StreamName stream, int partitions) => PartitionOf(System.Text.Encoding.UTF8.GetBytes(stream.Value), partitions);
+
     private static int Murmur2(ReadOnlySpan<byte> data)
     {
         const uint m = 0x5bd1e995;

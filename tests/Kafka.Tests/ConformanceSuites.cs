@@ -46,3 +46,8 @@ public sealed class Kafka3PLargeReadTests(ThreePartitionKafkaFixture f) : LargeR
 /// <summary>Live memory is process-wide: the large-read measurements run alone.</summary>
 [CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
 public sealed class MemoryMeasurement;
+
+// Subscription groups (promises 26-29) on consumer groups: the shares are the partitions, so the partitioned cases need
+// several (a one-partition topic has one share, which only one instance can hold; see the README).
+[Collection(nameof(KafkaConsumerGroups))]
+public sealed class Kafka3PSubscriptionGroupTests(ThreePartitionKafkaFixture f) : SubscriptionGroupTests(f), IClassFixture<ThreePartitionKafkaFixture>;

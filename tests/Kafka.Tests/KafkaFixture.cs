@@ -105,7 +105,11 @@ public abstract class KafkaFixture : IEventStoreFixture, IAsyncDisposable
             async () =>
             {
                 foreach (var s in opened) await s.DisposeAsync();
-            });
+            })
+        {
+            // Kafka coordinates groups natively: consumer groups over the events topic's partitions.
+            GroupCoordinators = store.SubscriptionGroups,
+        };
     }
 
     /// <inheritdoc />

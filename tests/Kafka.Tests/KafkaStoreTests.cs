@@ -196,6 +196,25 @@ public sealed class KafkaStoreTests
     }
 
     [Fact]
+    public async Task Subscription_groups_run_on_the_stores_consumer_group_coordinators_from_configuration_as_from_code()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EventStore:Provider"] = "Kafka",
+            ["EventStore:Kafka:BootstrapServers"] = "broker:9092",
+        }).Build();
+        await using var fromConfiguration = new ServiceCollection().AddEventStore(config.GetSection("EventStore")).BuildServiceProvider();
+        await using var fromCode = new ServiceCollection().AddEventStore(o => o.UseKafka(k => k.BootstrapServers = "broker:9092")).BuildServiceProvider();
+
+        foreach (var provider in new[] { fromConfiguration, fromCode })
+        {
+            var store = provider.GetRequiredService<KafkaEventStore>();
+            Assert.Same(store.SubscriptionGroups, provider.GetRequiredService<EventStore.Providers.Projections.ISubscriptionGroupCoordinatorFactory>());
+            Assert.True(store.Capabilities.SubscriptionGroups);
+        }
+    }
+
+    [Fact]
     public async Task Concurrent_writers_with_one_expected_version_have_exactly_one_winner_across_two_instances()
     {
         var options = Fixture.NewTopics();

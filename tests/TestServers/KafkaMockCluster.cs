@@ -17,12 +17,14 @@ public sealed class KafkaMockCluster : IDisposable
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate IntPtr ClusterBootstraps(IntPtr cluster);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate int TopicCreate(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitions, int replicationFactor);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate int RebalanceDelay(IntPtr cluster, int milliseconds);
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate void PushRequestErrorsArray(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate void ClientDestroy(IntPtr client);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] private delegate void ClusterDestroy(IntPtr cluster);
 
     private readonly IntPtr _client;
     private readonly IntPtr _cluster;
     private readonly TopicCreate _topicCreate;
+    private readonly PushRequestErrorsArray _pushRequestErrors;
     private readonly ClientDestroy _destroy;
     private readonly ClusterDestroy _destroyCluster;
 
@@ -32,6 +34,7 @@ public sealed class KafkaMockCluster : IDisposable
         var library = NativeLibrary.Load(LoadedLibrdkafka());
         T Export<T>(string name) where T : Delegate => Marshal.GetDelegateForFunctionPointer<T>(NativeLibrary.GetExport(library, name));
         _topicCreate = Export<TopicCreate>("rd_kafka_mock_topic_create");
+        _pushRequestErrors = Export<PushRequestErrorsArray>("rd_kafka_mock_push_request_errors_array");
         _destroy = Export<ClientDestroy>("rd_kafka_destroy");
         _destroyCluster = Export<ClusterDestroy>("rd_kafka_mock_cluster_destroy");
         var errors = Marshal.AllocHGlobal(512);
@@ -64,6 +67,12 @@ public sealed class KafkaMockCluster : IDisposable
         var error = _topicCreate(_cluster, name, partitions, Math.Min(3, Brokers));
         if (error != 0) throw new InvalidOperationException($"creating mock topic {name} failed with librdkafka error {error}");
     }
+
+    /// <summary>
+    /// Makes the next requests of one kind (<paramref name="apiKey"/>, e.g. 8 = OffsetCommit) to any mock broker fail
+    /// with the given Kafka error codes, one per request, whichever client sends them.
+    /// </summary>
+    public void PushRequestErrors(short apiKey, params int[] errors) => _pushRequestErrors(_cluster, apiKey, (UIntPtr)errors.Length, errors);
 
     // Confluent.Kafka loads its librdkafka when the first client is built; the process map then names the very file.
     private static string LoadedLibrdkafka()

@@ -1,0 +1,357 @@
+using Confluent.Kafka;
+using EventStore.Providers.Projections;
+using Microsoft.Extensions.Logging;
+
+namespace EventStore.Providers.Kafka;
+
+/// <summary>
+/// One instance of a subscription group on Kafka: a member of a consumer group. A partitioned group subscribes to the
+/// events topic and its shares are the topic's partitions. An active/standby group subscribes to a one-partition topic
+/// (the checkpoint topic): its one share goes with that partition, which stays with its member when others join, and
+/// owns every events partition's checkpoint. The group's assignment decides which instance holds which, its committed
+/// offsets of the events topic are the checkpoints, and a commit is accepted only from a member of the current
+/// generation.
+/// </summary>
+/// <remarks>
+/// The consumer never reads events: every assigned partition is paused at once (the runner reads <c>$all</c> itself).
+/// Polling it (<see cref="RefreshAsync"/>) serves the group's rebalances; librdkafka heartbeats in the background.
+/// Polls and commits take turns under one gate, so a commit is sent only while this instance's view of the assignment
+/// says the partition is held: a rebalance that takes a partition away is applied between two commits, never during
+/// one (see the README's fencing argument).
+/// </remarks>
+internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoordinator, IRebalanceListener
+{
+    private readonly string _subscriptionId;
+    private readonly string _instanceId;
+    private readonly string _topic;
+    private readonly string _subscribedTopic;
+    private readonly SubscriptionGroupMode _mode;
+    private readonly int _partitions;
+    private readonly GroupConsumerSettings _settings;
+    private readonly Func<IRebalanceListener, IGroupConsumer> _createConsumer;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<int, KafkaShareClaim> _held = [];
+    private readonly SortedSet<int> _pending = [];
+    private readonly HashSet<int> _paused = [];
+    private IGroupConsumer? _consumer;
+    private long _lastToken;
+    private long _recordsDropped;
+    private bool _disposed;
+
+    /// <param name="subscriptionId">The subscription (group) id.</param>
+    /// <param name="instanceId">This instance's name.</param>
+    /// <param name="topic">The events topic: its partitions' committed offsets are the checkpoints.</param>
+    /// <param name="partitions">The events topic's partition count.</param>
+    /// <param name="mode">Partitioned (a share per partition) or active/standby (one share).</param>
+    /// <param name="electionTopic">With active/standby, the topic whose partition 0 makes its holder the active instance.</param>
+    /// <param name="settings">The consumer group's settings.</param>
+    /// <param name="createConsumer">Creates the group consumer reporting to the given listener.</param>
+    /// <param name="logger">Where hand-overs are logged.</param>
+    public KafkaSubscriptionGroupCoordinator(string subscriptionId, string instanceId, string topic, int partitions, SubscriptionGroupMode mode, string electionTopic,
+        GroupConsumerSettings settings, Func<IRebalanceListener, IGroupConsumer> createConsumer, ILogger logger)
+    {
+        _subscriptionId = subscriptionId;
+        _instanceId = instanceId;
+        _topic = topic;
+        _subscribedTopic = mode == SubscriptionGroupMode.ActiveStandby ? electionTopic : topic;
+        _partitions = partitions;
+        _mode = mode;
+        Shares = mode == SubscriptionGroupMode.ActiveStandby ? 1 : partitions;
+        _settings = settings;
+        _createConsumer = createConsumer;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    public int Shares { get; }
+
+    /// <summary>Records the group consumer was handed and dropped (stays 0: assigned partitions are paused before any fetch).</summary>
+    internal long RecordsDropped => Interlocked.Read(ref _recordsDropped);
+
+    /// <summary>Whether the consumer is a member of the group now (it has a member id).</summary>
+    internal bool IsMember => _consumer is { MemberId.Length: > 0 };
+
+    /// <summary>The partitions of the subscribed topic the group assigned to this member at the last refresh (diagnostics).</summary>
+    internal IReadOnlyList<int> AssignedPartitions { get; private set; } = [];
+
+    /// <summary>The consumer group's id.</summary>
+    internal string GroupId => _settings.GroupId;
+
+    /// <inheritdoc />
+    public int ShareOf(StreamName stream) => _mode == SubscriptionGroupMode.ActiveStandby ? 0 : StreamPartitioner.PartitionOf(stream, _partitions);
+
+    /// <summary>The shares that go with assigned <paramref name="partitions"/>: each its own, or with active/standby the one share with partition 0 of the election topic.</summary>
+    private IEnumerable<int> SharesWith(IEnumerable<int> partitions) =>
+        _mode == SubscriptionGroupMode.ActiveStandby ? partitions.Where(p => p == 0) : partitions;
+
+    /// <summary>The partitions whose committed offsets make up <paramref name="share"/>'s checkpoint.</summary>
+    private IReadOnlyList<int> PartitionsOf(int share) =>
+        _mode == SubscriptionGroupMode.ActiveStandby ? Enumerable.Range(0, _partitions).ToArray() : [share];
+
+    /// <inheritdoc />
+    /// <exception cref="EventStoreConfigurationException">The brokers refuse the lease time as a session timeout.</exception>
+    /// <exception cref="TransientEventStoreException">The group coordinator is unreachable or moving.</exception>
+    public async Task<IReadOnlyList<ShareClaim>> RefreshAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            // Offset fetches block on the broker: off the caller's thread.
+            return await Task.Run(Refresh, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private ShareClaim[] Refresh()
+    {
+        var consumer = _consumer ??= Join();
+        try
+        {
+            Interlocked.Add(ref _recordsDropped, consumer.Poll());
+        }
+        catch (KafkaException e) when (GroupErrors.CodeOf(e) == ErrorCode.Local_MaxPollExceeded)
+        {
+            // librdkafka left the group: this instance did not refresh within the lease time. The assignment it still
+            // reports is lost (the callback saying so comes with a later poll); it rejoins on the next poll.
+            _logger.GroupPollDeadlineMissed(_settings.GroupId, _instanceId);
+            ReleaseAll("missed the poll deadline");
+            AssignedPartitions = [];
+            return [];
+        }
+        catch (KafkaException e) when (GroupErrors.CodeOf(e) == ErrorCode.InvalidSessionTimeout)
+        {
+            throw new EventStoreConfigurationException(_settings.LeaseTimeKey,
+                $"is {_settings.LeaseTime}; the Kafka brokers refuse it as the consumer group's session timeout ({_settings.SessionTimeoutMs} ms): it must lie between their group.min.session.timeout.ms (default 6 s) and group.max.session.timeout.ms (default 30 min).", e);
+        }
+        catch (KafkaException e)
+        {
+            throw GroupErrors.Wrap($"staying in group '{_settings.GroupId}'", e);
+        }
+        var assignment = consumer.Assignment;
+        AssignedPartitions = assignment;
+        PauseNew(consumer, assignment);
+        var assigned = SharesWith(assignment).ToHashSet();
+        foreach (var share in _held.Keys.Where(s => !assigned.Contains(s)).ToList()) Release(share, "no longer assigned");
+        // A partition still assigned whose claim was dropped (the broker refused a commit mid-rebalance and the
+        // rebalance kept it here) is claimed again, with a new token and the checkpoint the group has.
+        foreach (var share in assigned.Where(s => !_held.ContainsKey(s))) _pending.Add(share);
+        _pending.IntersectWith(assigned);
+        // Without a member id the consumer is between memberships: its commits would carry no generation, which a
+        // broker accepts for an empty group. Nothing is claimed until it has joined again.
+        if (_pending.Count > 0 && consumer.MemberId.Length > 0) ClaimPending(consumer);
+        return _held.Values.OrderBy(c => c.Share).ToArray<ShareClaim>();
+    }
+
+    private IGroupConsumer Join()
+    {
+        var consumer = _createConsumer(this);
+        consumer.Subscribe(_subscribedTopic);
+        return consumer;
+    }
+
+    private void PauseNew(IGroupConsumer consumer, IReadOnlyList<int> assignment)
+    {
+        var unpaused = assignment.Where(p => !_paused.Contains(p)).ToList();
+        if (unpaused.Count == 0) return;
+        try
+        {
+            consumer.Pause(unpaused);
+        }
+        catch (KafkaException e)
+        {
+            throw GroupErrors.Wrap($"pausing partitions {string.Join(',', unpaused)}", e);
+        }
+        _paused.UnionWith(unpaused);
+    }
+
+    private void ClaimPending(IGroupConsumer consumer)
+    {
+        var owned = _pending.SelectMany(PartitionsOf).Distinct().ToList();
+        Dictionary<int, long> committed;
+        long[] ends;
+        try
+        {
+            committed = consumer.Committed(owned, _settings.RequestTimeout).ToDictionary(o => o.Partition.Value, o => o.Offset.Value);
+            // With several partitions a checkpoint's entries of partitions it does not own are their ends now (see ShareCheckpoint).
+            ends = _partitions == 1 || _mode == SubscriptionGroupMode.ActiveStandby
+                ? new long[_partitions]
+                : Enumerable.Range(0, _partitions).Select(p => consumer.EndOffset(p, _settings.RequestTimeout)).ToArray();
+        }
+        catch (KafkaException e)
+        {
+            _logger.ShareCheckpointsUnread(e, _settings.GroupId, string.Join(',', _pending));
+            return;
+        }
+        var memberId = consumer.MemberId;
+        foreach (var share in _pending.ToList())
+        {
+            var mine = PartitionsOf(share).ToDictionary(p => p, p => committed.TryGetValue(p, out var c) ? c : Offset.Unset.Value);
+            var claim = new KafkaShareClaim(this, share, NextToken(), ShareCheckpoint.FromCommitted(mine, ends), memberId);
+            _pending.Remove(share);
+            _held[share] = claim;
+            _logger.ShareTaken(_settings.GroupId, _instanceId, share, claim.Token, claim.Checkpoint?.ToString() ?? "start");
+        }
+    }
+
+    /// <summary>
+    /// Greater than every token this instance gave before, and than the wall-clock time in microseconds: the
+    /// group's generation id would order holders across instances, but Confluent.Kafka does not expose it, so
+    /// tokens of different instances are ordered by their clocks. Fencing does not rest on tokens: the broker checks
+    /// the generation of every commit.
+    /// </summary>
+    private long NextToken() => _lastToken = Math.Max(_lastToken + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+
+    void IRebalanceListener.Assigned(IReadOnlyList<int> partitions)
+    {
+        // A (re)assigned partition starts unpaused.
+        _paused.ExceptWith(partitions);
+        foreach (var share in SharesWith(partitions))
+            if (!_held.ContainsKey(share)) _pending.Add(share);
+    }
+
+    void IRebalanceListener.Revoked(IReadOnlyList<int> partitions, bool lost)
+    {
+        _paused.ExceptWith(partitions);
+        foreach (var share in SharesWith(partitions).ToList())
+        {
+            _pending.Remove(share);
+            Release(share, lost ? "lost: the group moved on without this instance" : "revoked in a rebalance");
+        }
+    }
+
+    private void Release(int share, string reason)
+    {
+        if (!_held.Remove(share, out var claim)) return;
+        claim.Release();
+        _logger.ShareReleased(_settings.GroupId, _instanceId, share, reason);
+    }
+
+    private void ReleaseAll(string reason)
+    {
+        foreach (var share in _held.Keys.ToList()) Release(share, reason);
+        _pending.Clear();
+    }
+
+    /// <summary>Commits <paramref name="claim"/>'s partition offsets for <paramref name="checkpoint"/> while the claim is held.</summary>
+    /// <exception cref="LeaseLostException">The partition was revoked or lost, or the broker refused the commit's generation.</exception>
+    /// <exception cref="TransientEventStoreException">The group coordinator is unreachable or moving; nothing is known to be stored.</exception>
+    internal async Task CommitAsync(KafkaShareClaim claim, Position checkpoint, CancellationToken cancellationToken)
+    {
+        var offsets = ShareCheckpoint.NextOffsets(checkpoint, PartitionsOf(claim.Share), _partitions)
+            .Select(o => new TopicPartitionOffset(_topic, o.Partition, o.Offset)).ToList();
+        // While the group is between generations the broker refuses commits (RebalanceInProgress) although the
+        // partition usually stays here: try again until the rebalance is done, each time as a new, fenced attempt, and
+        // with the gate free in between so a refresh can apply a revocation (which then refuses the next attempt).
+        var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(Math.Min(_settings.SessionTimeoutMs / 2.0, _settings.RequestTimeout.TotalMilliseconds));
+        for (var pause = TimeSpan.FromMilliseconds(50); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(1).Ticks)))
+        {
+            try
+            {
+                await CommitOnceAsync(claim, offsets, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (TransientEventStoreException e) when (e.InnerException is KafkaException k && GroupErrors.CodeOf(k) == ErrorCode.RebalanceInProgress && DateTime.UtcNow + pause < deadline)
+            {
+                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task CommitOnceAsync(KafkaShareClaim claim, List<TopicPartitionOffset> offsets, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (claim.IsReleased || _consumer is not { } consumer || !_held.TryGetValue(claim.Share, out var held) || !ReferenceEquals(held, claim))
+                throw ShareLost(claim);
+            if (consumer.MemberId != claim.MemberId)
+            {
+                // librdkafka already learned that the member it was is gone (and sends generation -1 now).
+                Release(claim.Share, "the member that held it left the group");
+                throw ShareLost(claim);
+            }
+            try
+            {
+                // Not cancellable once sent: the gate stays held until the broker has answered, so no rebalance is
+                // applied while a commit is in flight.
+                await Task.Run(() => consumer.Commit(offsets), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (KafkaException e) when (GroupErrors.MeansShareLost(GroupErrors.CodeOf(e)))
+            {
+                Release(claim.Share, $"the broker refused its checkpoint: {GroupErrors.CodeOf(e)}");
+                throw ShareLost(claim);
+            }
+            catch (KafkaException e)
+            {
+                throw GroupErrors.Wrap($"storing the checkpoint of share {claim.Share}", e);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private LeaseLostException ShareLost(KafkaShareClaim claim) => new($"{_subscriptionId}/share/{claim.Share}", claim.Token);
+
+    /// <inheritdoc />
+    /// <exception cref="TransientEventStoreException">The group coordinator did not answer; the others take the shares when the session expires.</exception>
+    public async Task LeaveAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Run(Leave, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void Leave()
+    {
+        if (_consumer is not { } consumer) return;
+        _consumer = null;
+        try
+        {
+            // Revokes the assignment through the listener, then sends LeaveGroup: the others rebalance at once.
+            consumer.Close();
+        }
+        catch (KafkaException e)
+        {
+            throw GroupErrors.Wrap($"leaving group '{_settings.GroupId}'", e);
+        }
+        finally
+        {
+            ReleaseAll("left the group");
+            _paused.Clear();
+            consumer.Dispose();
+        }
+    }
+
+    /// <summary>Leaves the group (the others take over at once) and closes the consumer.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            await Task.Run(Leave).ConfigureAwait(false);
+        }
+        catch (EventStoreException e)
+        {
+            _logger.GroupLeaveFailed(e, _settings.GroupId, _instanceId);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

@@ -1,0 +1,400 @@
+using Confluent.Kafka;
+using EventStore.Providers.Projections;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace EventStore.Providers.Kafka.Tests;
+
+/// <summary>
+/// A consumer group member as the coordinator sees it through <see cref="IGroupConsumer"/>: rebalances delivered on
+/// the next poll, the group's committed offsets, and commits the test makes the "broker" refuse.
+/// </summary>
+internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupConsumer
+{
+    private readonly Queue<Action> _onPoll = new();
+    private readonly List<int> _assignment = [];
+
+    public string MemberId { get; set; } = "member-1";
+
+    public IReadOnlyList<int> Assignment => _assignment.ToList();
+
+    public Dictionary<int, long> CommittedOffsets { get; } = [];
+
+    /// <summary>The partitions' end offsets (0 where not set).</summary>
+    public Dictionary<int, long> Ends { get; } = [];
+
+    public List<TopicPartitionOffset> Commits { get; } = [];
+
+    public HashSet<int> Paused { get; } = [];
+
+    /// <summary>What the next commit fails with (null: it succeeds).</summary>
+    public KafkaException? NextCommitError { get; set; }
+
+    /// <summary>What the next poll fails with.</summary>
+    public KafkaException? NextPollError { get; set; }
+
+    public bool Closed { get; private set; }
+
+    public string? Topic { get; private set; }
+
+    public void Subscribe(string topic) => Topic = topic;
+
+    public void Assign(params int[] partitions) => _onPoll.Enqueue(() =>
+    {
+        _assignment.AddRange(partitions);
+        listener.Assigned(partitions);
+    });
+
+    public void Revoke(bool lost, params int[] partitions) => _onPoll.Enqueue(() =>
+    {
+        listener.Revoked(partitions, lost);
+        _assignment.RemoveAll(partitions.Contains);
+    });
+
+    public int Poll()
+    {
+        while (_onPoll.TryDequeue(out var action)) action();
+        if (NextPollError is { } e)
+        {
+            NextPollError = null;
+            throw e;
+        }
+        return 0;
+    }
+
+    public void Pause(IEnumerable<int> partitions) => Paused.UnionWith(partitions);
+
+    public IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<int> partitions, TimeSpan timeout) =>
+        partitions.Select(p => new TopicPartitionOffset(Topic!, p, CommittedOffsets.TryGetValue(p, out var o) ? o : Offset.Unset)).ToList();
+
+    public long EndOffset(int partition, TimeSpan timeout) => Ends.GetValueOrDefault(partition);
+
+    public void Commit(IEnumerable<TopicPartitionOffset> offsets)
+    {
+        if (NextCommitError is { } e)
+        {
+            NextCommitError = null;
+            throw e;
+        }
+        foreach (var o in offsets)
+        {
+            Commits.Add(o);
+            CommittedOffsets[o.Partition.Value] = o.Offset.Value;
+        }
+    }
+
+    public void Close()
+    {
+        listener.Revoked(_assignment.ToList(), lost: false);
+        _assignment.Clear();
+        Closed = true;
+    }
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>The coordinator's bookkeeping, checkpoint conversion and error mapping over a fake group consumer.</summary>
+public sealed class GroupCoordinatorUnitTests
+{
+    private const string Topic = "events";
+    private FakeGroupConsumer? _consumer;
+
+    private FakeGroupConsumer Consumer => _consumer ?? throw new InvalidOperationException("The coordinator has not joined yet.");
+
+    private KafkaSubscriptionGroupCoordinator Coordinator(int shares, SubscriptionGroupOptions? group = null)
+    {
+        var settings = GroupConsumerSettings.For(new KafkaEventStoreOptions { BootstrapServers = "broker:9092", Topic = Topic }, "projection", group ?? new SubscriptionGroupOptions());
+        return new KafkaSubscriptionGroupCoordinator("projection", "instance-1", Topic, shares, (group ?? new SubscriptionGroupOptions()).Mode, "events-checkpoints", settings,
+            listener => _consumer = new FakeGroupConsumer(listener), NullLogger.Instance);
+    }
+
+    /// <summary>Joins (the first refresh creates the consumer) and applies <paramref name="partitions"/> as the group's assignment.</summary>
+    private async Task<IReadOnlyList<ShareClaim>> JoinWithAsync(KafkaSubscriptionGroupCoordinator coordinator, params int[] partitions)
+    {
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        Consumer.Assign(partitions);
+        return await coordinator.RefreshAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Assigned_partitions_become_claims_with_the_groups_committed_offsets_and_are_paused()
+    {
+        await using var coordinator = Coordinator(shares: 4);
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        Consumer.CommittedOffsets[0] = 5;
+        Consumer.CommittedOffsets[1] = 0;
+        Consumer.Ends[0] = 9;
+        Consumer.Ends[1] = 4;
+        Consumer.Ends[3] = 7;
+        Consumer.Assign(0, 1, 2);
+        var claims = await coordinator.RefreshAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(Topic, Consumer.Topic);
+        Assert.Equal([0, 1, 2], claims.Select(c => c.Share));
+        // The own entry is the committed offset; the others are the partitions' ends, so the element-wise minimum of
+        // several shares' checkpoints is each one's own entry.
+        Assert.Equal(Position.FromParts(5, 4, 0, 7), claims[0].Checkpoint);
+        Assert.Equal(Position.FromParts(9, 0, 0, 7), claims[1].Checkpoint);
+        Assert.Null(claims[2].Checkpoint);
+        Assert.Equal([0, 1, 2], Consumer.Paused.Order());
+        Assert.True(claims[1].Token > claims[0].Token);
+    }
+
+    [Fact]
+    public async Task Active_standby_has_one_share_that_goes_with_the_election_partition_and_checkpoints_every_events_partition()
+    {
+        await using var coordinator = Coordinator(shares: 3, new SubscriptionGroupOptions { Mode = SubscriptionGroupMode.ActiveStandby });
+        Assert.Equal(1, coordinator.Shares);
+        Assert.Equal(0, coordinator.ShareOf(new StreamName("Order-1")));
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        // The group runs on the one-partition checkpoint topic: its partition stays with its member when others join.
+        Assert.Equal("events-checkpoints", Consumer.Topic);
+        Consumer.CommittedOffsets[0] = 4;
+        Consumer.CommittedOffsets[2] = 7;
+        Consumer.Assign(0);
+        var claim = Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(0, claim.Share);
+        Assert.Equal(Position.FromParts(4, 0, 7), claim.Checkpoint);
+        Assert.Equal([0], Consumer.Paused);
+        await claim.SaveCheckpointAsync(Position.FromParts(5, 6, 9), TestContext.Current.CancellationToken);
+        Assert.Equal([(0, 5L), (1, 6L), (2, 9L)], Consumer.Commits.Select(c => (c.Partition.Value, c.Offset.Value)));
+
+        Consumer.Revoke(lost: false, 0);
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(6, 6, 9), TestContext.Current.CancellationToken));
+        Assert.Equal(3, Consumer.Commits.Count);
+    }
+
+    [Fact]
+    public async Task A_kept_partition_keeps_its_claim_across_refreshes()
+    {
+        await using var coordinator = Coordinator(shares: 4);
+        var first = await JoinWithAsync(coordinator, 1);
+        Consumer.Assign(3);
+        var second = await coordinator.RefreshAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal([1, 3], second.Select(c => c.Share));
+        Assert.Same(first[0], second[0]);
+    }
+
+    [Fact]
+    public async Task One_partition_positions_are_the_last_handled_offset_and_commit_the_next()
+    {
+        await using var coordinator = Coordinator(shares: 1);
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        Consumer.CommittedOffsets[0] = 5;
+        Consumer.Assign(0);
+        var claim = Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(Position.FromInt64(4), claim.Checkpoint);
+
+        await claim.SaveCheckpointAsync(Position.FromInt64(9), TestContext.Current.CancellationToken);
+
+        Assert.Equal(10, Assert.Single(Consumer.Commits).Offset.Value);
+    }
+
+    [Fact]
+    public async Task A_vector_position_commits_the_shares_own_next_offset()
+    {
+        await using var coordinator = Coordinator(shares: 3);
+        var claim = Assert.Single(await JoinWithAsync(coordinator, 1));
+
+        await claim.SaveCheckpointAsync(Position.FromParts(7, 12, 3), TestContext.Current.CancellationToken);
+
+        var commit = Assert.Single(Consumer.Commits);
+        Assert.Equal((1, 12L), (commit.Partition.Value, commit.Offset.Value));
+    }
+
+    [Fact]
+    public async Task A_position_of_another_shape_is_refused_before_anything_is_committed()
+    {
+        await using var coordinator = Coordinator(shares: 3);
+        var claim = Assert.Single(await JoinWithAsync(coordinator, 1));
+
+        await Assert.ThrowsAsync<InvalidPositionException>(() => claim.SaveCheckpointAsync(Position.FromInt64(4), TestContext.Current.CancellationToken));
+        Assert.Empty(Consumer.Commits);
+    }
+
+    [Theory]
+    [InlineData(ErrorCode.IllegalGeneration)]
+    [InlineData(ErrorCode.UnknownMemberId)]
+    [InlineData(ErrorCode.FencedInstanceId)]
+    [InlineData(ErrorCode.StaleMemberEpoch)]
+    [InlineData(ErrorCode.Local_AssignmentLost)]
+    public async Task A_commit_the_broker_refuses_for_membership_is_a_lost_lease_and_drops_the_claim(ErrorCode refusal)
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0, 1))[0];
+        Consumer.NextCommitError = new KafkaException(refusal);
+
+        var lost = await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+
+        Assert.Equal(("projection/share/0", claim.Token), (lost.Name, lost.Token));
+        await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+        Assert.Empty(Consumer.Commits);
+    }
+
+    [Fact]
+    public async Task A_refusal_reported_per_partition_is_a_lost_lease_too()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0))[0];
+        Consumer.NextCommitError = new TopicPartitionOffsetException([new TopicPartitionOffsetError(new TopicPartition(Topic, 0), 3, new Error(ErrorCode.IllegalGeneration))]);
+
+        await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_partition_still_assigned_after_a_refused_commit_is_claimed_again_with_a_greater_token_and_the_groups_checkpoint()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0))[0];
+        await claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken);
+        Consumer.NextCommitError = new KafkaException(ErrorCode.IllegalGeneration);
+        await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(8, 0), TestContext.Current.CancellationToken));
+
+        var again = Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+
+        Assert.NotSame(claim, again);
+        Assert.True(again.Token > claim.Token);
+        Assert.Equal(Position.FromParts(3, 0), again.Checkpoint);
+    }
+
+    [Theory]
+    [InlineData(ErrorCode.Local_Transport)]
+    [InlineData(ErrorCode.Local_TimedOut)]
+    [InlineData(ErrorCode.Local_WaitCoord)]
+    [InlineData(ErrorCode.RequestTimedOut)]
+    [InlineData(ErrorCode.NotCoordinatorForGroup)]
+    [InlineData(ErrorCode.GroupCoordinatorNotAvailable)]
+    [InlineData(ErrorCode.GroupLoadInProgress)]
+    public async Task A_commit_failing_on_a_busy_or_unreachable_coordinator_is_transient_and_keeps_the_claim(ErrorCode error)
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0))[0];
+        Consumer.NextCommitError = new KafkaException(error);
+
+        await Assert.ThrowsAsync<TransientEventStoreException>(() => claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+
+        Assert.Same(claim, Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken)));
+        await claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken);
+        Assert.Equal(3, Assert.Single(Consumer.Commits).Offset.Value);
+    }
+
+    [Fact]
+    public async Task A_commit_refused_while_the_group_rebalances_is_tried_again_and_stored()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0))[0];
+        Consumer.NextCommitError = new KafkaException(ErrorCode.RebalanceInProgress);
+
+        await claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken);
+
+        Assert.Equal(3, Assert.Single(Consumer.Commits).Offset.Value);
+    }
+
+    [Fact]
+    public async Task Any_other_commit_failure_is_a_store_error_that_is_neither_transient_nor_a_lost_lease()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0))[0];
+        Consumer.NextCommitError = new KafkaException(ErrorCode.GroupAuthorizationFailed);
+
+        var e = await Assert.ThrowsAsync<EventStoreException>(() => claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+
+        Assert.IsNotType<TransientEventStoreException>(e);
+        Assert.IsNotType<LeaseLostException>(e);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_revoked_or_lost_partitions_claim_saves_nothing(bool lost)
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claims = await JoinWithAsync(coordinator, 0, 1);
+        Consumer.Revoke(lost, 1);
+
+        Assert.Equal([0], (await coordinator.RefreshAsync(TestContext.Current.CancellationToken)).Select(c => c.Share));
+        await Assert.ThrowsAsync<LeaseLostException>(() => claims[1].SaveCheckpointAsync(Position.FromParts(0, 4), TestContext.Current.CancellationToken));
+        Assert.Empty(Consumer.Commits);
+    }
+
+    [Fact]
+    public async Task A_claim_of_a_member_that_librdkafka_already_knows_is_gone_saves_nothing()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0))[0];
+        Consumer.MemberId = "";
+
+        await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+        Assert.Empty(Consumer.Commits);
+    }
+
+    [Fact]
+    public async Task Missing_the_poll_deadline_gives_every_share_back()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claims = await JoinWithAsync(coordinator, 0, 1);
+        Consumer.NextPollError = new KafkaException(ErrorCode.Local_MaxPollExceeded);
+        Consumer.Revoke(lost: true, 0, 1);
+
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<LeaseLostException>(() => claims[0].SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_lease_time_the_brokers_refuse_as_a_session_timeout_names_the_key()
+    {
+        await using var coordinator = Coordinator(shares: 2, new SubscriptionGroupOptions { LeaseTime = TimeSpan.FromSeconds(2), RenewInterval = TimeSpan.FromSeconds(1) });
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        Consumer.NextPollError = new KafkaException(ErrorCode.InvalidSessionTimeout);
+
+        var e = await Assert.ThrowsAsync<EventStoreConfigurationException>(() => coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal("EventStore:Subscriptions:projection:Group:LeaseTime", e.Key);
+    }
+
+    [Fact]
+    public async Task Leaving_closes_the_consumer_and_gives_every_share_back()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claims = await JoinWithAsync(coordinator, 0, 1);
+        var consumer = Consumer;
+
+        await coordinator.LeaveAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(consumer.Closed);
+        await Assert.ThrowsAsync<LeaseLostException>(() => claims[0].SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+        Assert.Empty(consumer.Commits);
+    }
+
+    [Fact]
+    public void The_lease_becomes_the_session_timeout_and_poll_deadline_and_the_group_settings_win_over_client_config()
+    {
+        var options = new KafkaEventStoreOptions { BootstrapServers = "broker:9092", Topic = Topic };
+        options.ClientConfig["group.id"] = "someone-else";
+        options.ClientConfig["session.timeout.ms"] = "45000";
+        var settings = GroupConsumerSettings.For(options, "projection", new SubscriptionGroupOptions { LeaseTime = TimeSpan.FromSeconds(3), RenewInterval = TimeSpan.FromMilliseconds(1500) });
+
+        var config = settings.ConsumerConfig(options, "instance-1");
+
+        Assert.Equal("events-group-projection", config.GroupId);
+        Assert.Equal(3000, config.SessionTimeoutMs);
+        Assert.Equal(3000, config.MaxPollIntervalMs);
+        Assert.Equal(1000, config.HeartbeatIntervalMs);
+        Assert.Equal(false, config.EnableAutoCommit);
+        Assert.Equal(PartitionAssignmentStrategy.CooperativeSticky, config.PartitionAssignmentStrategy);
+        Assert.Equal("instance-1", config.ClientId);
+    }
+
+    [Fact]
+    public void The_group_id_prefix_option_names_the_consumer_group()
+    {
+        var options = new KafkaEventStoreOptions { BootstrapServers = "broker:9092", Topic = Topic, GroupIdPrefix = "orders" };
+
+        Assert.Equal("orders-projection", GroupConsumerSettings.For(options, "projection", new SubscriptionGroupOptions()).GroupId);
+    }
+}
