@@ -250,16 +250,24 @@ internal sealed class GroupHandlingLog
     private readonly ConcurrentQueue<HandledEvent> _handled = new();
     private readonly ConcurrentDictionary<StreamName, string> _inside = new();
     private readonly ConcurrentQueue<string> _overlaps = new();
+    private readonly ConcurrentQueue<string> _concurrent = new();
+    private readonly ConcurrentDictionary<string, int> _working = new();
     private long _sequence;
 
     public IReadOnlyList<HandledEvent> Handled => [.. _handled.OrderBy(h => h.Sequence)];
 
     public IReadOnlyList<string> Overlaps => [.. _overlaps];
 
+    /// <summary>Batches that ran while another instance was inside one (what active-standby rules out).</summary>
+    public IReadOnlyList<string> ConcurrentInstances => [.. _concurrent];
+
     public int DistinctHandled => _handled.Select(h => h.Event.EventId).Distinct().Count();
 
     public void Enter(string instance, IEnumerable<StreamName> streams)
     {
+        _working.AddOrUpdate(instance, 1, (_, n) => n + 1);
+        var others = _working.Where(w => w.Key != instance && w.Value > 0).Select(w => w.Key).ToList();
+        if (others.Count > 0) _concurrent.Enqueue($"{instance} handled a batch while {string.Join(", ", others)} was inside one");
         foreach (var stream in streams)
         {
             var holder = _inside.GetOrAdd(stream, instance);
@@ -269,6 +277,7 @@ internal sealed class GroupHandlingLog
 
     public void Leave(string instance, IEnumerable<StreamName> streams)
     {
+        _working.AddOrUpdate(instance, 0, (_, n) => n - 1);
         foreach (var stream in streams) _inside.TryRemove(KeyValuePair.Create(stream, instance));
     }
 

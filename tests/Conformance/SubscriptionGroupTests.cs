@@ -75,9 +75,13 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
         }
     }
 
-    /// <summary>Whether <paramref name="instances"/> each hold some shares and together all of them.</summary>
+    /// <summary>
+    /// Whether <paramref name="instances"/> together hold every share, spread so that as many of them work as there are
+    /// shares for (a provider whose share count comes from the backend may have fewer shares than instances).
+    /// </summary>
     private bool SharedBy(params GroupInstance[] instances) =>
-        instances.All(i => i.Runner.HeldShares.Count > 0) && instances.Sum(i => i.Runner.HeldShares.Count) == _shares;
+        instances.Count(i => i.Runner.HeldShares.Count > 0) == Math.Min(instances.Length, _shares)
+        && instances.Sum(i => i.Runner.HeldShares.Count) == _shares;
 
     private int _shares = 8;
 
@@ -165,22 +169,24 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
         await EventuallyAsync(() => AllHandled(first) && SharedBy(a, b), "the first events handled with the shares split");
         var second = await AppendToNewStreamsAsync(10, 3);
         await EventuallyAsync(() => AllHandled(second), "the second events handled");
-        var sharesOfA = a.Runner.HeldShares.ToHashSet();
+        // With fewer shares than instances (one Kafka partition) only one works: kill that one.
+        var (victim, survivor) = a.Runner.HeldShares.Count > 0 ? (a, b) : (b, a);
+        var sharesOfVictim = victim.Runner.HeldShares.ToHashSet();
 
-        a.Control.Kill();
+        victim.Control.Kill();
         var third = await AppendToNewStreamsAsync(10, 3);
-        await EventuallyAsync(() => AllHandled(third) && SharedBy(b), "the survivor holds every share and handled the events after the kill");
+        await EventuallyAsync(() => AllHandled(third) && SharedBy(survivor), "the survivor holds every share and handled the events after the kill");
 
         AssertStreamOrder();
-        var byA = _log.Handled.Where(h => h.Instance == a.Id).Select(h => h.Event.EventId).ToHashSet();
-        foreach (var repeat in _log.Handled.Where(h => h.Instance == b.Id && byA.Contains(h.Event.EventId)))
+        var byVictim = _log.Handled.Where(h => h.Instance == victim.Id).Select(h => h.Event.EventId).ToHashSet();
+        foreach (var repeat in _log.Handled.Where(h => h.Instance == survivor.Id && byVictim.Contains(h.Event.EventId)))
         {
-            Assert.Contains(repeat.Share, sharesOfA);
-            var stored = a.Control.LastStored(repeat.Share);
+            var stored = victim.Control.LastStored(repeat.Share);
             Assert.False(stored is { } checkpoint && Covers(checkpoint, repeat.Event.Position),
                 $"{repeat.Event.Stream}@{repeat.Event.Version} was handled again although the killed instance had stored a checkpoint past it ({stored}).");
         }
-        Assert.DoesNotContain(_log.Handled, h => h.Instance == a.Id && third.Any(e => e.EventId == h.Event.EventId));
+        Assert.NotEmpty(sharesOfVictim);
+        Assert.DoesNotContain(_log.Handled, h => h.Instance == victim.Id && third.Any(e => e.EventId == h.Event.EventId));
     }
 
     [Fact]
@@ -260,24 +266,24 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
 
     [Fact]
     [Promise(26, 27)]
-    public async Task In_active_standby_only_one_instance_handles_and_a_standby_takes_over_when_it_goes()
+    public async Task In_active_standby_only_one_instance_handles_at_a_time_and_a_standby_takes_over_when_it_goes()
     {
         var first = await AppendToNewStreamsAsync(3, 2);
         var a = await StartAsync("a", SubscriptionGroupMode.ActiveStandby);
         var b = await StartAsync("b", SubscriptionGroupMode.ActiveStandby);
-        await EventuallyAsync(() => AllHandled(first), "the active instance handled the first events");
+        // A native coordinator may move the one share when the standby joins; either way exactly one instance holds it.
+        await EventuallyAsync(() => AllHandled(first) && a.Runner.HeldShares.Count + b.Runner.HeldShares.Count == 1, "one instance is active and handled the first events");
         var active = a.Runner.HeldShares.Count == 1 ? a : b;
         var standby = active == a ? b : a;
-        Assert.Empty(standby.Runner.HeldShares);
-        Assert.All(_log.Handled, h => Assert.Equal(active.Id, h.Instance));
 
         await active.Runner.StopAsync(Ct);
+        var stoppedAt = _log.Handled.Count;
         var second = await AppendToNewStreamsAsync(3, 2);
         await EventuallyAsync(() => AllHandled(second) && standby.Runner.HeldShares.Count == 1, "the standby took over");
 
         var firstIds = first.Select(e => e.EventId).ToHashSet();
-        Assert.DoesNotContain(_log.Handled, h => h.Instance == standby.Id && firstIds.Contains(h.Event.EventId));
-        Assert.Empty(_log.Overlaps);
+        Assert.DoesNotContain(_log.Handled.Skip(stoppedAt), h => firstIds.Contains(h.Event.EventId));
+        Assert.Empty(_log.ConcurrentInstances);
         AssertStreamOrder();
     }
 }
