@@ -47,7 +47,9 @@ public sealed class Kafka3PLargeReadTests(ThreePartitionKafkaFixture f) : LargeR
 [CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
 public sealed class MemoryMeasurement;
 
-// Subscription groups (promises 26-29) on consumer groups: the shares are the partitions, so the partitioned cases need
-// several (a one-partition topic has one share, which only one instance can hold; see the README).
+// Subscription groups (promises 26-29) on consumer groups: the shares are the partitions (one partition: one share,
+// which one instance holds at a time).
+[Collection(nameof(KafkaConsumerGroups))]
+public sealed class Kafka1PSubscriptionGroupTests(SinglePartitionKafkaFixture f) : SubscriptionGroupTests(f), IClassFixture<SinglePartitionKafkaFixture>;
 [Collection(nameof(KafkaConsumerGroups))]
 public sealed class Kafka3PSubscriptionGroupTests(ThreePartitionKafkaFixture f) : SubscriptionGroupTests(f), IClassFixture<ThreePartitionKafkaFixture>;
