@@ -72,15 +72,9 @@ public sealed partial class KafkaEventStore
             foreach (var run in runs)
             {
                 lease.Assign(new TopicPartitionOffset(tp, run.FirstOffset));
-                var expected = run.FirstOffset;
-                while (expected <= run.LastOffset)
+                for (var offset = run.FirstOffset; offset <= run.LastOffset; offset++)
                 {
-                    var r = await lease.NextAsync(ct).ConfigureAwait(false);
-                    if (r is null || r.IsPartitionEOF) continue;
-                    var offset = r.Offset.Value;
-                    if (offset < expected) continue;
-                    if (offset > expected) throw EventsLost(partition, expected);
-                    expected = offset + 1;
+                    var r = await NextOfRunAsync(lease, partition, offset, ct).ConfigureAwait(false);
                     yield return EventRecord.ToRecordedEvent(r, stream, run.FirstVersion + offset - run.FirstOffset, PositionOf(partition, offset));
                 }
             }
@@ -94,20 +88,29 @@ public sealed partial class KafkaEventStore
             {
                 var start = Math.Max(0, end - BackwardsChunk);
                 chunk.Clear();
-                var expected = run.FirstOffset + start;
-                lease.Assign(new TopicPartitionOffset(tp, expected));
-                while (chunk.Count < end - start)
+                lease.Assign(new TopicPartitionOffset(tp, run.FirstOffset + start));
+                for (var offset = run.FirstOffset + start; offset < run.FirstOffset + end; offset++)
                 {
-                    var r = await lease.NextAsync(ct).ConfigureAwait(false);
-                    if (r is null || r.IsPartitionEOF) continue;
-                    var offset = r.Offset.Value;
-                    if (offset < expected) continue;
-                    if (offset > expected) throw EventsLost(partition, expected);
-                    expected = offset + 1;
+                    var r = await NextOfRunAsync(lease, partition, offset, ct).ConfigureAwait(false);
                     chunk.Add(EventRecord.ToRecordedEvent(r, stream, run.FirstVersion + offset - run.FirstOffset, PositionOf(partition, offset)));
                 }
                 for (var j = chunk.Count - 1; j >= 0; j--) yield return chunk[j];
             }
+        }
+    }
+
+    /// <summary>
+    /// The record at <paramref name="offset"/>, the next one of a run the consumer is assigned to: a run's records are
+    /// contiguous (one append's batch), so a later offset means the broker deleted the record.
+    /// </summary>
+    private async ValueTask<ConsumeResult<byte[], byte[]>> NextOfRunAsync(ConsumerPool.Lease lease, int partition, long offset, CancellationToken ct)
+    {
+        while (true)
+        {
+            var r = await lease.NextAsync(ct).ConfigureAwait(false);
+            if (r is null || r.IsPartitionEOF || r.Offset.Value < offset) continue;
+            if (r.Offset.Value > offset) throw EventsLost(partition, offset);
+            return r;
         }
     }
 
