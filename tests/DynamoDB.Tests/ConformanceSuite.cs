@@ -15,6 +15,7 @@ public sealed class DynamoDBFilterTests(DynamoDBFixture f) : Conformance.FilterT
 public sealed class DynamoDBSubscriptionTests(DynamoDBFixture f) : Conformance.SubscriptionTests(f), IClassFixture<DynamoDBFixture>;
 public sealed class DynamoDBCheckpointTests(DynamoDBFixture f) : Conformance.CheckpointTests(f), IClassFixture<DynamoDBFixture>;
 public sealed class DynamoDBSubscriptionLeaseStoreTests(DynamoDBFixture f) : Conformance.SubscriptionLeaseStoreTests(f), IClassFixture<DynamoDBFixture>;
+public sealed class DynamoDBSubscriptionGroupTests(DynamoDBFixture f) : Conformance.SubscriptionGroupTests(f), IClassFixture<DynamoDBFixture>;
 public sealed class DynamoDBSnapshotTests(DynamoDBFixture f) : Conformance.SnapshotTests(f), IClassFixture<DynamoDBFixture>;
 public sealed class DynamoDBLifecycleTests(DynamoDBFixture f) : Conformance.LifecycleTests(f), IClassFixture<DynamoDBFixture>;
 public sealed class DynamoDBBadInputTests(DynamoDBFixture f) : Conformance.BadInputTests(f), IClassFixture<DynamoDBFixture>;

@@ -17,6 +17,7 @@ public sealed class EventStoreDBFilterTests(EventStoreDBFixture f) : FilterTests
 public sealed class EventStoreDBSubscriptionTests(EventStoreDBFixture f) : SubscriptionTests(f), IClassFixture<EventStoreDBFixture>;
 public sealed class EventStoreDBCheckpointTests(EventStoreDBFixture f) : CheckpointTests(f), IClassFixture<EventStoreDBFixture>;
 public sealed class EventStoreDBSubscriptionLeaseStoreTests(EventStoreDBFixture f) : SubscriptionLeaseStoreTests(f), IClassFixture<EventStoreDBFixture>;
+public sealed class EventStoreDBSubscriptionGroupTests(EventStoreDBFixture f) : SubscriptionGroupTests(f), IClassFixture<EventStoreDBFixture>;
 public sealed class EventStoreDBSnapshotTests(EventStoreDBFixture f) : SnapshotTests(f), IClassFixture<EventStoreDBFixture>;
 public sealed class EventStoreDBLifecycleTests(EventStoreDBFixture f) : LifecycleTests(f), IClassFixture<EventStoreDBFixture>;
 public sealed class EventStoreDBBadInputTests(EventStoreDBFixture f) : BadInputTests(f), IClassFixture<EventStoreDBFixture>;

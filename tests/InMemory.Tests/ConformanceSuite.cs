@@ -19,6 +19,7 @@ public sealed class InMemorySnapshotTests(InMemoryFixture f) : SnapshotTests(f),
 public sealed class InMemoryLifecycleTests(InMemoryFixture f) : LifecycleTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryBadInputTests(InMemoryFixture f) : BadInputTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryCancellationTests(InMemoryFixture f) : CancellationTests(f), IClassFixture<InMemoryFixture>;
+public sealed class InMemorySubscriptionGroupTests(InMemoryFixture f) : SubscriptionGroupTests(f), IClassFixture<InMemoryFixture>;
 public sealed class InMemoryMetacharacterTests(InMemoryFixture f) : MetacharacterTests(f), IClassFixture<InMemoryFixture>;
 [Collection(nameof(MemoryMeasurement))]
 public sealed class InMemoryLargeReadTests(InMemoryFixture f) : LargeReadTests(f), IClassFixture<InMemoryFixture>;

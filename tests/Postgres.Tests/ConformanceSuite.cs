@@ -16,6 +16,7 @@ public sealed class PostgresFilterTests(PostgresFixture f) : FilterTests(f);
 public sealed class PostgresSubscriptionTests(PostgresFixture f) : SubscriptionTests(f);
 public sealed class PostgresCheckpointTests(PostgresFixture f) : CheckpointTests(f);
 public sealed class PostgresSubscriptionLeaseStoreTests(PostgresFixture f) : SubscriptionLeaseStoreTests(f);
+public sealed class PostgresSubscriptionGroupTests(PostgresFixture f) : SubscriptionGroupTests(f);
 public sealed class PostgresSnapshotTests(PostgresFixture f) : SnapshotTests(f);
 public sealed class PostgresLifecycleTests(PostgresFixture f) : LifecycleTests(f);
 public sealed class PostgresBadInputTests(PostgresFixture f) : BadInputTests(f);

@@ -29,7 +29,14 @@ public interface IResettableHandler
 /// <c>NpgsqlTransaction</c>) in which the checkpoint will be saved; write the read-model change through it so both
 /// commit together. Null otherwise.
 /// </param>
-public sealed record SubscriptionContext(string SubscriptionId, IEventSerializer? Serializer, object? Transaction = null);
+public sealed record SubscriptionContext(string SubscriptionId, IEventSerializer? Serializer, object? Transaction = null)
+{
+    /// <summary>
+    /// In a subscription group (<see cref="SubscriptionOptions.Group"/>): the share the batch belongs to (every event of
+    /// the batch is in it); null when the subscription is not shared.
+    /// </summary>
+    public int? Share { get; init; }
+}
 
 /// <summary>
 /// A checkpoint store that can save a checkpoint in the same transaction as a handler's read-model change, so a

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using EventStore.Providers.Diagnostics;
 using EventStore.Providers.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,6 +13,8 @@ namespace EventStore.Providers.Projections;
 /// from the store makes it resubscribe from its last handled position, with back-off, up to
 /// <see cref="SubscriptionOptions.ResubscribeAttempts"/> times in a row. A failing handler stops it:
 /// <see cref="Status"/> becomes <see cref="SubscriptionStatus.Faulted"/> with the exception in <see cref="Error"/>.
+/// With <see cref="SubscriptionOptions.Group"/> set, it runs as one instance of a subscription group: it handles only
+/// the shares it holds, with their checkpoints kept by the group's coordinator instead of the checkpoint store.
 /// </summary>
 public sealed partial class SubscriptionRunner : IAsyncDisposable
 {
@@ -24,6 +26,7 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
+    private readonly SubscriptionGroupRunner? _group;
 
     private Position? _processed;
     private Position? _stored;
@@ -53,6 +56,36 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
         IEventSerializer? serializer = null,
         TimeProvider? timeProvider = null,
         ILogger<SubscriptionRunner>? logger = null)
+        : this(subscriptionId, store, checkpoints, handler, options, serializer, timeProvider, logger, null, null)
+    {
+    }
+
+    /// <summary>Creates a runner that can run as an instance of a subscription group.</summary>
+    /// <param name="subscriptionId">The subscription's id: its checkpoint key, and the group's name.</param>
+    /// <param name="store">The event store.</param>
+    /// <param name="checkpoints">Where checkpoints are stored (not used in a group: each share keeps its own).</param>
+    /// <param name="handler">What handles the events.</param>
+    /// <param name="options">Batching, checkpointing, filter and group options.</param>
+    /// <param name="serializer">The serializer handed to handlers for typed events.</param>
+    /// <param name="timeProvider">The clock for time-based checkpoints and leases.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="groupCoordinators">
+    /// Makes the group's coordinator when <see cref="SubscriptionOptions.Group"/> is set: the provider's native one, or a
+    /// <see cref="LeaseCoordinatorFactory"/> over its lease store.
+    /// </param>
+    /// <param name="instrumentation">Where a group instance reports its shares, lag and hand-overs; none when null.</param>
+    /// <exception cref="EventStoreConfigurationException">A group mode is set and <paramref name="groupCoordinators"/> is null.</exception>
+    public SubscriptionRunner(
+        string subscriptionId,
+        IEventStore store,
+        ICheckpointStore checkpoints,
+        ISubscriptionHandler handler,
+        SubscriptionOptions? options,
+        IEventSerializer? serializer,
+        TimeProvider? timeProvider,
+        ILogger<SubscriptionRunner>? logger,
+        ISubscriptionGroupCoordinatorFactory? groupCoordinators,
+        EventStoreInstrumentation? instrumentation)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(subscriptionId);
         SubscriptionId = subscriptionId;
@@ -64,6 +97,11 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
         _serializer = serializer;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        if (_options.Group.Mode == SubscriptionGroupMode.None) return;
+        if (groupCoordinators is null)
+            throw new EventStoreConfigurationException($"EventStore:Subscriptions:{subscriptionId}:Group:Mode",
+                $"is {_options.Group.Mode}, but the {store.Capabilities.ProviderName} provider does not support subscription groups (it registers neither a lease store nor a native group coordinator).");
+        _group = new SubscriptionGroupRunner(this, _store, _handler, _options, groupCoordinators, _serializer, _time, _logger, instrumentation);
     }
 
     /// <summary>The subscription's id.</summary>
@@ -78,7 +116,16 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     /// <summary>Why the subscription stopped, when <see cref="Status"/> is <see cref="SubscriptionStatus.Faulted"/>.</summary>
     public Exception? Error => _error;
 
-    /// <summary>The position of the last handled (or passed) message; null before the first.</summary>
+    /// <summary>In a subscription group: this instance's name in the group; null otherwise.</summary>
+    public string? InstanceId => _group?.InstanceId;
+
+    /// <summary>In a subscription group: the shares this instance handles now (empty for a standby); empty otherwise.</summary>
+    public IReadOnlyList<int> HeldShares => _group?.HeldShares ?? [];
+
+    /// <summary>
+    /// The position of the last handled (or passed) message; null before the first. In a subscription group: every event
+    /// of the shares this instance holds is handled up to here.
+    /// </summary>
     public Position? ProcessedPosition { get { lock (_gate) return _processed; } }
 
     /// <summary>The last checkpoint stored; null when none was.</summary>
@@ -128,8 +175,11 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     /// Rebuilds from scratch: stops the subscription, deletes its checkpoint, resets the read model
     /// (<see cref="IResettableHandler"/>) and, if it was running, starts it again from the beginning of the log.
     /// </summary>
+    /// <exception cref="NotSupportedException">The subscription runs as a group: its checkpoints belong to the shares.</exception>
     public async Task RebuildAsync(CancellationToken cancellationToken = default)
     {
+        if (_group is not null)
+            throw new NotSupportedException($"Subscription '{SubscriptionId}' runs as a group, whose checkpoints are kept per share by every instance; rebuild it by running the projection under a new subscription id.");
         bool wasRunning;
         lock (_gate) wasRunning = _run is { IsCompleted: false };
         await StopAsync(cancellationToken).ConfigureAwait(false);
@@ -173,15 +223,7 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     /// append's position carries only its own partition's entry: it is reached when every entry is, not when the
     /// vectors compare lexicographically (which another partition's progress would satisfy before the event).
     /// </summary>
-    private bool Reached(Position processed, Position position)
-    {
-        if (_store.Capabilities.GlobalOrder != GlobalOrdering.PerPartition) return processed >= position;
-        var done = processed.Parts;
-        var wanted = position.Parts;
-        if (done.Length != wanted.Length) return processed >= position;
-        for (var i = 0; i < done.Length; i++) if (done[i] < wanted[i]) return false;
-        return true;
-    }
+    private bool Reached(Position processed, Position position) => PositionOrder.Reached(_store.Capabilities.GlobalOrder, processed, position);
 
     /// <summary>
     /// Runs the subscription until <paramref name="cancellationToken"/> is cancelled (then returns after storing the
@@ -190,6 +232,11 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     /// <exception cref="SubscriptionHandlerException">The handler failed; the checkpoint stays before the failed batch.</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        if (_group is not null)
+        {
+            await RunAsGroupInstanceAsync(_group, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         _error = null;
         _status = SubscriptionStatus.CatchingUp;
         Signal();
@@ -245,27 +292,61 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
         }
     }
 
-    // One subscription attempt from the last handled position; returns only if the store ends the subscription.
-    private async Task SubscribeOnceAsync(Position? from, CancellationToken cancellationToken)
+    private async Task RunAsGroupInstanceAsync(SubscriptionGroupRunner group, CancellationToken cancellationToken)
     {
-        using var pumpCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<SubscriptionMessage>(new BoundedChannelOptions(_options.BatchSize * 2) { SingleWriter = true });
-        var pump = PumpAsync(channel.Writer, from, pumpCts.Token);
+        _error = null;
+        _status = SubscriptionStatus.CatchingUp;
+        lock (_gate) _processed = null;
+        Signal();
         try
         {
-            await ConsumeAsync(channel.Reader, cancellationToken).ConfigureAwait(false);
+            await group.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _status = SubscriptionStatus.Stopped;
+            LogStopped(SubscriptionId, "each share's own");
+        }
+        catch (Exception e)
+        {
+            _error = e;
+            _status = SubscriptionStatus.Faulted;
+            LogFaulted(e, SubscriptionId, "each share's last");
+            throw;
         }
         finally
         {
-            await pumpCts.CancelAsync().ConfigureAwait(false);
-            // The pump never throws: it hands its failure to the channel, where ConsumeAsync surfaced it.
-            await pump.ConfigureAwait(false);
+            Signal();
         }
     }
 
-    private TimeSpan ResubscribeDelay(int failures)
+    internal void ReportGroupStatus(SubscriptionStatus status)
     {
-        var ticks = _options.ResubscribeDelay.Ticks * Math.Pow(2, Math.Min(failures - 1, 16));
+        if (_status == status) return;
+        _status = status;
+        Signal();
+    }
+
+    internal void ReportGroupProgress(Position position) => Advance(position, 0);
+
+    internal void ReportResubscribing(TransientEventStoreException exception, int failures, TimeSpan delay)
+    {
+        LogResubscribing(exception, SubscriptionId, failures, _options.ResubscribeAttempts, delay.TotalMilliseconds);
+        _status = SubscriptionStatus.CatchingUp;
+    }
+
+    // One subscription attempt from the last handled position; returns only if the store ends the subscription.
+    private async Task SubscribeOnceAsync(Position? from, CancellationToken cancellationToken)
+    {
+        await using var pump = SubscriptionPump.Start(_store, _options, from, cancellationToken);
+        await ConsumeAsync(pump, cancellationToken).ConfigureAwait(false);
+    }
+
+    private TimeSpan ResubscribeDelay(int failures) => ResubscribeDelay(_options, failures);
+
+    internal static TimeSpan ResubscribeDelay(SubscriptionOptions options, int failures)
+    {
+        var ticks = options.ResubscribeDelay.Ticks * Math.Pow(2, Math.Min(failures - 1, 16));
         return TimeSpan.FromTicks((long)Math.Min(ticks, TimeSpan.FromSeconds(30).Ticks));
     }
 
@@ -276,31 +357,15 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
         _runCts?.Dispose();
     }
 
-    // Reading the subscription on its own task lets the consumer batch whatever has arrived and notice when the
-    // store goes quiet, which an await foreach alone cannot do.
-    private async Task PumpAsync(ChannelWriter<SubscriptionMessage> writer, Position? start, CancellationToken cancellationToken)
+    private async Task ConsumeAsync(SubscriptionPump pump, CancellationToken cancellationToken)
     {
-        try
-        {
-            var options = new SubscribeToAllOptions { From = start, Filter = _options.Filter, CheckpointInterval = _options.FilteredCheckpointInterval };
-            await foreach (var message in _store.SubscribeToAllAsync(options, cancellationToken).ConfigureAwait(false))
-                await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
-            writer.TryComplete();
-        }
-        catch (Exception e)
-        {
-            writer.TryComplete(e);
-        }
-    }
-
-    private async Task ConsumeAsync(ChannelReader<SubscriptionMessage> reader, CancellationToken cancellationToken)
-    {
+        var reader = pump.Reader;
         var batch = new List<RecordedEvent>(_options.BatchSize);
         while (true)
         {
             if (!reader.TryRead(out var message))
             {
-                if (!await WaitForMessageOrCheckpointDueAsync(reader, cancellationToken).ConfigureAwait(false))
+                if (!await pump.WaitForMessageAsync(TimeUntilCheckpointDue, SaveCheckpointAsync, _time, cancellationToken).ConfigureAwait(false))
                 {
                     await reader.Completion.ConfigureAwait(false);
                     return;
@@ -325,28 +390,6 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
             {
                 await HandleControlAsync(message, cancellationToken).ConfigureAwait(false);
             }
-        }
-    }
-
-    // Returns false when the channel completed. Wakes up early to store a time-based checkpoint while the store is quiet.
-    private async Task<bool> WaitForMessageOrCheckpointDueAsync(ChannelReader<SubscriptionMessage> reader, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var due = TimeUntilCheckpointDue();
-            if (due is null) return await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-            if (due <= TimeSpan.Zero)
-            {
-                await SaveCheckpointAsync(cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            using var delayCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var read = reader.WaitToReadAsync(delayCts.Token).AsTask();
-            var delay = Task.Delay(due.Value, _time, delayCts.Token);
-            var first = await Task.WhenAny(read, delay).ConfigureAwait(false);
-            await delayCts.CancelAsync().ConfigureAwait(false);
-            if (first == read) return await read.ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

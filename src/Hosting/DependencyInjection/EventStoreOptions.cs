@@ -98,9 +98,16 @@ public static class EventStoreOptionsBuilderExtensions
         foreach (var property in optionsType.GetProperties())
         {
             if (!property.CanWrite) continue;
-            var raw = section[property.Name];
-            if (raw is null) continue;
             var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            var raw = section[property.Name];
+            if (raw is null)
+            {
+                // A nested options object (a subscription's Group) is checked key by key too.
+                var nested = section.GetSection(property.Name);
+                if (type.IsClass && type != typeof(string) && nested.GetChildren().Any())
+                    CheckConvertible(type, nested, path.Length == 0 ? property.Name : $"{path}:{property.Name}");
+                continue;
+            }
             if (type == typeof(string)) continue;
             var converter = TypeDescriptor.GetConverter(type);
             if (!converter.CanConvertFrom(typeof(string))) continue;
