@@ -48,12 +48,6 @@ internal sealed class PositionBlocks : IDisposable
         _timer = time.CreateTimer(_ => ReleaseIfStale(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Whether a counter update is running for waiting appends (for tests).</summary>
-    internal bool IsReserving
-    {
-        get { lock (_gate) return _reserving is not null; }
-    }
-
     /// <summary>How long a block may go unused before its rest is released.</summary>
     public TimeSpan IdleRelease => _lifetime / 5;
 

@@ -15,10 +15,13 @@ public sealed class PositionBlocksTests
         private long _value;
         public TaskCompletionSource Gate { get; set; } = CompletedGate();
         public int Updates { get; private set; }
+        public int Entered => Volatile.Read(ref _entered);
+        private int _entered;
         public List<(long First, long Last)> Released { get; } = [];
 
         public async Task<(long First, long Last)> ReserveAsync(int count)
         {
+            Interlocked.Increment(ref _entered);
             await Gate.Task;
             lock (_gate)
             {
@@ -68,7 +71,7 @@ public sealed class PositionBlocksTests
         using var blocks = new PositionBlocks(counter.ReserveAsync, counter.ReleaseAsync, new FakeTimeProvider(), size: 1, TimeSpan.FromSeconds(1));
         using var cts = new CancellationTokenSource();
         var taking = blocks.TakeAsync(2, cts.Token);
-        await WaitUntilAsync(() => counter.Updates == 0 && blocks.IsReserving);
+        await WaitUntilAsync(() => counter.Entered == 1); // the append is part of the counter update on its way
         cts.Cancel();
         counter.Gate.SetResult();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => taking);
