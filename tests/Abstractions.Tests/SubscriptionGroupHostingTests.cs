@@ -2,6 +2,7 @@ using EventStore.Providers.Projections;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -90,8 +91,10 @@ public class SubscriptionGroupHostingTests
 
         await host.StartAsync(Ct);
         while (runner.HeldShares.Count == 0) await Task.Delay(10, Ct);
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(Ct);
         await host.StopAsync(Ct);
 
+        Assert.Matches(@"^(CatchingUp|Live); instance web-1 holds share\(s\) \[0\]$", (string)health.Entries["eventstore"].Data["subscription:totals"]);
         Assert.Equal("web-1", runner.InstanceId);
         Assert.Equal(SubscriptionStatus.Stopped, runner.Status);
     }

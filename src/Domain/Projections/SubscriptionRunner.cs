@@ -37,6 +37,7 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     private Task? _run;
     private volatile SubscriptionStatus _status;
     private volatile Exception? _error;
+    private int _disposed;
 
     /// <summary>Creates a runner.</summary>
     /// <param name="subscriptionId">The subscription's id: its checkpoint key.</param>
@@ -353,6 +354,8 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // The container disposes the runner once per registration (keyed and unkeyed): the second call does nothing.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await StopAsync().ConfigureAwait(false);
         _runCts?.Dispose();
     }

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using EventStore.Providers.Aggregates;
 using EventStore.Providers.Diagnostics;
 using EventStore.Providers.Hosting;
+using EventStore.Providers.Projections;
 using EventStore.Providers.Serialization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -76,7 +77,8 @@ internal static class EventStoreCoreServices
             sp => new EventStoreHealthCheck(
                 sp.GetRequiredService<IEventStore>(),
                 timeout ?? sp.GetService<IOptions<EventStoreOptions>>()?.Value.HealthCheckTimeout ?? EventStoreHealthCheck.DefaultTimeout,
-                sp.GetKeyedService<IHealthCheck>(ProviderHealthCheckKey)),
+                sp.GetKeyedService<IHealthCheck>(ProviderHealthCheckKey),
+                sp.GetServices<SubscriptionRunner>()),
             failureStatus,
             tags);
 

@@ -1,3 +1,4 @@
+using EventStore.Providers.Projections;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace EventStore.Providers.Hosting;
@@ -6,18 +7,34 @@ namespace EventStore.Providers.Hosting;
 /// Reports whether the event store answers within a timeout: the provider's own probe when it has one (for example
 /// PostgreSQL also checks its schema and stuck appends), else a head-position query. The result describes the state
 /// and names the provider and the kind of failure only, never connection strings or backend messages, which may hold
-/// secrets.
+/// secrets. The data also says where each hosted subscription is (<c>subscription:{id}</c>: its status and, in a
+/// subscription group, which shares this instance holds); that does not change the result's status.
 /// </summary>
 /// <param name="store">The store to check.</param>
 /// <param name="timeout">How long the check waits.</param>
 /// <param name="providerCheck">The provider's probe; null queries the head position.</param>
-public sealed class EventStoreHealthCheck(IEventStore store, TimeSpan timeout, IHealthCheck? providerCheck = null) : IHealthCheck
+/// <param name="subscriptions">The hosted subscriptions to describe; none when null.</param>
+public sealed class EventStoreHealthCheck(IEventStore store, TimeSpan timeout, IHealthCheck? providerCheck = null, IEnumerable<SubscriptionRunner>? subscriptions = null) : IHealthCheck
 {
     /// <summary>The default timeout.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
 
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var result = await CheckStoreAsync(context, cancellationToken).ConfigureAwait(false);
+        var runners = subscriptions?.ToList() ?? [];
+        if (runners.Count == 0) return result;
+        var data = new Dictionary<string, object>(result.Data);
+        foreach (var runner in runners) data[$"subscription:{runner.SubscriptionId}"] = Describe(runner);
+        return new HealthCheckResult(result.Status, result.Description, result.Exception, data);
+    }
+
+    private static string Describe(SubscriptionRunner runner) => runner.InstanceId is { } instance
+        ? $"{runner.Status}; instance {instance} holds share(s) [{string.Join(", ", runner.HeldShares)}]"
+        : runner.Status.ToString();
+
+    private async Task<HealthCheckResult> CheckStoreAsync(HealthCheckContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var provider = store.Capabilities.ProviderName;
