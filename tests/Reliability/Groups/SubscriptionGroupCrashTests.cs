@@ -54,10 +54,12 @@ public abstract class SubscriptionGroupCrashTests(IStoreTarget target)
                 StartLimit, "the three instances did not all take shares and handle events", instances.Values, ct);
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
 
-            var killedShares = Journal().Taken.Where(t => t.Tenure.Instance == killed.Name).Select(t => t.Tenure.Share).ToHashSet();
             killed.Process.Kill(entireProcessTree: true);
             await killed.Process.WaitForExitAsync(ct);
             var killedAt = DateTime.UtcNow.Ticks;
+            // The shares whose latest take (greatest token) before the kill was the killed instance's.
+            var killedShares = Journal().Taken.Where(t => t.Ticks < killedAt).GroupBy(t => t.Tenure.Share)
+                .Where(g => g.MaxBy(t => t.Tenure.Token)!.Tenure.Instance == killed.Name).Select(g => g.Key).ToHashSet();
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
 
             ChildProcess.Pause(paused.Process);
@@ -89,6 +91,7 @@ public abstract class SubscriptionGroupCrashTests(IStoreTarget target)
             Report.Count(target.Name, "group: instances started (3 + 1 replacement)", instances.Count);
             Report.Count(target.Name, "group: instances SIGKILLed", 1);
             Report.Count(target.Name, "group: instances SIGSTOPped past the lease and resumed", 1);
+            Report.Count(target.Name, "group: shares the killed instance held, all taken over", killedShares.Count);
             Report.Count(target.Name, "group: acknowledged events, all handled", audit.Acknowledged);
             Report.Count(target.Name, "group: events handled (union of journals)", audit.Handlings);
             Report.Count(target.Name, "group: re-deliveries, all within the previous holder's uncheckpointed events", audit.Redeliveries);
