@@ -156,6 +156,54 @@ public class SubscriptionGroupRunnerTests
         Assert.Equal("EventStore:Subscriptions:orders:Group:Mode", e.Key);
     }
 
+    /// <summary>A coordinator that keeps listing one holding whose checkpoints the store refuses, as a refresh sent before a long pause would.</summary>
+    private sealed class StaleCoordinator : ISubscriptionGroupCoordinatorFactory, ISubscriptionGroupCoordinator
+    {
+        private sealed class RefusedClaim() : ShareClaim(0, 1, null)
+        {
+            public override Task SaveCheckpointAsync(Position checkpoint, CancellationToken cancellationToken) =>
+                Task.FromException(new LeaseLostException("orders/share/0", 1));
+        }
+
+        private readonly RefusedClaim _claim = new();
+        public int Refreshes;
+        public int Shares => 1;
+        public int ShareOf(StreamName stream) => 0;
+        public ISubscriptionGroupCoordinator Create(string subscriptionId, string instanceId, SubscriptionGroupOptions options, TimeProvider timeProvider) => this;
+
+        public Task<IReadOnlyList<ShareClaim>> RefreshAsync(CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Refreshes);
+            return Task.FromResult<IReadOnlyList<ShareClaim>>([_claim]);
+        }
+
+        public Task LeaveAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_holding_the_store_refused_is_never_taken_up_again_even_when_a_refresh_still_lists_it()
+    {
+        var handler = new Recorder { Instance = "a" };
+        var coordinator = new StaleCoordinator();
+        await AppendAsync(1, 5);
+        var options = new SubscriptionOptions
+        {
+            BatchSize = 10,
+            CheckpointAfterEvents = 1,
+            Group = new SubscriptionGroupOptions { Mode = SubscriptionGroupMode.Partitioned, Shares = 1, InstanceId = "a" },
+        };
+        await using var runner = new SubscriptionRunner("orders", _store, new InMemoryCheckpointStore(_storage), handler, options, null, _time, null, coordinator, null);
+
+        await runner.StartAsync(Ct);
+        await AdvanceUntilAsync(() => handler.Handled.Count >= 5 && coordinator.Refreshes >= 5);
+
+        // The first batch was handled, its checkpoint refused: the share is lost for good under that token, so the
+        // refreshes that keep listing it must not make the instance replay it from the holding's first checkpoint.
+        Assert.Equal(5, handler.Handled.Count);
+        Assert.Empty(runner.HeldShares);
+    }
+
     private static int DistinctHandled(params Recorder[] handlers) =>
         handlers.SelectMany(h => h.Handled).Select(h => h.Event.EventId).Distinct().Count();
 }

@@ -31,6 +31,9 @@ internal sealed class SubscriptionGroupRunner : ISubscriptionGroupGauges
 
     // The latest held set from the coordinator, and a token cancelled when it changes (both under _gate).
     private IReadOnlyList<ShareClaim> _claims = [];
+    // Holdings refused by the store: a refresh that was already on its way (or a coordinator that has not noticed yet)
+    // may still list them, and taking one up again would replay the share from its stale checkpoint.
+    private readonly HashSet<(int Share, long Token)> _lost = [];
     private CancellationTokenSource _changed = new();
     private bool _refreshed;
     private Exception? _fatal;
@@ -307,9 +310,8 @@ internal sealed class SubscriptionGroupRunner : ISubscriptionGroupGauges
     private void Lose(ShareProgress share)
     {
         GroupLog.ShareLost(_logger, Id, InstanceId, share.Share, share.Claim.Token);
-        IReadOnlyList<ShareClaim> remaining;
-        lock (_gate) remaining = [.. _claims.Where(c => c.Share != share.Share || c.Token != share.Claim.Token)];
-        Update(remaining);
+        lock (_gate) _lost.Add((share.Share, share.Claim.Token));
+        Update(_claims);
     }
 
     // Replaces the held set and wakes the handling loop when it differs from the current one.
@@ -319,6 +321,7 @@ internal sealed class SubscriptionGroupRunner : ISubscriptionGroupGauges
         lock (_gate)
         {
             _refreshed = true;
+            if (_lost.Count > 0) claims = [.. claims.Where(c => !_lost.Contains((c.Share, c.Token)))];
             if (claims.Select(c => (c.Share, c.Token)).SequenceEqual(_claims.Select(c => (c.Share, c.Token))) && _fatal is null)
                 return;
             _claims = claims;
