@@ -104,7 +104,7 @@ internal static class GroupMode
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
-                // Hosting's initializer also logs ids 1300-1302; the group's lines name their subscription.
+                // Only the group's lines (1300-1399) name a subscription.
                 if (state is not IReadOnlyList<KeyValuePair<string, object?>> values || !values.Any(v => v.Key == "SubscriptionId")) return;
                 if (eventId.Id is >= 1300 and < 1400 and not (1300 or 1302 or 1314))
                 {

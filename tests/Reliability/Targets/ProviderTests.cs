@@ -111,3 +111,4 @@ public sealed class EventStoreDBLostResponseTests(EventStoreDBFixture esdb) : Lo
 
 public sealed class PostgresSubscriptionGroupCrashTests(PostgresFixture postgres) : Groups.SubscriptionGroupCrashTests(postgres.Target);
 public sealed class DynamoDBSubscriptionGroupCrashTests(DynamoDBFixture dynamo) : Groups.SubscriptionGroupCrashTests(dynamo.Target);
+public sealed class KafkaSubscriptionGroupCrashTests(KafkaFixture kafka) : Groups.SubscriptionGroupCrashTests(kafka.PartitionedTarget);
