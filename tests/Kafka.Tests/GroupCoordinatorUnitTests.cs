@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Confluent.Kafka;
 using EventStore.Providers.Projections;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,7 +12,7 @@ namespace EventStore.Providers.Kafka.Tests;
 /// </summary>
 internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupConsumer
 {
-    private readonly Queue<Action> _onPoll = new();
+    private readonly ConcurrentQueue<Action> _onPoll = new();
     private readonly List<int> _assignment = [];
 
     public string MemberId { get; set; } = "member-1";
@@ -164,6 +165,7 @@ public sealed class GroupCoordinatorUnitTests
 
         Consumer.Revoke(lost: false, 0);
         Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
         await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(6, 6, 9), TestContext.Current.CancellationToken));
         Assert.Equal(3, Consumer.Commits.Count);
     }
@@ -308,18 +310,49 @@ public sealed class GroupCoordinatorUnitTests
         Assert.IsNotType<LeaseLostException>(e);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task A_revoked_or_lost_partitions_claim_saves_nothing(bool lost)
+    [Fact]
+    public async Task A_lost_partitions_claim_saves_nothing()
     {
         await using var coordinator = Coordinator(shares: 2);
         var claims = await JoinWithAsync(coordinator, 0, 1);
-        Consumer.Revoke(lost, 1);
+        Consumer.Revoke(lost: true, 1);
 
         Assert.Equal([0], (await coordinator.RefreshAsync(TestContext.Current.CancellationToken)).Select(c => c.Share));
         await Assert.ThrowsAsync<LeaseLostException>(() => claims[1].SaveCheckpointAsync(Position.FromParts(0, 4), TestContext.Current.CancellationToken));
         Assert.Empty(Consumer.Commits);
+    }
+
+    [Fact]
+    public async Task A_revoked_partition_is_handed_over_its_claim_stores_the_last_checkpoint_until_the_revocation_completes()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claims = await JoinWithAsync(coordinator, 0, 1);
+        Consumer.Revoke(lost: false, 1);
+
+        // The claim leaves the held set at once; the partition stays assigned while the runner stores its checkpoint.
+        Assert.Equal([0], (await coordinator.RefreshAsync(TestContext.Current.CancellationToken)).Select(c => c.Share));
+        Assert.Contains(1, Consumer.Assignment);
+        await claims[1].SaveCheckpointAsync(Position.FromParts(0, 4), TestContext.Current.CancellationToken);
+        Assert.Equal((1, 4L), (Assert.Single(Consumer.Commits).Partition.Value, Consumer.Commits[0].Offset.Value));
+
+        Assert.Equal([0], (await coordinator.RefreshAsync(TestContext.Current.CancellationToken)).Select(c => c.Share));
+        Assert.DoesNotContain(1, Consumer.Assignment);
+        await Assert.ThrowsAsync<LeaseLostException>(() => claims[1].SaveCheckpointAsync(Position.FromParts(0, 5), TestContext.Current.CancellationToken));
+        Assert.Single(Consumer.Commits);
+    }
+
+    [Fact]
+    public async Task A_hand_over_with_nothing_to_store_completes_at_the_next_refresh()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claims = await JoinWithAsync(coordinator, 0, 1);
+        Consumer.Revoke(lost: false, 0, 1);
+
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+        Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
+
+        Assert.Empty(Consumer.Assignment);
+        await Assert.ThrowsAsync<LeaseLostException>(() => claims[0].SaveCheckpointAsync(Position.FromParts(2, 0), TestContext.Current.CancellationToken));
     }
 
     [Fact]

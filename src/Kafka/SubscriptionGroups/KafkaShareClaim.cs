@@ -11,6 +11,8 @@ internal sealed class KafkaShareClaim(KafkaSubscriptionGroupCoordinator coordina
     : ShareClaim(share, token, checkpoint)
 {
     private volatile bool _released;
+    private volatile bool _givingBack;
+    private volatile bool _storedSinceGiveBack;
 
     /// <summary>The group member id this claim was assigned under: a consumer that has since become another member no longer holds it.</summary>
     public string MemberId { get; } = memberId;
@@ -19,6 +21,16 @@ internal sealed class KafkaShareClaim(KafkaSubscriptionGroupCoordinator coordina
     public bool IsReleased => _released;
 
     public void Release() => _released = true;
+
+    /// <summary>Whether the claim was revoked and is being handed over: out of the held set, still able to store its checkpoint.</summary>
+    public bool IsGivingBack => _givingBack && !_released;
+
+    /// <summary>Whether a checkpoint was stored since the hand-over began.</summary>
+    public bool StoredSinceGiveBack => _storedSinceGiveBack;
+
+    public void GiveBack() => _givingBack = true;
+
+    public void MarkStored() => _storedSinceGiveBack = true;
 
     /// <inheritdoc />
     public override Task SaveCheckpointAsync(Position checkpoint, CancellationToken cancellationToken) =>

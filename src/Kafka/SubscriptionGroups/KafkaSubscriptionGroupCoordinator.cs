@@ -15,9 +15,11 @@ namespace EventStore.Providers.Kafka;
 /// <remarks>
 /// The consumer never reads events: every assigned partition is paused at once (the runner reads <c>$all</c> itself).
 /// Polling it (<see cref="RefreshAsync"/>) serves the group's rebalances; librdkafka heartbeats in the background.
-/// Polls and commits take turns under one gate, so a commit is sent only while this instance's view of the assignment
-/// says the partition is held: a rebalance that takes a partition away is applied between two commits, never during
-/// one (see the README's fencing argument).
+/// Commits and the release of a claim take turns under one gate, so a commit is sent only while the claim is held, and
+/// a claim is released before librdkafka gives its partition up (see the README's fencing argument). A partition
+/// revoked in a rebalance is handed over: the claim leaves the held set at once, but the partition stays assigned, and
+/// the claim can store its checkpoint, until the runner has done so or the next refresh (at most half the lease), so
+/// the next holder resumes where this one stopped.
 /// </remarks>
 internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoordinator, IRebalanceListener
 {
@@ -31,10 +33,15 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     private readonly Func<IRebalanceListener, IGroupConsumer> _createConsumer;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private readonly Dictionary<int, KafkaShareClaim> _held = [];
     private readonly SortedSet<int> _pending = [];
     private readonly HashSet<int> _paused = [];
     private IGroupConsumer? _consumer;
+    private Task<int>? _poll;
+    private Handover? _handover;
+    private TaskCompletionSource _handoverStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _leaving;
     private long _lastToken;
     private long _recordsDropped;
     private bool _disposed;
@@ -94,25 +101,36 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     /// <exception cref="TransientEventStoreException">The group coordinator is unreachable or moving.</exception>
     public async Task<IReadOnlyList<ShareClaim>> RefreshAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _refreshGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            // Offset fetches block on the broker: off the caller's thread.
+            // Polls and offset fetches block: off the caller's thread.
             return await Task.Run(Refresh, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
-            _gate.Release();
+            _refreshGate.Release();
         }
     }
 
     private ShareClaim[] Refresh()
     {
         var consumer = _consumer ??= Join();
+        // A hand-over from the previous refresh ends now: the runner had a renew interval to store its checkpoints.
+        var previous = EndHandover();
+        var started = _handoverStarted.Task;
+        var poll = previous ?? Task.Run(consumer.Poll);
+        // The poll returns, or stops inside a revocation to hand shares over (and finishes at a later refresh).
+        Task.WaitAny(poll, started);
+        if (!poll.IsCompleted)
+        {
+            _poll = poll;
+            return HeldClaims();
+        }
         try
         {
-            Interlocked.Add(ref _recordsDropped, consumer.Poll());
+            Interlocked.Add(ref _recordsDropped, poll.GetAwaiter().GetResult());
         }
         catch (KafkaException e) when (GroupErrors.CodeOf(e) == ErrorCode.Local_MaxPollExceeded)
         {
@@ -134,17 +152,50 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
         }
         var assignment = consumer.Assignment;
         AssignedPartitions = assignment;
-        PauseNew(consumer, assignment);
         var assigned = SharesWith(assignment).ToHashSet();
-        foreach (var share in _held.Keys.Where(s => !assigned.Contains(s)).ToList()) Release(share, "no longer assigned");
-        // A partition still assigned whose claim was dropped (the broker refused a commit mid-rebalance and the
-        // rebalance kept it here) is claimed again, with a new token and the checkpoint the group has.
-        foreach (var share in assigned.Where(s => !_held.ContainsKey(s))) _pending.Add(share);
-        _pending.IntersectWith(assigned);
-        // Without a member id the consumer is between memberships: its commits would carry no generation, which a
-        // broker accepts for an empty group. Nothing is claimed until it has joined again.
-        if (_pending.Count > 0 && consumer.MemberId.Length > 0) ClaimPending(consumer);
-        return _held.Values.OrderBy(c => c.Share).ToArray<ShareClaim>();
+        bool claim;
+        _gate.Wait();
+        try
+        {
+            PauseNew(consumer, assignment);
+            foreach (var share in _held.Keys.Where(s => !assigned.Contains(s)).ToList()) ReleaseHeld(share, "no longer assigned");
+            // A partition still assigned whose claim was dropped (the broker refused a commit mid-rebalance and the
+            // rebalance kept it here) is claimed again, with a new token and the checkpoint the group has.
+            foreach (var share in assigned.Where(s => !_held.ContainsKey(s))) _pending.Add(share);
+            _pending.IntersectWith(assigned);
+            // Without a member id the consumer is between memberships: its commits would carry no generation, which a
+            // broker accepts for an empty group. Nothing is claimed until it has joined again.
+            claim = _pending.Count > 0 && consumer.MemberId.Length > 0;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        if (claim) ClaimPending(consumer);
+        return HeldClaims();
+    }
+
+    private ShareClaim[] HeldClaims()
+    {
+        _gate.Wait();
+        try
+        {
+            return _held.Values.Where(c => !c.IsGivingBack).OrderBy(c => c.Share).ToArray<ShareClaim>();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Ends a hand-over in progress (its revocation returns) and returns the poll it stopped, to be completed.</summary>
+    private Task<int>? EndHandover()
+    {
+        var poll = _poll;
+        _poll = null;
+        Volatile.Read(ref _handover)?.Done.Set();
+        if (poll is not null) ((IAsyncResult)poll).AsyncWaitHandle.WaitOne();
+        return poll;
     }
 
     private IGroupConsumer Join()
@@ -171,7 +222,16 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
 
     private void ClaimPending(IGroupConsumer consumer)
     {
-        var owned = _pending.SelectMany(PartitionsOf).Distinct().ToList();
+        List<int> owned;
+        _gate.Wait();
+        try
+        {
+            owned = _pending.SelectMany(PartitionsOf).Distinct().ToList();
+        }
+        finally
+        {
+            _gate.Release();
+        }
         Dictionary<int, long> committed;
         long[] ends;
         try
@@ -188,13 +248,21 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
             return;
         }
         var memberId = consumer.MemberId;
-        foreach (var share in _pending.ToList())
+        _gate.Wait();
+        try
         {
-            var mine = PartitionsOf(share).ToDictionary(p => p, p => committed.TryGetValue(p, out var c) ? c : Offset.Unset.Value);
-            var claim = new KafkaShareClaim(this, share, NextToken(), ShareCheckpoint.FromCommitted(mine, ends), memberId);
-            _pending.Remove(share);
-            _held[share] = claim;
-            _logger.ShareTaken(_settings.GroupId, _instanceId, share, claim.Token, claim.Checkpoint?.ToString() ?? "start");
+            foreach (var share in _pending.ToList())
+            {
+                var mine = PartitionsOf(share).ToDictionary(p => p, p => committed.TryGetValue(p, out var c) ? c : Offset.Unset.Value);
+                var claim = new KafkaShareClaim(this, share, NextToken(), ShareCheckpoint.FromCommitted(mine, ends), memberId);
+                _pending.Remove(share);
+                _held[share] = claim;
+                _logger.ShareTaken(_settings.GroupId, _instanceId, share, claim.Token, claim.Checkpoint?.ToString() ?? "start");
+            }
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -208,23 +276,63 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
 
     void IRebalanceListener.Assigned(IReadOnlyList<int> partitions)
     {
-        // A (re)assigned partition starts unpaused.
-        _paused.ExceptWith(partitions);
-        foreach (var share in SharesWith(partitions))
-            if (!_held.ContainsKey(share)) _pending.Add(share);
+        _gate.Wait();
+        try
+        {
+            // A (re)assigned partition starts unpaused.
+            _paused.ExceptWith(partitions);
+            foreach (var share in SharesWith(partitions))
+                if (!_held.ContainsKey(share)) _pending.Add(share);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     void IRebalanceListener.Revoked(IReadOnlyList<int> partitions, bool lost)
     {
-        _paused.ExceptWith(partitions);
-        foreach (var share in SharesWith(partitions).ToList())
+        var shares = SharesWith(partitions).ToList();
+        Handover? handover = null;
+        _gate.Wait();
+        try
         {
-            _pending.Remove(share);
-            Release(share, lost ? "lost: the group moved on without this instance" : "revoked in a rebalance");
+            _paused.ExceptWith(partitions);
+            _pending.ExceptWith(shares);
+            var giving = shares.Where(_held.ContainsKey).Select(s => _held[s]).ToList();
+            if (lost || _leaving || giving.Count == 0)
+            {
+                foreach (var share in shares) ReleaseHeld(share, lost ? "lost: the group moved on without this instance" : "revoked in a rebalance");
+                return;
+            }
+            // Revoked, not lost: the partitions stay this member's until this callback returns. The claims leave the
+            // held set, so the runner stores their checkpoints through them and stops handling them.
+            foreach (var claim in giving) claim.GiveBack();
+            handover = new Handover(giving);
+            Volatile.Write(ref _handover, handover);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        _handoverStarted.TrySetResult();
+        // Within the poll deadline: librdkafka counts this callback as time since the last poll.
+        handover.Done.Wait(TimeSpan.FromMilliseconds(_settings.SessionTimeoutMs / 2.0));
+        _gate.Wait();
+        try
+        {
+            foreach (var claim in handover.Claims) ReleaseHeld(claim.Share, "handed over in a rebalance");
+            Volatile.Write(ref _handover, null);
+            _handoverStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
-    private void Release(int share, string reason)
+    /// <summary>Releases a held share; the caller holds the gate, so no commit of it is in flight.</summary>
+    private void ReleaseHeld(int share, string reason)
     {
         if (!_held.Remove(share, out var claim)) return;
         claim.Release();
@@ -233,8 +341,30 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
 
     private void ReleaseAll(string reason)
     {
-        foreach (var share in _held.Keys.ToList()) Release(share, reason);
-        _pending.Clear();
+        _gate.Wait();
+        try
+        {
+            foreach (var share in _held.Keys.ToList()) ReleaseHeld(share, reason);
+            _pending.Clear();
+            _paused.Clear();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Shares revoked in a rebalance whose partitions stay assigned until the runner stored their checkpoints.</summary>
+    private sealed class Handover(List<KafkaShareClaim> claims)
+    {
+        public List<KafkaShareClaim> Claims { get; } = claims;
+
+        public ManualResetEventSlim Done { get; } = new();
+
+        public void Stored()
+        {
+            if (Claims.All(c => c.StoredSinceGiveBack)) Done.Set();
+        }
     }
 
     /// <summary>Commits <paramref name="claim"/>'s partition offsets for <paramref name="checkpoint"/> while the claim is held.</summary>
@@ -272,23 +402,29 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
             if (consumer.MemberId != claim.MemberId)
             {
                 // librdkafka already learned that the member it was is gone (and sends generation -1 now).
-                Release(claim.Share, "the member that held it left the group");
+                ReleaseHeld(claim.Share, "the member that held it left the group");
                 throw ShareLost(claim);
             }
             try
             {
-                // Not cancellable once sent: the gate stays held until the broker has answered, so no rebalance is
-                // applied while a commit is in flight.
+                // Not cancellable once sent: the gate stays held until the broker has answered, so no claim is
+                // released (and no revocation returns to librdkafka) while a commit is in flight.
                 await Task.Run(() => consumer.Commit(offsets), CancellationToken.None).ConfigureAwait(false);
             }
             catch (KafkaException e) when (GroupErrors.MeansShareLost(GroupErrors.CodeOf(e)))
             {
-                Release(claim.Share, $"the broker refused its checkpoint: {GroupErrors.CodeOf(e)}");
+                ReleaseHeld(claim.Share, $"the broker refused its checkpoint: {GroupErrors.CodeOf(e)}");
                 throw ShareLost(claim);
             }
             catch (KafkaException e)
             {
                 throw GroupErrors.Wrap($"storing the checkpoint of share {claim.Share}", e);
+            }
+            if (claim.IsGivingBack)
+            {
+                // The hand-over can end: the next holder resumes from here.
+                claim.MarkStored();
+                Volatile.Read(ref _handover)?.Stored();
             }
         }
         finally
@@ -303,21 +439,33 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     /// <exception cref="TransientEventStoreException">The group coordinator did not answer; the others take the shares when the session expires.</exception>
     public async Task LeaveAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _refreshGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await Task.Run(Leave, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
-            _gate.Release();
+            _refreshGate.Release();
         }
     }
 
     private void Leave()
     {
         if (_consumer is not { } consumer) return;
-        _consumer = null;
+        // The runner stored its checkpoints before leaving: what the consumer revokes now is released at once.
+        _leaving = true;
+        var stopped = EndHandover();
+        _ = stopped?.Exception;
+        _gate.Wait();
+        try
+        {
+            _consumer = null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
         try
         {
             // Revokes the assignment through the listener, then sends LeaveGroup: the others rebalance at once.
@@ -330,7 +478,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
         finally
         {
             ReleaseAll("left the group");
-            _paused.Clear();
+            _leaving = false;
             consumer.Dispose();
         }
     }
@@ -338,7 +486,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     /// <summary>Leaves the group (the others take over at once) and closes the consumer.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await _refreshGate.WaitAsync().ConfigureAwait(false);
         try
         {
             if (_disposed) return;
@@ -351,7 +499,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
         }
         finally
         {
-            _gate.Release();
+            _refreshGate.Release();
         }
     }
 }
