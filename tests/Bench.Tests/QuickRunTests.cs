@@ -13,7 +13,7 @@ public sealed class QuickRunTests
 {
     private static readonly string[] ProviderWorkloads =
         ["append-1w", "append-8w", "append-16w", "append-race", "batch-100", "read-stream", "read-all", "read-all-large",
-         "subscription", "aggregate", "aggregate-snapshot", "under-load", "projection", "projection-live", "scale"];
+         "subscription", "aggregate", "aggregate-snapshot", "under-load", "projection", "projection-live", "groups-1", "groups-2", "groups-4", "groups-handover", "scale"];
 
     private static readonly string[] Charts = ["throughput.png", "latency.png", "scale.png"];
 

@@ -1,19 +1,27 @@
 using System.Globalization;
 using EventStore.Providers;
+using EventStore.Providers.Reliability.Child;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-// Appends multi-event batches in a loop until it is killed. The store is chosen by configuration from environment
+// Two modes, both killed by the tests rather than ended. The store is chosen by configuration from environment
 // variables (EventStore__Provider, EventStore__Postgres__ConnectionString, ...), the same way an application picks it,
 // so one child serves every provider.
 //
-// Usage: Child <journal-file> <category> <stream-count> <seed>
-// Journal lines (flushed one by one, so a SIGKILL loses at most the line being written):
+// Append mode: Child <journal-file> <category> <stream-count> <seed>
+// Appends multi-event batches in a loop. Journal lines (flushed one by one, so a SIGKILL loses at most the line being
+// written):
 //   I <stream> <id,id,...>               before the append is sent (intent)
 //   A <stream> <lastVersion> <id,id,...> after the store acknowledged it
+//
+// Group mode: Child group <journal-file> <subscription-id> <instance-id> <category> <lease-ms> <renew-ms>
+// Runs one hosted instance of a Partitioned subscription group over the category; see GroupMode for its journal.
+if (args.Length == 7 && args[0] == "group")
+    return await GroupMode.RunAsync(args[1], args[2], args[3], args[4],
+        TimeSpan.FromMilliseconds(int.Parse(args[5], CultureInfo.InvariantCulture)), TimeSpan.FromMilliseconds(int.Parse(args[6], CultureInfo.InvariantCulture)));
 if (args.Length != 4)
 {
-    Console.Error.WriteLine("usage: Child <journal-file> <category> <stream-count> <seed>");
+    Console.Error.WriteLine("usage: Child <journal-file> <category> <stream-count> <seed> | Child group <journal-file> <subscription-id> <instance-id> <category> <lease-ms> <renew-ms>");
     return 2;
 }
 

@@ -8,7 +8,7 @@ internal sealed record BenchOptions
     public static readonly string[] AllProviders = ["inmemory", "postgres", "dynamodb", "kafka", "esdb"];
 
     public static readonly string[] AllWorkloads =
-        ["append-1w", "append-8w", "append-16w", "append-race", "batch-100", "read-stream", "read-all", "subscription", "aggregate", "under-load", "projection", "scale"];
+        ["append-1w", "append-8w", "append-16w", "append-race", "batch-100", "read-stream", "read-all", "subscription", "aggregate", "under-load", "projection", "scale", "groups"];
 
     public bool Quick { get; init; }
     public IReadOnlyList<string> Providers { get; init; } = AllProviders;
@@ -26,6 +26,8 @@ internal sealed record BenchOptions
     public int AggregateCount { get; init; } = 10;
     /// <summary>Events the projection workload's backlog holds before its runner starts.</summary>
     public int ProjectionBacklog { get; init; } = 100_000;
+    /// <summary>Events the groups workload's backlog holds before 1, 2 and 4 group instances handle it.</summary>
+    public int GroupBacklog { get; init; } = 50_000;
     public bool Charts { get; init; } = true;
 
     public bool Runs(string workload) => Workloads.Contains(workload, StringComparer.OrdinalIgnoreCase);
@@ -36,7 +38,7 @@ internal sealed record BenchOptions
           --quick                 small sizes and 0.6 s per timed workload (under 90 s on 2 cores)
           --providers a,b         any of: inmemory, postgres, dynamodb, kafka, esdb (default: all)
           --workloads a,b         any of: append-1w, append-8w, append-race, batch-100, read-stream, read-all,
-                                  subscription, aggregate, under-load, projection, scale (default: all)
+                                  subscription, aggregate, under-load, projection, scale, groups (default: all)
           --duration SECONDS      length of each timed workload (default 3, quick 0.6)
           --out DIR               artifacts root (default artifacts/bench); a <timestamp> folder is made inside
           --scale-sizes a,b,c     store sizes of the scale curve (default 0,10000,100000,1000000)
@@ -44,6 +46,7 @@ internal sealed record BenchOptions
           --stream-size N         events in the stream read (default 10000)
           --all-size N            events in the $all catch-up (default 100000)
           --projection-backlog N  events a projection catches up on before its live phase (default 100000)
+          --group-backlog N       events 1, 2 and 4 subscription-group instances catch up on (default 50000)
           --no-charts             skip the PNG charts
           --update-readme FILE    rewrite README.md's generated benchmark section from a results.md (nothing is run)
         Servers (tests/TestServers): EVENTSTORE_POSTGRES_CONNECTION, EVENTSTORE_DYNAMODB_URL, EVENTSTORE_KAFKA_BOOTSTRAP,
@@ -69,6 +72,7 @@ internal sealed record BenchOptions
                 AggregateEvents = 200,
                 AggregateCount = 3,
                 ProjectionBacklog = 5_000,
+                GroupBacklog = 3_000,
             }
             : new BenchOptions();
         for (var i = 0; i < args.Count; i++)
@@ -94,6 +98,7 @@ internal sealed record BenchOptions
                 case "--stream-size": o = o with { StreamReadSize = Positive(Next(), a) }; break;
                 case "--all-size": o = o with { AllReadSize = Positive(Next(), a) }; break;
                 case "--projection-backlog": o = o with { ProjectionBacklog = Positive(Next(), a) }; break;
+                case "--group-backlog": o = o with { GroupBacklog = Positive(Next(), a) }; break;
                 default: throw new ArgumentException($"Unknown option '{a}'.");
             }
         }

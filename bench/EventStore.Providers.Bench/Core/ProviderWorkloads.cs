@@ -43,6 +43,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             await RunMany("aggregate", ["aggregate", "aggregate-snapshot"], () => Aggregates(store, main.Snapshots)).ConfigureAwait(false);
             await Run("under-load", () => UnderLoad(store)).ConfigureAwait(false);
             await RunMany("projection", ["projection", "projection-live"], () => ProjectionAsync(store, main.Checkpoints)).ConfigureAwait(false);
+            await RunMany("groups", GroupWorkloads.Produces, () => new GroupWorkloads(backend, subject, main, options, progress($"{subject}: groups"), ct).RunAsync()).ConfigureAwait(false);
         }
         finally
         {

@@ -37,7 +37,7 @@ internal sealed record Measurement
     public long Samples => Latency?.Count ?? Operations;
 
     /// <summary>"ok", or "too few samples (n)" for a result that ran but rests on fewer than <see cref="MinSamples"/> calls.</summary>
-    public string Quality => Status != "ok" ? Status : Workload == "scale" || Samples >= MinSamples ? "ok" : $"too few samples ({Samples})";
+    public string Quality => Status != "ok" ? Status : Workload is "scale" or "groups-handover" || Samples >= MinSamples ? "ok" : $"too few samples ({Samples})";
 
     public static Measurement NotRun(string backend, string subject, string workload, string why, Exception? e = null) =>
         new() { Backend = backend, Subject = subject, Workload = workload, Status = "not run", Reason = why, Detail = e?.ToString() };

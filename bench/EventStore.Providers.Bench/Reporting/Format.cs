@@ -33,7 +33,7 @@ internal static class Format
 
     public static readonly string[] WorkloadOrder =
         ["append-1w", "append-8w", "append-16w", "append-race", "append-pipelined", "batch-100", "read-stream", "read-all", "read-all-large",
-         "subscription", "aggregate", "aggregate-snapshot", "under-load", "projection", "projection-live", "scale"];
+         "subscription", "aggregate", "aggregate-snapshot", "under-load", "projection", "projection-live", "groups-1", "groups-2", "groups-4", "groups-handover", "scale"];
 
     public static string Describe(string workload) => workload switch
     {
@@ -52,6 +52,10 @@ internal static class Format
         "under-load" => "16 writers x 100 streams + live subscription",
         "projection" => "projection (SubscriptionRunner + checkpoints) catching up on a backlog",
         "projection-live" => "projection live under 16 writers",
+        "groups-1" => "subscription group, 1 instance, catching up on a backlog",
+        "groups-2" => "subscription group, 2 instances (Partitioned), same backlog",
+        "groups-4" => "subscription group, 4 instances (Partitioned), same backlog",
+        "groups-handover" => "group handover after an instance stops without leaving (p50 / max ms)",
         "scale" => "append latency as the store grows",
         _ => workload,
     };

@@ -71,6 +71,20 @@ internal static class MarkdownReport
             sb.AppendLine();
         }
 
+        var groups = r.Measurements.Where(m => m.Workload.StartsWith("groups-", StringComparison.Ordinal)).GroupBy(m => (m.Backend, m.Subject)).ToList();
+        if (groups.Count > 0)
+        {
+            sb.AppendLine("## Subscription groups: catch-up throughput by instance count, and handover").AppendLine();
+            sb.AppendLine("| Backend | Subject | 1 instance (events/s) | 2 instances | 4 instances | handover p50 / max |");
+            sb.AppendLine("|---|---|---|---|---|---|");
+            foreach (var g in groups)
+            {
+                string Of(string w) => g.FirstOrDefault(m => m.Workload == w) is { } m ? Cell(m, r) : "—";
+                sb.AppendLine($"| {g.Key.Backend} | {Format.Cell(g.Key.Subject)} | {Format.Cell(Of("groups-1"))} | {Format.Cell(Of("groups-2"))} | {Format.Cell(Of("groups-4"))} | {Format.Cell(Of("groups-handover"))} |");
+            }
+            sb.AppendLine();
+        }
+
         if (r.CostCurves.Count > 0)
         {
             sb.AppendLine("## Cost curves: p50 ms of each operation as the store grows").AppendLine();
@@ -120,6 +134,8 @@ internal static class MarkdownReport
             return $"{m.Status}: {(why.Length > 60 ? why[..60] + "…" : why)}";
         }
         if (m.Workload == "scale") return m.Notes.GetValueOrDefault("p50 growth") ?? "-";
+        if (m.Workload == "groups-handover") return m.Latency is { } h ? $"{Format.Ms(h.P50Ms)} / {Format.Ms(h.MaxMs)} ms" : "-";
+        if (m.Workload is "groups-2" or "groups-4" && m.Notes.GetValueOrDefault("vs 1 instance") is { } speedup) return $"{Format.Rate(m.EventsPerSecond)} · {speedup}";
         var text = m.Workload == "subscription" && m.Latency is { } sub
             ? $"{Format.Ms(sub.P50Ms)} / {Format.Ms(sub.P99Ms)} ms"
             : Format.Rate(m.EventsPerSecond);

@@ -32,6 +32,8 @@ internal static class BenchServers
 internal sealed class StoreHandle(IEventStore store, ISnapshotStore? snapshots, ICheckpointStore? checkpoints, Func<ValueTask> dispose) : IAsyncDisposable
 {
     public IEventStore Store { get; } = store;
+    /// <summary>The provider's registrations (lease store, native group coordinator); empty for a store built without DI.</summary>
+    public IServiceProvider Services { get; init; } = new ServiceCollection().BuildServiceProvider();
     public ISnapshotStore? Snapshots { get; } = snapshots;
     public ICheckpointStore? Checkpoints { get; } = checkpoints;
     public ValueTask DisposeAsync() => dispose();
@@ -54,7 +56,7 @@ internal sealed class StoreHandle(IEventStore store, ISnapshotStore? snapshots, 
             foreach (var init in sp.GetServices<IEventStoreInitializer>()) await init.InitializeAsync(ct).ConfigureAwait(false);
             var store = sp.GetService<IEventStore>()
                 ?? throw new TargetUnavailableException($"provider '{provider}' registered no IEventStore");
-            return new StoreHandle(store, sp.GetService<ISnapshotStore>(), sp.GetService<ICheckpointStore>(), sp.DisposeAsync);
+            return new StoreHandle(store, sp.GetService<ISnapshotStore>(), sp.GetService<ICheckpointStore>(), sp.DisposeAsync) { Services = sp };
         }
         catch (Exception opening)
         {

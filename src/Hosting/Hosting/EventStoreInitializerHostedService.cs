@@ -42,12 +42,12 @@ public sealed partial class EventStoreInitializerHostedService(
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 1300, Level = LogLevel.Debug, Message = "Initializing event store storage with {Initializer}")]
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Debug, Message = "Initializing event store storage with {Initializer}")]
     private partial void LogInitializing(string initializer);
 
-    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Event store storage ready ({Initializer})")]
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Event store storage ready ({Initializer})")]
     private partial void LogInitialized(string initializer);
 
-    [LoggerMessage(EventId = 1302, Level = LogLevel.Error, Message = "Event store initializer {Initializer} failed")]
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "Event store initializer {Initializer} failed")]
     private partial void LogFailed(Exception exception, string initializer);
 }

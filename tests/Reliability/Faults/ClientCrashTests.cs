@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using EventStore.Providers.Reliability.Tests.Infrastructure;
 using EventStore.Providers.Reliability.Tests.Targets;
 
@@ -15,15 +14,12 @@ public abstract class ClientCrashTests(IStoreTarget target)
     private const int Kills = 20;
     private static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(60);
 
-    private static string ChildAssembly { get; } = Path.GetFullPath(
-        typeof(ClientCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ChildAssemblyPath").Value!);
-
     [Fact]
     public async Task A_client_killed_at_random_moments_leaves_every_acknowledged_append_exactly_once_and_no_append_half_written()
     {
         var ct = TestContext.Current.CancellationToken;
         Assert.True(target.SurvivesProcessCrash, $"{target.Name} keeps no data outside the process; it cannot run this test");
-        Assert.True(File.Exists(ChildAssembly), $"the crash child is not built at {ChildAssembly}");
+        Assert.True(File.Exists(ChildProcess.Assembly), $"the crash child is not built at {ChildProcess.Assembly}");
         await using var handle = await target.CreateStoreAsync(ct);
         Assert.NotNull(handle.ProcessConfiguration);
         var journal = Path.Combine(Path.GetTempPath(), $"reliability-journal-{Guid.NewGuid():N}.txt");
@@ -61,18 +57,8 @@ public abstract class ClientCrashTests(IStoreTarget target)
         Report.Count(target.Name, "client-crash: events audited", audit.Events);
     }
 
-    private static Process StartChild(IReadOnlyDictionary<string, string?> configuration, string journal, int seed)
-    {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { ChildAssembly, journal, "Crash", "8", seed.ToString(CultureInfo.InvariantCulture) }) info.ArgumentList.Add(a);
-        foreach (var (key, value) in configuration) info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        return Process.Start(info) ?? throw new InvalidOperationException("could not start the crash child");
-    }
+    private static Process StartChild(IReadOnlyDictionary<string, string?> configuration, string journal, int seed) =>
+        ChildProcess.Start(configuration, journal, "Crash", "8", seed.ToString(CultureInfo.InvariantCulture));
 
     // A SIGKILL can cut the last line short; a line without its newline was never fully written and is ignored.
     private static List<JournalBatch> ReadJournal(string path)

@@ -108,3 +108,7 @@ public sealed class EventStoreDBLostResponseTests(EventStoreDBFixture esdb) : Lo
 
     protected override IStoreTarget TargetThrough(int proxyPort) => esdb.Target.Through(proxyPort);
 }
+
+public sealed class PostgresSubscriptionGroupCrashTests(PostgresFixture postgres) : Groups.SubscriptionGroupCrashTests(postgres.Target);
+public sealed class DynamoDBSubscriptionGroupCrashTests(DynamoDBFixture dynamo) : Groups.SubscriptionGroupCrashTests(dynamo.Target);
+public sealed class KafkaSubscriptionGroupCrashTests(KafkaFixture kafka) : Groups.SubscriptionGroupCrashTests(kafka.PartitionedTarget);

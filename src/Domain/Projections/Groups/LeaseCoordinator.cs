@@ -167,7 +167,6 @@ internal sealed class LeaseCoordinator : ISubscriptionGroupCoordinator
             var lease = await _store.TryAcquireAsync(name, _instanceId, now, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
             if (lease is null) continue;
             _held[share] = new LeaseShareClaim(this, _store, share, lease);
-            GroupLog.ShareTaken(_logger, _subscriptionId, _instanceId, share, lease.Token, lease.Checkpoint?.ToString() ?? "the start");
             if (existing is not null && existing.Owner != _instanceId)
                 GroupLog.Handover(_logger, _subscriptionId, share, existing.Owner, _instanceId);
         }
