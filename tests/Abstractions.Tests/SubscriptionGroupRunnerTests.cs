@@ -18,15 +18,22 @@ public class SubscriptionGroupRunnerTests
 
     public SubscriptionGroupRunnerTests() => _store = new InMemoryEventStore(_storage);
 
-    private sealed class Recorder : ISubscriptionHandler
+    private sealed class Recorder(ConcurrentQueue<(string Instance, RecordedEvent Event, int? Share)>? shared = null) : ISubscriptionHandler
     {
         public ConcurrentQueue<(string Instance, RecordedEvent Event, int? Share)> Handled { get; } = new();
+
+        /// <summary>What every recorder sharing it handled, in the order it was handled across instances.</summary>
+        public ConcurrentQueue<(string Instance, RecordedEvent Event, int? Share)> InOrder { get; } = shared ?? new();
 
         public string Instance { get; set; } = "";
 
         public Task HandleAsync(IReadOnlyList<RecordedEvent> events, SubscriptionContext context, CancellationToken cancellationToken)
         {
-            foreach (var e in events) Handled.Enqueue((Instance, e, context.Share));
+            foreach (var e in events)
+            {
+                Handled.Enqueue((Instance, e, context.Share));
+                InOrder.Enqueue((Instance, e, context.Share));
+            }
             return Task.CompletedTask;
         }
     }
@@ -74,7 +81,7 @@ public class SubscriptionGroupRunnerTests
         var handler = new Recorder();
         await AppendAsync(20, 5);
         await using var a = Runner("a", handler);
-        await using var b = Runner("b", new Recorder { });
+        await using var b = Runner("b", new Recorder(handler.InOrder));
         var bHandler = (Recorder)b.Handler;
 
         await a.StartAsync(Ct);
@@ -84,7 +91,8 @@ public class SubscriptionGroupRunnerTests
         await AdvanceUntilAsync(() => DistinctHandled(handler, bHandler) == 200);
 
         Assert.Empty(a.HeldShares.Intersect(b.HeldShares));
-        var all = handler.Handled.Concat(bHandler.Handled).ToList();
+        // In the order handled across both instances: a stream whose share moved is continued by its new holder.
+        var all = handler.InOrder.ToList();
         foreach (var stream in all.GroupBy(h => h.Event.Stream))
         {
             Assert.Single(stream.Select(h => h.Share).Distinct());
