@@ -313,15 +313,17 @@ internal sealed class SubscriptionGroupRunner : ISubscriptionGroupGauges
     {
         GroupLog.ShareLost(_logger, Id, InstanceId, share.Share, share.Claim.Token);
         lock (_gate) _lost.Add((share.Share, share.Claim.Token));
-        Update(_claims);
+        Update(null);
     }
 
-    // Replaces the held set and wakes the handling loop when it differs from the current one.
-    private void Update(IReadOnlyList<ShareClaim> claims)
+    // Replaces the held set (null: filters the current one, read under the lock so a refresh landing meanwhile is not
+    // overwritten by an older list) and wakes the handling loop when it differs from the current one.
+    private void Update(IReadOnlyList<ShareClaim>? claims)
     {
         CancellationTokenSource previous;
         lock (_gate)
         {
+            claims ??= _claims;
             _refreshed = true;
             if (_lost.Count > 0) claims = [.. claims.Where(c => !_lost.Contains((c.Share, c.Token)))];
             if (claims.Select(c => (c.Share, c.Token)).SequenceEqual(_claims.Select(c => (c.Share, c.Token))) && _fatal is null)
