@@ -56,7 +56,7 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
             CheckpointAfterTime = TimeSpan.FromHours(1),
             Group = new SubscriptionGroupOptions { Mode = mode, Shares = shares, LeaseTime = LeaseTime, RenewInterval = RenewInterval, InstanceId = control.InstanceId },
         };
-        var runner = new SubscriptionRunner(_group, store, Sut.Checkpoints, handler, options, null, _time, null, coordinators, null);
+        var runner = new SubscriptionRunner(_group, store, Sut.Checkpoints, handler, options, null, _time, new ListLogger<SubscriptionRunner>(name, _runnerLog), coordinators, null);
         var instance = new GroupInstance(runner, control, handler, store);
         _instances.Add(instance);
         await runner.StartAsync(Ct);
@@ -90,6 +90,8 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
         && instances.Sum(i => i.Runner.HeldShares.Count) == _shares;
 
     private int _shares = 8;
+    // Every instance's runner log, printed by a failed handover assertion.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _runnerLog = new();
 
     // The share count comes from the coordinator: a native one may use its own (Kafka: the partitions).
     private async Task LearnShareCountAsync(SubscriptionGroupMode mode)
@@ -104,6 +106,11 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
         Sut.Leases is not ITransactionalSubscriptionLeaseStore ? null
         : Fixture as ITransactionalLeaseFixture
           ?? throw new InvalidOperationException($"The {Capabilities.ProviderName} provider's lease store is transactional, so its fixture must implement {nameof(ITransactionalLeaseFixture)} to prove promise 28.");
+
+    // What each instance handled (in order) and stored: the evidence a failed handover assertion prints.
+    private string Trace(params GroupInstance[] instances) =>
+        string.Join(" ", _log.Handled.Select(h => $"#{h.Sequence}:{h.Instance[..1]}:{h.Event.Stream.Value[^4..]}@{h.Event.Version}"))
+        + "; " + string.Join("\n", _runnerLog) + "; " + string.Join("; ", instances.Select(i => $"{i.Id} stored share 0 at {i.Control.LastStored(0)?.ToString() ?? "none"}, {i.Control.Refused} refused"));
 
     private string Describe() => string.Join("; ", _instances.Select(i => $"{i.Id}=[{string.Join(",", i.Runner.HeldShares)}] {i.Runner.Status}{(i.Control.Killed ? " killed" : "")}{(i.Control.Paused ? " paused" : "")}"));
 
@@ -289,7 +296,8 @@ public abstract class SubscriptionGroupTests(IEventStoreFixture fixture) : Confo
         await EventuallyAsync(() => AllHandled(second) && standby.Runner.HeldShares.Count == 1, "the standby took over");
 
         var firstIds = first.Select(e => e.EventId).ToHashSet();
-        Assert.DoesNotContain(_log.Handled.Skip(stoppedAt), h => firstIds.Contains(h.Event.EventId));
+        Assert.False(_log.Handled.Skip(stoppedAt).Any(h => firstIds.Contains(h.Event.EventId)),
+            $"The standby repeated events the stopped active had handled. {Trace(active, standby)}");
         Assert.Empty(_log.ConcurrentInstances);
         AssertStreamOrder();
     }

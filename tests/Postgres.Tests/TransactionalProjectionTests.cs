@@ -66,6 +66,36 @@ public sealed class TransactionalProjectionTests(PostgresFixture fixture) : IAsy
         Assert.Equal(Position.FromInt64(3), await _checkpoints.LoadAsync("totals", Ct));
     }
 
+    [Fact]
+    public async Task Stopping_the_runner_while_a_batch_is_in_its_handler_commits_the_finished_batch_with_its_checkpoint()
+    {
+        var appended = await _store.AppendAsync(new StreamName("Order-stop"), ExpectedVersion.NoStream, [TestEvents.New()], Ct);
+        var stopSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The handler writes, then finishes only once the stop has reached it: the stop lands between its work and the commit.
+        var handler = new DelegateHandler(async (events, context, ct) =>
+        {
+            var tx = Assert.IsType<NpgsqlTransaction>(context.Transaction);
+            await AddToTotalAsync(tx.Connection!, tx, events.Count, CancellationToken.None);
+            entered.TrySetResult();
+            await using (ct.Register(() => stopSeen.TrySetResult())) await stopSeen.Task;
+        });
+        var runner = new SubscriptionRunner("totals", _store, _checkpoints, handler, new SubscriptionOptions { BatchSize = 1 });
+
+        await runner.StartAsync(Ct);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await runner.StopAsync(Ct);
+
+        Assert.Equal(11, await TotalAsync());
+        Assert.Equal(appended.Position, await _checkpoints.LoadAsync("totals", Ct));
+    }
+
+    private sealed class DelegateHandler(Func<IReadOnlyList<RecordedEvent>, SubscriptionContext, CancellationToken, Task> handle) : ISubscriptionHandler
+    {
+        public Task HandleAsync(IReadOnlyList<RecordedEvent> events, SubscriptionContext context, CancellationToken cancellationToken) =>
+            handle(events, context, cancellationToken);
+    }
+
     private async Task AddToTotalAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int amount, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"UPDATE \"{_store.Schema}\".order_totals SET total = total + $1 WHERE id = 'o1'", connection, transaction);

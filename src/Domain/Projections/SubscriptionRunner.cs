@@ -423,8 +423,9 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
         {
             if (_options.UseTransactionalCheckpoints && _checkpoints is ITransactionalCheckpointStore transactional)
             {
+                using var grace = new StopGrace(cancellationToken);
                 await transactional.HandleAndSaveAsync(SubscriptionId, last,
-                    (transaction, ct) => _handler.HandleAsync(events, context with { Transaction = transaction }, ct), cancellationToken).ConfigureAwait(false);
+                    (transaction, _) => _handler.HandleAsync(events, context with { Transaction = transaction }, cancellationToken), grace.Token).ConfigureAwait(false);
                 Advance(last, events.Length);
                 MarkSaved(last);
                 return;

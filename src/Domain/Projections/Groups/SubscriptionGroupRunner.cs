@@ -251,7 +251,9 @@ internal sealed class SubscriptionGroupRunner : ISubscriptionGroupGauges
         {
             if (_options.UseTransactionalCheckpoints && share.Claim.IsTransactional)
             {
-                await share.Claim.HandleAndSaveCheckpointAsync(last.Position, Handle, cancellationToken).ConfigureAwait(false);
+                // The handler sees the stop at once; a batch it finished commits within the grace (see StopGrace).
+                using var grace = new StopGrace(cancellationToken);
+                await share.Claim.HandleAndSaveCheckpointAsync(last.Position, (transaction, _) => Handle(transaction, cancellationToken), grace.Token).ConfigureAwait(false);
                 share.Handled(last, events.Length, _time.GetUtcNow());
                 share.Saved(last.Position, _time.GetTimestamp());
                 return;
