@@ -34,9 +34,8 @@ ensure_dynalite() {
   fi
 }
 
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close();});"
-}
+# shellcheck source=eng/ports.sh
+source "$ROOT/eng/ports.sh"
 
 start() {
   local data_path=""

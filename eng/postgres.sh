@@ -24,6 +24,8 @@ pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 pg_user=postgres
 
 log() { echo "postgres.sh: $*" >&2; }
+# shellcheck source=eng/ports.sh
+source "$repo_root/eng/ports.sh"
 
 as_pg() {
   if [[ "$(id -un)" == "$pg_user" ]]; then "$@"; else runuser -u "$pg_user" -- "$@"; fi
@@ -46,19 +48,6 @@ data_root() {
   if [[ "$name" == postgres ]]; then key="$repo_root"; else key="$repo_root:$name"; fi
   key="$(printf '%s' "$key" | md5sum | cut -c1-12)"
   echo "/tmp/eventstore-postgres-$key"
-}
-
-port_is_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if port_is_free "$port"; then echo "$port"; return; fi
-  done
-  log "no free port found"; exit 1
 }
 
 is_running() {
@@ -88,6 +77,21 @@ start_server() { # root port mode
     || { cat "$1/server.log" >&2; exit 1; }
 }
 
+# Starts a new server on a free port (prints the port); a port taken between the pick and the bind is picked again.
+start_on_free_port() { # root mode
+  local port
+  for _ in 1 2 3 4 5; do
+    port="$(free_port)" || exit 1
+    rm -f "$1/server.log"
+    if as_pg "$pg_bin/pg_ctl" -D "$1/data" -l "$1/server.log" -o "$(server_options "$port" "$2" "$1")" -w -t 60 start >/dev/null; then
+      echo "$port"; return
+    fi
+    grep -q "Address already in use" "$1/server.log" || { cat "$1/server.log" >&2; exit 1; }
+    log "port $port was taken before the server bound it; picking another"
+  done
+  cat "$1/server.log" >&2; exit 1
+}
+
 start() {
   local mode=fast
   for arg in "$@"; do
@@ -115,8 +119,7 @@ start() {
   chmod 700 "$root"
   as_pg "$pg_bin/initdb" -D "$root/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >"$root/initdb.log" 2>&1 \
     || { cat "$root/initdb.log" >&2; exit 1; }
-  local port; port="$(free_port)"
-  start_server "$root" "$port" "$mode"
+  local port; port="$(start_on_free_port "$root" "$mode")"
   mkdir -p "$servers_dir"
   printf 'PG_PORT=%s\nPG_MODE=%s\nPG_ROOT=%s\n' "$port" "$mode" "$root" > "$state_file"
   log "PostgreSQL 15 $name listening on 127.0.0.1:$port (mode $mode, data in $root)"
