@@ -140,6 +140,9 @@ public abstract class SubscriptionTests(IEventStoreFixture fixture) : Conformanc
     public async Task A_filtered_subscription_checkpoints_past_filtered_out_events_before_catching_up()
     {
         await AppendAsync(NewStream("Wanted"), ExpectedVersion.NoStream, TestEvents.Create());
+        // A store that merges partitions by record time (Kafka) orders two appends in the same millisecond by partition,
+        // which could put the filtered-out events first, where the wanted event's own position already covers them.
+        await Task.Delay(10, Ct);
         var other = NewStream("Other");
         await AppendAsync(other, ExpectedVersion.NoStream, TestEvents.Batch(5));
         var lastFilteredOut = (await ReadAllAsync(new ReadAllOptions { Direction = ReadDirection.Backwards, MaxCount = 1 })).Single();
