@@ -9,6 +9,14 @@ public sealed partial class KafkaEventStore
 {
     private const int BackwardsChunk = 256;
 
+    /// <summary>
+    /// How many offsets a forward stream read reads through, rather than seeking, to reach its stream's next run: the
+    /// commit marker after each transactional append (an offset consumers never receive) and a few other appends cost
+    /// nothing next to a seek's fetch round trip. A sparse stream, whose events sit among many others', still seeks
+    /// per run and consumes only its own records.
+    /// </summary>
+    private const int MaxSkippedRecords = 32;
+
     /// <inheritdoc />
     public async Task<StreamInfo> GetStreamInfoAsync(StreamName stream, CancellationToken cancellationToken = default)
     {
@@ -69,9 +77,15 @@ public sealed partial class KafkaEventStore
         var tp = new TopicPartition(Options.Topic, partition);
         if (!backwards)
         {
+            // The offset the consumer delivers next; -1 before the first seek.
+            var next = -1L;
             foreach (var run in runs)
             {
-                lease.Assign(new TopicPartitionOffset(tp, run.FirstOffset));
+                // A seek costs a fetch round trip: a run that starts a little ahead (the stream's next batch, with other
+                // streams' records, commit markers or race losers between) is reached by reading on and skipping.
+                if (next < 0 || run.FirstOffset < next || run.FirstOffset - next > MaxSkippedRecords)
+                    lease.Assign(new TopicPartitionOffset(tp, run.FirstOffset));
+                next = run.LastOffset + 1;
                 for (var offset = run.FirstOffset; offset <= run.LastOffset; offset++)
                 {
                     var r = await NextOfRunAsync(lease, partition, offset, ct).ConfigureAwait(false);

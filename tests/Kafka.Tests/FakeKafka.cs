@@ -23,6 +23,9 @@ internal sealed class FakeBroker : IKafkaClientFactory
 
     public int ProducersCreated;
 
+    /// <summary>Seeks: partition assignments made by the store's consumers (each costs a fetch round trip on a real broker).</summary>
+    public int Assigns;
+
     public int TransactionalProducersCreated;
 
     /// <summary>Records produced outside a transaction by a transactional producer (must stay 0).</summary>
@@ -313,6 +316,7 @@ internal sealed class FakeConsumer(FakeBroker broker, bool readCommitted) : IPar
 
     public void Assign(IEnumerable<TopicPartitionOffset> partitions)
     {
+        Interlocked.Increment(ref broker.Assigns);
         _assigned.Clear();
         foreach (var p in partitions) _assigned.Add(new Assignment(p.TopicPartition, p.Offset.Value));
     }

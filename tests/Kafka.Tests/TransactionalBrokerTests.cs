@@ -70,6 +70,29 @@ public sealed class TransactionalBrokerTests
     }
 
     [Fact]
+    public async Task A_stream_read_reaches_each_next_append_past_the_commit_markers_and_other_streams_without_seeking_again()
+    {
+        var options = Options();
+        var broker = new FakeBroker().CreateTopics(options);
+        var stream = new StreamName("Order-1");
+        await using var store = await OpenAsync(broker, options);
+        for (var v = 0; v < 20; v++)
+        {
+            await store.AppendAsync(stream, v == 0 ? ExpectedVersion.NoStream : ExpectedVersion.Exact(5 * v - 1), [Event(), Event(), Event(), Event(), Event()], Ct);
+            await store.AppendAsync(new StreamName($"Other-{v}"), ExpectedVersion.NoStream, [Event()], Ct);
+        }
+        // The index catches up past the last commit marker first (its own seek), so what follows counts the read's seeks.
+        Assert.Equal(99, (await store.GetStreamInfoAsync(stream, Ct)).LastVersion);
+        var before = broker.Assigns;
+
+        var versions = await store.ReadStreamAsync(stream, cancellationToken: Ct).Select(e => e.Version).ToListAsync(Ct);
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(v => (long)v), versions);
+        // 20 runs of the stream, each followed by a marker, another stream's record and its marker: one seek, not 20.
+        Assert.Equal(1, broker.Assigns - before);
+    }
+
+    [Fact]
     public async Task A_fenced_writer_reinitialises_and_retries_the_append_with_the_same_ids()
     {
         var options = Options();
