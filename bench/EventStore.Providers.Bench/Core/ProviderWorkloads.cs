@@ -37,7 +37,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             await Run("append-16w", () => Appends(store, "append-16w", 16)).ConfigureAwait(false);
             await Run("append-race", () => Race(store)).ConfigureAwait(false);
             await Run("batch-100", () => Batches(store)).ConfigureAwait(false);
-            await Run("read-stream", () => ReadStream(store)).ConfigureAwait(false);
+            await Run("read-stream", () => ReadStream(main)).ConfigureAwait(false);
             await Run("read-all", () => ReadAll(store)).ConfigureAwait(false);
             await Run("subscription", () => Subscription(store)).ConfigureAwait(false);
             await RunMany("aggregate", ["aggregate", "aggregate-snapshot"], () => Aggregates(store, main.Snapshots)).ConfigureAwait(false);
@@ -182,11 +182,13 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
         return last + 1;
     }
 
-    private async Task<Measurement> ReadStream(IEventStore store)
+    private async Task<Measurement> ReadStream(StoreHandle handle)
     {
+        var store = handle.Store;
         var report = progress($"{subject}: read-stream");
         var stream = S("BenchRead", "stream");
         var size = await FillStreamAsync(store, stream, options.StreamReadSize, options.SetupFillBudget).ConfigureAwait(false);
+        await session.StreamFilledAsync(handle, stream, ct).ConfigureAwait(false);
         using var mem = MemorySampler.Start();
         var run = await Timed.RunAsync(1, options.Duration, async (_, _) =>
         {

@@ -54,12 +54,14 @@ internal static class Ratios
         if (ran.Contains("kafka"))
         {
             yield return Make("kafka", "single append, 1 writer / raw awaited ProduceAsync (acks=all, idempotent)", "Kafka", "append-1w", "Confluent.Kafka raw", "append-1w", 0.50, ">= 50%");
-            yield return Make("kafka", "8 appends in flight on distinct streams / raw pipelined produce", "Kafka", "append-8w", "Confluent.Kafka raw", "append-pipelined", 0.30, ">= 30%");
+            // 8 appends in flight are limited by 8 messages in flight (throughput = in flight / round trip), so the limit is raw
+            // produce with 8 in flight; the 10,000-in-flight pipelined rate stays in the table as the broker's ceiling.
+            yield return Make("kafka", "8 appends in flight on distinct streams / raw produce with 8 in flight", "Kafka", "append-8w", "Confluent.Kafka raw", "append-8w", 0.30, ">= 30%");
             if (r.Subjects.Any(s => s.Subject == "Confluent.Kafka raw transactional"))
                 yield return Make("kafka", "single append with transactions, 1 writer / raw produce + commit", "Kafka", "append-1w", "Confluent.Kafka raw transactional", "append-1w", 0.50, ">= 50%",
                     $"a real broker named by EVENTSTORE_KAFKA_BOOTSTRAP (or a container)");
-            yield return Make("kafka", "stream read / contiguous consume of as many messages (rate)", "Kafka", "read-stream", "Confluent.Kafka raw", "read-stream", 0.50, ">= 50% (time <= 2x)",
-                "the stream read is measured in a store holding the other workloads' events, not a 1,000,000-event topic");
+            yield return Make("kafka", "stream read / raw consume of the same records (rate)", "Kafka", "read-stream", "Confluent.Kafka raw", "read-stream", 0.50, ">= 50% (time <= 2x)",
+                "the peer consumes the provider's own stream records as written, where the provider wrote them (the mock answers a fetch with one produce request's records, found by walking the partition's log)");
         }
         if (ran.Contains("esdb"))
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using EventStore.Providers.Bench.Core;
+using EventStore.Providers.Kafka;
 using EventStore.Providers.TestServers;
 
 namespace EventStore.Providers.Bench.Targets;
@@ -47,14 +48,56 @@ internal sealed class KafkaTarget : IBenchTarget
                 ["ClientConfig:allow.auto.create.topics"] = server.IsRealKafkaBroker ? "false" : "true",
             }, ct);
 
+        /// <summary>Where the provider's read-stream records lie (set when the provider wrote them), for the raw consume.</summary>
+        public StreamRecords? ProviderStream { get; private set; }
+
+        public override async Task StreamFilledAsync(StoreHandle handle, StreamName stream, CancellationToken ct)
+        {
+            var store = handle.Store;
+            if (handle.Services.GetService(typeof(KafkaEventStore)) is not KafkaEventStore kafka) return;
+            var first = await FirstAsync(store.ReadStreamAsync(stream, ReadDirection.Forwards, maxCount: 1, cancellationToken: ct)).ConfigureAwait(false);
+            var last = await FirstAsync(store.ReadStreamAsync(stream, ReadDirection.Backwards, maxCount: 1, cancellationToken: ct)).ConfigureAwait(false);
+            if (first is null || last is null) return;
+            var (partition, firstOffset) = OffsetOf(first.Position);
+            var (_, lastOffset) = OffsetOf(last.Position);
+            ProviderStream = new StreamRecords(kafka.Options.Topic, partition, firstOffset, lastOffset, last.Version - first.Version + 1);
+        }
+
+        private static async Task<RecordedEvent?> FirstAsync(IAsyncEnumerable<RecordedEvent> events)
+        {
+            await foreach (var e in events.ConfigureAwait(false)) return e;
+            return null;
+        }
+
+        // One partition: the position is the offset. Several: a vector holding the event's next offset in its partition only.
+        private static (int Partition, long Offset) OffsetOf(Position position)
+        {
+            var parts = position.Parts;
+            if (parts.Length == 1) return (0, parts[0]);
+            for (var p = 0; p < parts.Length; p++)
+                if (parts[p] > 0) return (p, parts[p] - 1);
+            throw new InvalidOperationException($"A stream event's position {position} names no partition.");
+        }
+
         public override ValueTask DisposeAsync() => server.DisposeAsync();
     }
+
+    /// <summary>The provider's stream records: offsets <c>First..Last</c> of one partition, <c>Events</c> of them the stream's.</summary>
+    internal sealed record StreamRecords(string Topic, int Partition, long First, long Last, long Events);
 }
 
-/// <summary>The limits on the same mock cluster: awaited ProduceAsync, pipelined Produce, and consuming contiguous messages.</summary>
+/// <summary>
+/// The limits on the same mock cluster: awaited ProduceAsync, pipelined Produce, and consuming contiguous messages. Every
+/// message has the layout of the provider's records (key, payload and the same headers, built by the provider's own
+/// <see cref="EventStore.Providers.Kafka.EventRecord"/>), so the client moves the same bytes for both subjects.
+/// </summary>
 internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
 {
     public string Name => "Confluent.Kafka raw";
+
+    /// <summary>A message as the provider writes a single-event append of the benchmark's event to <paramref name="stream"/>.</summary>
+    internal static Message<byte[], byte[]> Record(string stream) =>
+        EventStore.Providers.Kafka.EventRecord.ToMessage(System.Text.Encoding.UTF8.GetBytes(stream), Payload.Event(), 0, 0);
 
     public async Task<IReadOnlyList<Measurement>> RunAsync(BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct)
     {
@@ -65,14 +108,14 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
         {
             BootstrapServers = session.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 0,
         };
-        using (var producer = new ProducerBuilder<string, byte[]>(awaitedConfig).Build())
+        using (var producer = new ProducerBuilder<byte[], byte[]>(awaitedConfig).Build())
         {
             foreach (var (workload, writers) in new[] { ("append-1w", 1), ("append-8w", 8) })
             {
                 if (!options.Runs(workload)) continue;
                 var run = await Timed.RunAsync(writers, options.Duration, async (w, _) =>
                 {
-                    await producer.ProduceAsync(partition, new Message<string, byte[]> { Key = $"s-{w}", Value = Payload.Json }, ct).ConfigureAwait(false);
+                    await producer.ProduceAsync(partition, Record($"Raw-s{w}"), ct).ConfigureAwait(false);
                     return OpOutcome.Wrote(1);
                 }, progress($"{Name}: {workload} (awaited ProduceAsync)"), ct).ConfigureAwait(false);
                 results.Add(Measure(workload, run, $"awaited ProduceAsync, acks=all, idempotent, linger 0, {writers} writer(s)"));
@@ -81,7 +124,7 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
 
         var pipelinedConfig = new ProducerConfig { BootstrapServers = session.Bootstrap, Acks = Acks.All, EnableIdempotence = true };
         long produced = 0;
-        using (var producer = new ProducerBuilder<string, byte[]>(pipelinedConfig).Build())
+        using (var producer = new ProducerBuilder<byte[], byte[]>(pipelinedConfig).Build())
         {
             var report = progress($"{Name}: append-pipelined");
             var needed = Math.Max(options.StreamReadSize, options.AllReadSize);
@@ -90,7 +133,7 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
             {
                 const int chunk = 10_000;
                 for (var k = 0; k < chunk; k++)
-                    producer.Produce(partition, new Message<string, byte[]> { Key = $"s-{(i * chunk + k) % 100}", Value = Payload.Json },
+                    producer.Produce(partition, Record($"Raw-s{(i * chunk + k) % 100}"),
                         r => { if (r.Error.IsError) Interlocked.Increment(ref failed); });
                 producer.Flush(ct);
                 return Task.FromResult(OpOutcome.Wrote(chunk));
@@ -105,7 +148,7 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
             }
             while (produced < needed)
             {
-                for (var k = 0; k < 10_000; k++) producer.Produce(partition, new Message<string, byte[]> { Key = "fill", Value = Payload.Json });
+                for (var k = 0; k < 10_000; k++) producer.Produce(partition, Record("Raw-fill"));
                 producer.Flush(ct);
                 produced += 10_000;
             }
@@ -116,7 +159,9 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
             if (!options.Runs(workload)) continue;
             try
             {
-                results.Add(await ConsumeAsync(workload, partition, wanted, options, progress, ct).ConfigureAwait(false));
+                results.Add(workload == "read-stream" && session.ProviderStream is { } records
+                    ? await ConsumeProviderStreamAsync(records, options, progress, ct).ConfigureAwait(false)
+                    : await ConsumeAsync(workload, partition, wanted, options, progress, ct).ConfigureAwait(false));
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
@@ -138,7 +183,7 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
         {
             BootstrapServers = session.Bootstrap, GroupId = $"raw-{session.Run}", EnableAutoCommit = false, FetchWaitMaxMs = 5,
         };
-        using var consumer = new ConsumerBuilder<string, byte[]>(consumerConfig).Build();
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig).Build();
         var marks = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10));
         var start = Math.Max(marks.Low.Value, marks.High.Value - wanted);
         var count = (int)(marks.High.Value - start);
@@ -157,6 +202,38 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
         }, progress($"{Name}: {workload} (consume)"), ct, warmup: 1).ConfigureAwait(false);
         var m = Measure(workload, run, $"assign + consume {count:N0} contiguous messages");
         if (count < wanted) m.Notes["messages"] = $"{count:N0} of {wanted:N0}: the partition retained no more (low watermark {marks.Low.Value:N0})";
+        return m;
+    }
+
+    /// <summary>
+    /// Consumes the very records the provider's stream read returns (its stream's offsets in its partition): the mock
+    /// cluster answers a fetch with one produce request's records and finds them by walking the partition's log, so
+    /// the cost of a read depends on how the records were written and what precedes them, not only on their number.
+    /// </summary>
+    private async Task<Measurement> ConsumeProviderStreamAsync(KafkaTarget.StreamRecords records, BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct)
+    {
+        var consumerConfig = new ConsumerConfig
+        {
+            BootstrapServers = session.Bootstrap, GroupId = $"raw-{session.Run}", EnableAutoCommit = false, FetchWaitMaxMs = 5,
+        };
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig).Build();
+        var partition = new TopicPartition(records.Topic, new Partition(records.Partition));
+        var run = await Timed.RunAsync(1, options.Duration, (_, _) =>
+        {
+            consumer.Assign(new TopicPartitionOffset(partition, new Offset(records.First)));
+            var n = 0;
+            while (true)
+            {
+                var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"consumed {n} records from offset {records.First} of {partition}");
+                if (r.IsPartitionEOF) continue;
+                n++;
+                if (r.Offset.Value >= records.Last) break;
+            }
+            consumer.Unassign();
+            return Task.FromResult(OpOutcome.Wrote(n));
+        }, progress($"{Name}: read-stream (consume)"), ct, warmup: 1).ConfigureAwait(false);
+        var m = Measure("read-stream", run, $"assign + consume the provider's stream records ({records.Last - records.First + 1:N0} offsets of its partition, as it wrote them)");
+        m.Notes["records"] = $"{records.Events:N0} events of the stream at offsets {records.First:N0}..{records.Last:N0} of partition {records.Partition}";
         return m;
     }
 
@@ -186,12 +263,12 @@ internal sealed class KafkaTransactionalRawPeer(KafkaTarget.Session session) : I
             BootstrapServers = session.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 0,
             TransactionalId = $"bench-raw-{session.Run}",
         };
-        using var producer = new ProducerBuilder<string, byte[]>(config).Build();
+        using var producer = new ProducerBuilder<byte[], byte[]>(config).Build();
         producer.InitTransactions(TimeSpan.FromSeconds(30));
         var run = await Timed.RunAsync(1, options.Duration, async (_, _) =>
         {
             producer.BeginTransaction();
-            await producer.ProduceAsync(partition, new Message<string, byte[]> { Key = "s-0", Value = Payload.Json }, ct).ConfigureAwait(false);
+            await producer.ProduceAsync(partition, KafkaRawPeer.Record("Raw-s0"), ct).ConfigureAwait(false);
             producer.CommitTransaction();
             return OpOutcome.Wrote(1);
         }, progress($"{Name}: append-1w (produce + commit)"), ct).ConfigureAwait(false);

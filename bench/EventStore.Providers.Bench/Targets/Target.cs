@@ -87,6 +87,13 @@ internal abstract class TargetSession : IAsyncDisposable
     public Dictionary<string, string> ServerInfo { get; } = [];
     public List<IPeer> Peers { get; } = [];
     public abstract Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct);
+
+    /// <summary>
+    /// Called once the read-stream workload has written its stream, so a raw peer can later read exactly the records the
+    /// provider's stream read reads (where the backend's cost depends on how they were written, not only how many).
+    /// </summary>
+    public virtual Task StreamFilledAsync(StoreHandle handle, StreamName stream, CancellationToken ct) => Task.CompletedTask;
+
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
