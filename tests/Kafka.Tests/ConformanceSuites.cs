@@ -62,5 +62,5 @@ public sealed class Kafka3PSubscriptionGroupTests(ThreePartitionKafkaFixture f) 
 
 internal static class KafkaGroupDefects
 {
-    public const string ActiveStandby = "Open defect (found by CI on 2026-11-30, traced 2026-11-30 with 6 failures in 30 loaded runs): in Kafka's ActiveStandby mode, when the standby joins, the active's checkpoint commits stall in the election group's rebalance; its hand-over wait times out and its claim is released, so the checkpoint it stores on stopping is refused and the standby repeats the events the active handled since it started; Partitioned mode is unaffected.";
+    public const string ActiveStandby = "Open defect (found by CI on 2026-11-30; 5 failures in 24 loaded runs after the fixes of that day): in Kafka's ActiveStandby mode, when the standby joins, the active's first checkpoint commit blocks for about the lease time until librdkafka expels the member, so the checkpoint it stores on stopping is refused and the standby repeats what it handled. Not the coordinator's gate (a rebalance callback no longer waits for it) and not the test's clock (running it at real speed during the stop changed nothing); Partitioned mode is unaffected.";
 }

@@ -44,7 +44,22 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
     {
         _assignment.AddRange(partitions);
         listener.Assigned(partitions);
+        _assignServed.Set();
     });
+
+    private readonly ManualResetEventSlim _assignServed = new();
+
+    private TimeSpan? _nextCommitWaitsForAssignment;
+
+    /// <summary>
+    /// Makes the next commit wait until a poll has served an assignment callback from now on (failing as an expelled
+    /// member after <paramref name="timeout"/>), as librdkafka may hold a commit while a rebalance is not yet served.
+    /// </summary>
+    public void HoldNextCommitUntilAnAssignmentIsServed(TimeSpan timeout)
+    {
+        _assignServed.Reset();
+        _nextCommitWaitsForAssignment = timeout;
+    }
 
     public void Revoke(bool lost, params int[] partitions) => _onPoll.Enqueue(() =>
     {
@@ -72,6 +87,11 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
 
     public void Commit(IEnumerable<TopicPartitionOffset> offsets)
     {
+        if (_nextCommitWaitsForAssignment is { } wait)
+        {
+            _nextCommitWaitsForAssignment = null;
+            if (!_assignServed.Wait(wait)) throw new KafkaException(ErrorCode.UnknownMemberId);
+        }
         if (NextCommitError is { } e)
         {
             NextCommitError = null;
@@ -168,6 +188,25 @@ public sealed class GroupCoordinatorUnitTests
         Assert.Empty(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
         await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(6, 6, 9), TestContext.Current.CancellationToken));
         Assert.Equal(3, Consumer.Commits.Count);
+    }
+
+    [Fact]
+    public async Task A_commit_waiting_for_a_rebalance_the_next_poll_serves_is_stored_not_deadlocked()
+    {
+        // A standby joining: the active keeps the election partition, and librdkafka holds the active's commit until
+        // the poll has served the rebalance's (incremental) assignment. Before, that callback waited for the gate the
+        // commit held, until the poll deadline expelled the member and the commit failed as a lost lease.
+        await using var coordinator = Coordinator(shares: 3, new SubscriptionGroupOptions { Mode = SubscriptionGroupMode.ActiveStandby });
+        var claim = Assert.Single(await JoinWithAsync(coordinator, 0));
+        Consumer.HoldNextCommitUntilAnAssignmentIsServed(TimeSpan.FromSeconds(10));
+        var commit = claim.SaveCheckpointAsync(Position.FromParts(5, 6, 9), TestContext.Current.CancellationToken);
+        Consumer.Assign();
+
+        var refresh = coordinator.RefreshAsync(TestContext.Current.CancellationToken);
+        await commit.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        Assert.Same(claim, Assert.Single(await refresh.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken)));
+
+        Assert.Equal([(0, 5L), (1, 6L), (2, 9L)], Consumer.Commits.Select(c => (c.Partition.Value, c.Offset.Value)));
     }
 
     [Fact]

@@ -37,6 +37,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     private readonly Dictionary<int, KafkaShareClaim> _held = [];
     private readonly SortedSet<int> _pending = [];
     private readonly HashSet<int> _paused = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<IReadOnlyList<int>> _assignedSinceRefresh = new();
     private IGroupConsumer? _consumer;
     private Task<int>? _poll;
     private Handover? _handover;
@@ -157,6 +158,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
         _gate.Wait();
         try
         {
+            ApplyAssigned();
             PauseNew(consumer, assignment);
             foreach (var share in _held.Keys.Where(s => !assigned.Contains(s)).ToList()) ReleaseHeld(share, "no longer assigned");
             // A partition still assigned whose claim was dropped (the broker refused a commit mid-rebalance and the
@@ -274,24 +276,30 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
     /// </summary>
     private long NextToken() => _lastToken = Math.Max(_lastToken + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
 
-    void IRebalanceListener.Assigned(IReadOnlyList<int> partitions)
+    /// <summary>
+    /// Queues an assignment for the next refresh, never waiting for the gate: a commit holds the gate until the broker
+    /// answers, and librdkafka may hold that commit until this callback (served by a poll) has returned. Waiting here
+    /// deadlocked the two until the poll deadline expelled the member, and the commit was refused.
+    /// </summary>
+    void IRebalanceListener.Assigned(IReadOnlyList<int> partitions) => _assignedSinceRefresh.Enqueue(partitions);
+
+    /// <summary>Applies the assignments queued since the last refresh; the caller holds the gate.</summary>
+    private void ApplyAssigned()
     {
-        _gate.Wait();
-        try
+        while (_assignedSinceRefresh.TryDequeue(out var partitions))
         {
             // A (re)assigned partition starts unpaused.
             _paused.ExceptWith(partitions);
             foreach (var share in SharesWith(partitions))
                 if (!_held.ContainsKey(share)) _pending.Add(share);
         }
-        finally
-        {
-            _gate.Release();
-        }
     }
 
     void IRebalanceListener.Revoked(IReadOnlyList<int> partitions, bool lost)
     {
+        // A cooperative rebalance that moves nothing of this member's revokes nothing: never wait for the gate then (a
+        // commit may hold it while librdkafka waits for this callback, see Assigned).
+        if (partitions.Count == 0) return;
         var shares = SharesWith(partitions).ToList();
         Handover? handover = null;
         _gate.Wait();
