@@ -188,7 +188,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
         var report = progress($"{subject}: read-stream");
         var stream = S("BenchRead", "stream");
         var size = await FillStreamAsync(store, stream, options.StreamReadSize, options.SetupFillBudget).ConfigureAwait(false);
-        await session.StreamFilledAsync(handle, stream, ct).ConfigureAwait(false);
+        await session.StreamFilledAsync(handle, stream, options, ct).ConfigureAwait(false);
         using var mem = MemorySampler.Start();
         var run = await Timed.RunAsync(1, options.Duration, async (_, _) =>
         {

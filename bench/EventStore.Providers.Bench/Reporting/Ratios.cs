@@ -61,7 +61,7 @@ internal static class Ratios
                 yield return Make("kafka", "single append with transactions, 1 writer / raw produce + commit", "Kafka", "append-1w", "Confluent.Kafka raw transactional", "append-1w", 0.50, ">= 50%",
                     $"a real broker named by EVENTSTORE_KAFKA_BOOTSTRAP (or a container)");
             yield return Make("kafka", "stream read / raw consume of the same records (rate)", "Kafka", "read-stream", "Confluent.Kafka raw", "read-stream", 0.50, ">= 50% (time <= 2x)",
-                "the peer consumes the provider's own stream records as written, where the provider wrote them (the mock answers a fetch with one produce request's records, found by walking the partition's log)");
+                "the peer consumes the provider's own stream records where it wrote them, just before the provider reads them (the mock answers a fetch with one produce request's records, found by walking the partition's log)");
         }
         if (ran.Contains("esdb"))
         {

@@ -48,10 +48,14 @@ internal sealed class KafkaTarget : IBenchTarget
                 ["ClientConfig:allow.auto.create.topics"] = server.IsRealKafkaBroker ? "false" : "true",
             }, ct);
 
-        /// <summary>Where the provider's read-stream records lie (set when the provider wrote them), for the raw consume.</summary>
-        public StreamRecords? ProviderStream { get; private set; }
+        /// <summary>
+        /// The raw consume of the provider's read-stream records, measured when the provider had written them and just
+        /// before it read them: the mock cluster finds a fetch's records by walking the partition's log, whose head it
+        /// trims as later workloads write, so the two reads must see the same log.
+        /// </summary>
+        public Measurement? ProviderStreamRead { get; private set; }
 
-        public override async Task StreamFilledAsync(StoreHandle handle, StreamName stream, CancellationToken ct)
+        public override async Task StreamFilledAsync(StoreHandle handle, StreamName stream, BenchOptions options, CancellationToken ct)
         {
             var store = handle.Store;
             if (handle.Services.GetService(typeof(KafkaEventStore)) is not KafkaEventStore kafka) return;
@@ -60,7 +64,15 @@ internal sealed class KafkaTarget : IBenchTarget
             if (first is null || last is null) return;
             var (partition, firstOffset) = OffsetOf(first.Position);
             var (_, lastOffset) = OffsetOf(last.Position);
-            ProviderStream = new StreamRecords(kafka.Options.Topic, partition, firstOffset, lastOffset, last.Version - first.Version + 1);
+            var records = new StreamRecords(kafka.Options.Topic, partition, firstOffset, lastOffset, last.Version - first.Version + 1);
+            try
+            {
+                ProviderStreamRead = await KafkaRawPeer.ConsumeRecordsAsync(this, records, options, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                ProviderStreamRead = Measurement.Failed("kafka", KafkaRawPeer.PeerName, "read-stream", e);
+            }
         }
 
         private static async Task<RecordedEvent?> FirstAsync(IAsyncEnumerable<RecordedEvent> events)
@@ -93,7 +105,9 @@ internal sealed class KafkaTarget : IBenchTarget
 /// </summary>
 internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
 {
-    public string Name => "Confluent.Kafka raw";
+    public const string PeerName = "Confluent.Kafka raw";
+
+    public string Name => PeerName;
 
     /// <summary>A message as the provider writes a single-event append of the benchmark's event to <paramref name="stream"/>.</summary>
     internal static Message<byte[], byte[]> Record(string stream) =>
@@ -159,8 +173,8 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
             if (!options.Runs(workload)) continue;
             try
             {
-                results.Add(workload == "read-stream" && session.ProviderStream is { } records
-                    ? await ConsumeProviderStreamAsync(records, options, progress, ct).ConfigureAwait(false)
+                results.Add(workload == "read-stream" && session.ProviderStreamRead is { } measured
+                    ? measured
                     : await ConsumeAsync(workload, partition, wanted, options, progress, ct).ConfigureAwait(false));
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -210,7 +224,7 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
     /// cluster answers a fetch with one produce request's records and finds them by walking the partition's log, so
     /// the cost of a read depends on how the records were written and what precedes them, not only on their number.
     /// </summary>
-    private async Task<Measurement> ConsumeProviderStreamAsync(KafkaTarget.StreamRecords records, BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct)
+    internal static async Task<Measurement> ConsumeRecordsAsync(KafkaTarget.Session session, KafkaTarget.StreamRecords records, BenchOptions options, CancellationToken ct)
     {
         var consumerConfig = new ConsumerConfig
         {
@@ -231,15 +245,15 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
             }
             consumer.Unassign();
             return Task.FromResult(OpOutcome.Wrote(n));
-        }, progress($"{Name}: read-stream (consume)"), ct, warmup: 1).ConfigureAwait(false);
-        var m = Measure("read-stream", run, $"assign + consume the provider's stream records ({records.Last - records.First + 1:N0} offsets of its partition, as it wrote them)");
+        }, _ => { }, ct, warmup: 1).ConfigureAwait(false);
+        var m = Measure("read-stream", run, $"assign + consume the provider's stream records ({records.Last - records.First + 1:N0} offsets of its partition, as it wrote them), just before the provider reads them");
         m.Notes["records"] = $"{records.Events:N0} events of the stream at offsets {records.First:N0}..{records.Last:N0} of partition {records.Partition}";
         return m;
     }
 
-    private Measurement Measure(string workload, TimedRun run, string method) => new()
+    private static Measurement Measure(string workload, TimedRun run, string method) => new()
     {
-        Backend = "kafka", Subject = Name, Workload = workload, Method = method,
+        Backend = "kafka", Subject = PeerName, Workload = workload, Method = method,
         Operations = run.Operations, Events = run.Events, Seconds = run.Seconds, Latency = run.Latency.Summary(),
     };
 }

@@ -89,10 +89,11 @@ internal abstract class TargetSession : IAsyncDisposable
     public abstract Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct);
 
     /// <summary>
-    /// Called once the read-stream workload has written its stream, so a raw peer can later read exactly the records the
-    /// provider's stream read reads (where the backend's cost depends on how they were written, not only how many).
+    /// Called once the read-stream workload has written its stream and before the provider reads it, so a raw peer can
+    /// read exactly the records the provider's stream read reads, in the same state of the server (where the backend's
+    /// cost depends on how the records were written and what the log holds, not only on how many there are).
     /// </summary>
-    public virtual Task StreamFilledAsync(StoreHandle handle, StreamName stream, CancellationToken ct) => Task.CompletedTask;
+    public virtual Task StreamFilledAsync(StoreHandle handle, StreamName stream, BenchOptions options, CancellationToken ct) => Task.CompletedTask;
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
