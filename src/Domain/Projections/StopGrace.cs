@@ -9,7 +9,7 @@ namespace EventStore.Providers.Projections;
 /// </summary>
 internal sealed class StopGrace : IDisposable
 {
-    /// <summary>How long a finished batch may take to commit after the stop; the same bound as the final checkpoint save.</summary>
+    /// <summary>How long a finished batch may take to commit after the stop; the runners' final checkpoint saves get as long.</summary>
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _grace = new();

@@ -489,7 +489,7 @@ public sealed partial class SubscriptionRunner : IAsyncDisposable
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var timeout = new CancellationTokenSource(StopGrace.Period);
             await SaveCheckpointAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e)

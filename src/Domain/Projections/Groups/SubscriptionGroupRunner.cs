@@ -379,7 +379,7 @@ internal sealed class SubscriptionGroupRunner : ISubscriptionGroupGauges
     // On the way out (stop or failure): what was handled is stored, then the shares are given back at once.
     private async Task StoreCheckpointsAndLeaveAsync(ISubscriptionGroupCoordinator coordinator)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(StopGrace.Period);
         foreach (var share in _shares.Values.ToList())
         {
             try
