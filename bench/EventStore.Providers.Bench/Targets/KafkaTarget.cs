@@ -192,28 +192,11 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
     private async Task<Measurement> ConsumeAsync(string workload, TopicPartition partition, int wanted, BenchOptions options,
         Func<string, Action<double>> progress, CancellationToken ct)
     {
-        // A short fetch wait: the limit is how fast messages flow, not how long the broker holds an empty fetch.
-        var consumerConfig = new ConsumerConfig
-        {
-            BootstrapServers = session.Bootstrap, GroupId = $"raw-{session.Run}", EnableAutoCommit = false, FetchWaitMaxMs = 5,
-        };
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig).Build();
+        using var consumer = Consumer(session);
         var marks = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10));
         var start = Math.Max(marks.Low.Value, marks.High.Value - wanted);
         var count = (int)(marks.High.Value - start);
-        var run = await Timed.RunAsync(1, options.Duration, (_, _) =>
-        {
-            consumer.Assign(new TopicPartitionOffset(partition, new Offset(start)));
-            var n = 0;
-            while (n < count)
-            {
-                var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"consumed {n} of {count} messages from offset {start}");
-                if (r.IsPartitionEOF) continue;
-                n++;
-            }
-            consumer.Unassign();
-            return Task.FromResult(OpOutcome.Wrote(n));
-        }, progress($"{Name}: {workload} (consume)"), ct, warmup: 1).ConfigureAwait(false);
+        var run = await TimedConsumeAsync(consumer, partition, start, marks.High.Value - 1, options, progress($"{Name}: {workload} (consume)"), ct).ConfigureAwait(false);
         var m = Measure(workload, run, $"assign + consume {count:N0} contiguous messages");
         if (count < wanted) m.Notes["messages"] = $"{count:N0} of {wanted:N0}: the partition retained no more (low watermark {marks.Low.Value:N0})";
         return m;
@@ -226,30 +209,38 @@ internal sealed class KafkaRawPeer(KafkaTarget.Session session) : IPeer
     /// </summary>
     internal static async Task<Measurement> ConsumeRecordsAsync(KafkaTarget.Session session, KafkaTarget.StreamRecords records, BenchOptions options, CancellationToken ct)
     {
-        var consumerConfig = new ConsumerConfig
-        {
-            BootstrapServers = session.Bootstrap, GroupId = $"raw-{session.Run}", EnableAutoCommit = false, FetchWaitMaxMs = 5,
-        };
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig).Build();
+        using var consumer = Consumer(session);
         var partition = new TopicPartition(records.Topic, new Partition(records.Partition));
-        var run = await Timed.RunAsync(1, options.Duration, (_, _) =>
-        {
-            consumer.Assign(new TopicPartitionOffset(partition, new Offset(records.First)));
-            var n = 0;
-            while (true)
-            {
-                var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"consumed {n} records from offset {records.First} of {partition}");
-                if (r.IsPartitionEOF) continue;
-                n++;
-                if (r.Offset.Value >= records.Last) break;
-            }
-            consumer.Unassign();
-            return Task.FromResult(OpOutcome.Wrote(n));
-        }, _ => { }, ct, warmup: 1).ConfigureAwait(false);
+        var run = await TimedConsumeAsync(consumer, partition, records.First, records.Last, options, _ => { }, ct).ConfigureAwait(false);
         var m = Measure("read-stream", run, $"assign + consume the provider's stream records ({records.Last - records.First + 1:N0} offsets of its partition, as it wrote them), just before the provider reads them");
         m.Notes["records"] = $"{records.Events:N0} events of the stream at offsets {records.First:N0}..{records.Last:N0} of partition {records.Partition}";
         return m;
     }
+
+    // A short fetch wait: the limit is how fast messages flow, not how long the broker holds an empty fetch.
+    private static IConsumer<byte[], byte[]> Consumer(KafkaTarget.Session session) => new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+    {
+        BootstrapServers = session.Bootstrap, GroupId = $"raw-{session.Run}", EnableAutoCommit = false, FetchWaitMaxMs = 5,
+    }).Build();
+
+    /// <summary>Each operation assigns the partition at <paramref name="first"/> and consumes every record up to offset <paramref name="last"/>.</summary>
+    private static Task<TimedRun> TimedConsumeAsync(IConsumer<byte[], byte[]> consumer, TopicPartition partition, long first, long last, BenchOptions options,
+        Action<double> report, CancellationToken ct) =>
+        Timed.RunAsync(1, options.Duration, (_, _) =>
+        {
+            var n = 0;
+            if (last < first) return Task.FromResult(OpOutcome.Wrote(n));
+            consumer.Assign(new TopicPartitionOffset(partition, new Offset(first)));
+            while (true)
+            {
+                var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"consumed {n} records from offset {first} of {partition}, up to {last} wanted");
+                if (r.IsPartitionEOF) continue;
+                n++;
+                if (r.Offset.Value >= last) break;
+            }
+            consumer.Unassign();
+            return Task.FromResult(OpOutcome.Wrote(n));
+        }, report, ct, warmup: 1);
 
     private static Measurement Measure(string workload, TimedRun run, string method) => new()
     {
