@@ -46,6 +46,7 @@ public abstract class LoadTests(IStoreTarget target)
         await caughtUp.Task.WaitAsync(SubscriptionLimit, ct);
 
         var acknowledged = new ConcurrentDictionary<Guid, (string Stream, long Version)>();
+        var acknowledgedAt = new ConcurrentDictionary<Guid, Position>();
         var latencies = new ConcurrentBag<double>();
         long conflicts = 0;
         var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
@@ -66,6 +67,7 @@ public abstract class LoadTests(IStoreTarget target)
                         var result = await store.AppendAsync(stream, expected, [e], ct);
                         latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                         Assert.True(acknowledged.TryAdd(e.EventId, (stream.Value, result.LastVersion)));
+                        acknowledgedAt[e.EventId] = result.Position;
                         known[s] = result.LastVersion;
                         break;
                     }
@@ -84,7 +86,9 @@ public abstract class LoadTests(IStoreTarget target)
         await stopSubscription.CancelAsync();
         try { await subscription; }
         catch (OperationCanceledException) when (stopSubscription.IsCancellationRequested) { }
-        Assert.True(arrived == allReceived.Task, $"the subscription received {received.Count} of {total} events within {SubscriptionLimit.TotalMinutes} minutes");
+        if (arrived != allReceived.Task)
+            Assert.Fail($"the subscription received {received.Count} of {total} events within {SubscriptionLimit.TotalMinutes} minutes; "
+                + await DescribeMissingAsync(store, received, acknowledgedAt, ct));
 
         Assert.Equal(total, acknowledged.Count);
         Assert.Equal(total, received.Count);
@@ -107,5 +111,20 @@ public abstract class LoadTests(IStoreTarget target)
         Report.Count(target.Name, "load: version conflicts retried", conflicts);
         Report.Line(string.Create(CultureInfo.InvariantCulture,
             $"[reliability] {target.Name}: load append latency p50 {sorted[sorted.Length / 2]:F2} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:F2} ms (informational, not asserted)"));
+    }
+
+    /// <summary>
+    /// Which acknowledged events the subscription did not deliver, and for each whether it sits below the last position
+    /// delivered (skipped: a gap-safety failure) or above it (the subscription stalled), and whether <c>$all</c> has it.
+    /// </summary>
+    private static async Task<string> DescribeMissingAsync(IEventStore store, List<RecordedEvent> received, ConcurrentDictionary<Guid, Position> acknowledgedAt, CancellationToken ct)
+    {
+        var delivered = received.Select(e => e.EventId).ToHashSet();
+        var last = received.Count == 0 ? Position.Start : received[^1].Position;
+        var inAll = (await store.ReadAllAsync(null, ct).Select(e => e.EventId).ToListAsync(ct)).ToHashSet();
+        var missing = acknowledgedAt.Where(a => !delivered.Contains(a.Key)).OrderBy(a => a.Value).ToList();
+        var lines = missing.Take(20).Select(m =>
+            $"{m.Key} at {m.Value} ({(m.Value < last ? "below" : "above")} the last delivered {last}; {(inAll.Contains(m.Key) ? "in" : "not in")} $all now)");
+        return $"{missing.Count} missing, {missing.Count(m => m.Value < last)} of them below the last delivered position: " + string.Join("; ", lines);
     }
 }
