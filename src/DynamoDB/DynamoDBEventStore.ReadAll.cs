@@ -5,6 +5,41 @@ namespace EventStore.Providers.DynamoDB;
 
 public sealed partial class DynamoDBEventStore
 {
+    /// <summary>
+    /// How long one read of the global log still waits, in real time, for a hole with events beyond it to close: an
+    /// append of another instance still on its way, or the unused rest of its position block, which that instance
+    /// releases within <see cref="DynamoDBEventStoreOptions.PositionBlockLifetime"/> (this instance's own rest is released
+    /// at once). Waiting is what lets a read return
+    /// every append acknowledged before it began, whichever instance made it. The delay between looks doubles from 1 ms
+    /// to 16 ms.
+    /// </summary>
+    private sealed class HoleWait(TimeSpan budget)
+    {
+        private readonly long _deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        private TimeSpan _delay = TimeSpan.FromMilliseconds(1);
+
+        /// <summary>
+        /// The highest position in the log when the walk met its first hole: holes above it belong to appends that
+        /// started after the read did, so the walk does not wait for them (it would chase the tail of a busy log).
+        /// </summary>
+        public long? Horizon { get; set; }
+
+        /// <summary>Waits before the next look; false once the budget is spent.</summary>
+        public async ValueTask<bool> TryWaitAsync(CancellationToken cancellationToken)
+        {
+            var left = System.Diagnostics.Stopwatch.GetElapsedTime(System.Diagnostics.Stopwatch.GetTimestamp(), _deadline);
+            if (left <= TimeSpan.Zero) return false;
+            await Task.Delay(left < _delay ? left : _delay, cancellationToken).ConfigureAwait(false);
+            _delay = TimeSpan.FromTicks(Math.Min(_delay.Ticks * 2, TimeSpan.FromMilliseconds(16).Ticks));
+            return true;
+        }
+    }
+
+    private HoleWait NewHoleWait() => new(_options.EffectivePositionBlockLifetime * 2 + HoleWaitMargin);
+
+    /// <summary>Time for the release of a block rest (one skip-marker write) on top of the block lifetime.</summary>
+    private static readonly TimeSpan HoleWaitMargin = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Where a forward walk of the global log got to: every position up to it is committed or skipped.</summary>
     private sealed class WalkProgress(long position)
     {
@@ -36,10 +71,22 @@ public sealed partial class DynamoDBEventStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The safe head may end in a skip marker (a released block rest, a rejected commit's positions); the head position
+    /// is the last event at or below it, found by reading the <c>all</c> index backwards past skip markers.
+    /// </remarks>
     public async Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default)
     {
         var head = await SafeHeadAsync(cancellationToken).ConfigureAwait(false);
-        return head == 0 ? Position.Start : Position.FromInt64(head);
+        if (head == 0) return Position.Start;
+        // Keys only, a few items a page: usually the first item down is an event.
+        var partitions = AllPartitionQueriesDown(head, keysOnly: true, pageSize: 25, "Query ($all head)", cancellationToken);
+        await foreach (var raw in AsyncMerge.ByKey(partitions, i => Schema.GetLong(i, Schema.LastPosition), descending: true, cancellationToken).ConfigureAwait(false))
+        {
+            var item = LogItem.Parse(raw);
+            if (!item.IsSkip) return Position.FromInt64(item.Last);
+        }
+        return Position.Start;
     }
 
     private static long ToNumber(Position? position)
@@ -53,9 +100,10 @@ public sealed partial class DynamoDBEventStore
     /// <summary>
     /// Walks the global log forwards from after <paramref name="after"/> while it is contiguous: every position is in a
     /// commit or a skip marker. It stops at the first hole (a reserved position not written yet), so a reader never
-    /// passes a position that may still commit; a hole older than the gap timeout is marked skipped instead.
+    /// passes a position that may still commit; a hole older than the gap timeout is marked skipped instead. Before it
+    /// stops it waits (<paramref name="wait"/>) for the hole to close.
     /// </summary>
-    private async IAsyncEnumerable<(LogItem Item, long From)> WalkContiguousAsync(long after, bool keysOnly, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<(LogItem Item, long From)> WalkContiguousAsync(long after, bool keysOnly, HoleWait wait, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var expected = after + 1;
         var partitions = AllPartitionQueries(after, keysOnly);
@@ -69,6 +117,15 @@ public sealed partial class DynamoDBEventStore
                 var abandoned = _gaps.Abandoned(expected, item.First - 1);
                 if (abandoned is not { } range)
                 {
+                    wait.Horizon ??= await HighestPositionAsync(cancellationToken).ConfigureAwait(false);
+                    if (await _blocks.ReleaseRestAtAsync(expected).ConfigureAwait(false)
+                        || (expected <= wait.Horizon && await wait.TryWaitAsync(cancellationToken).ConfigureAwait(false)))
+                    {
+                        // Look again from the hole: a commit or release that landed meanwhile is read in order.
+                        await foreach (var rest in WalkContiguousAsync(expected - 1, keysOnly, wait, cancellationToken).ConfigureAwait(false))
+                            yield return rest;
+                        yield break;
+                    }
                     // Start the clocks of the holes behind this one now, so after an outage they all time out together.
                     await LookAheadAsync(item.Last, cancellationToken).ConfigureAwait(false);
                     yield break;
@@ -76,7 +133,7 @@ public sealed partial class DynamoDBEventStore
                 _logger.LogGapSkipped(range.First, range.Last, _options.GapTimeout);
                 await WriteSkipAsync(range.First, range.Last, CancellationToken.None).ConfigureAwait(false);
                 // Re-walk from the hole so the new marker (and anything that landed meanwhile) is read in order.
-                await foreach (var rest in WalkContiguousAsync(expected - 1, keysOnly, cancellationToken).ConfigureAwait(false))
+                await foreach (var rest in WalkContiguousAsync(expected - 1, keysOnly, wait, cancellationToken).ConfigureAwait(false))
                     yield return rest;
                 yield break;
             }
@@ -84,6 +141,27 @@ public sealed partial class DynamoDBEventStore
             expected = item.Last + 1;
         }
         _gaps.Passed(expected);
+    }
+
+    /// <summary>The highest last position in the <c>all</c> index (one item from the top of each partition), 0 when empty.</summary>
+    private async Task<long> HighestPositionAsync(CancellationToken cancellationToken)
+    {
+        var tops = Enumerable.Range(0, _options.AllPartitions).Select(async p =>
+        {
+            var request = new QueryRequest
+            {
+                TableName = _table,
+                IndexName = Schema.AllIndex,
+                KeyConditionExpression = "ab = :p",
+                ExpressionAttributeValues = new() { [":p"] = Schema.S("a#" + p.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+                ProjectionExpression = "ap",
+                ScanIndexForward = false,
+                Limit = 1,
+            };
+            var response = await CallAsync(() => _client.QueryAsync(request, cancellationToken), "Query ($all top)", cancellationToken).ConfigureAwait(false);
+            return response.Items is { Count: > 0 } items ? Schema.GetLong(items[0], Schema.LastPosition) : 0;
+        });
+        return (await Task.WhenAll(tops).ConfigureAwait(false)).Max();
     }
 
     /// <summary>
@@ -103,8 +181,16 @@ public sealed partial class DynamoDBEventStore
         _gaps.Scanned(previous);
     }
 
-    /// <summary>Queries of every partition of the <c>$all</c> index for items ending after <paramref name="after"/>.</summary>
-    private List<IAsyncEnumerable<Dictionary<string, AttributeValue>>> AllPartitionQueries(long after, bool keysOnly)
+    /// <summary>Queries of every partition of the <c>$all</c> index for items ending after <paramref name="after"/>, lowest first.</summary>
+    private List<IAsyncEnumerable<Dictionary<string, AttributeValue>>> AllPartitionQueries(long after, bool keysOnly) =>
+        AllPartitionQueries("ap > :bound", after, forwards: true, keysOnly, pageSize: null, "Query ($all)", cancellationToken: default);
+
+    /// <summary>Queries of every partition of the <c>$all</c> index for items ending at or below <paramref name="upper"/>, highest first.</summary>
+    private List<IAsyncEnumerable<Dictionary<string, AttributeValue>>> AllPartitionQueriesDown(long upper, bool keysOnly, int? pageSize, string operation, CancellationToken cancellationToken) =>
+        AllPartitionQueries("ap <= :bound", upper, forwards: false, keysOnly, pageSize, operation, cancellationToken);
+
+    private List<IAsyncEnumerable<Dictionary<string, AttributeValue>>> AllPartitionQueries(string range, long bound, bool forwards, bool keysOnly, int? pageSize, string operation,
+        CancellationToken cancellationToken)
     {
         var partitions = new List<IAsyncEnumerable<Dictionary<string, AttributeValue>>>(_options.AllPartitions);
         for (var p = 0; p < _options.AllPartitions; p++)
@@ -113,16 +199,18 @@ public sealed partial class DynamoDBEventStore
             {
                 TableName = _table,
                 IndexName = Schema.AllIndex,
-                KeyConditionExpression = "ab = :p AND ap > :after",
-                ExpressionAttributeValues = new() { [":p"] = Schema.S("a#" + p.ToString(System.Globalization.CultureInfo.InvariantCulture)), [":after"] = Schema.N(after) },
+                KeyConditionExpression = "ab = :p AND " + range,
+                ExpressionAttributeValues = new() { [":p"] = Schema.S("a#" + p.ToString(System.Globalization.CultureInfo.InvariantCulture)), [":bound"] = Schema.N(bound) },
+                ScanIndexForward = forwards,
             };
+            if (pageSize is { } limit) request.Limit = limit;
             if (keysOnly)
             {
                 // Walks that only need the ranges do not fetch the events.
                 request.ProjectionExpression = "pk, sk, gp, ap, #k";
                 request.ExpressionAttributeNames = new() { ["#k"] = Schema.Kind };
             }
-            partitions.Add(QueryIndexAsync(request, "Query ($all)", cancellationToken: default));
+            partitions.Add(QueryIndexAsync(request, operation, cancellationToken));
         }
         return partitions;
     }
@@ -131,7 +219,7 @@ public sealed partial class DynamoDBEventStore
     {
         if (maxCount == 0) yield break;
         var returned = 0L;
-        await foreach (var (item, from) in WalkContiguousAsync(after, keysOnly: false, cancellationToken).ConfigureAwait(false))
+        await foreach (var (item, from) in WalkContiguousAsync(after, keysOnly: false, NewHoleWait(), cancellationToken).ConfigureAwait(false))
         {
             if (!item.IsSkip)
             {
@@ -156,18 +244,7 @@ public sealed partial class DynamoDBEventStore
         if (bound < 1) yield break;
         // A commit holding `bound` may end after it (by at most one batch), but never after the safe head.
         var upper = Math.Min(head, bound + Capabilities.MaxEventsPerAppend);
-        var partitions = new List<IAsyncEnumerable<Dictionary<string, AttributeValue>>>(_options.AllPartitions);
-        for (var p = 0; p < _options.AllPartitions; p++)
-        {
-            partitions.Add(QueryIndexAsync(new QueryRequest
-            {
-                TableName = _table,
-                IndexName = Schema.AllIndex,
-                KeyConditionExpression = "ab = :p AND ap <= :upper",
-                ExpressionAttributeValues = new() { [":p"] = Schema.S("a#" + p.ToString(System.Globalization.CultureInfo.InvariantCulture)), [":upper"] = Schema.N(upper) },
-                ScanIndexForward = false,
-            }, "Query ($all backwards)", cancellationToken));
-        }
+        var partitions = AllPartitionQueriesDown(upper, keysOnly: false, pageSize: null, "Query ($all backwards)", cancellationToken);
         var returned = 0L;
         var below = bound + 1;
         await foreach (var raw in AsyncMerge.ByKey(partitions, i => Schema.GetLong(i, Schema.LastPosition), descending: true, cancellationToken).ConfigureAwait(false))
@@ -250,7 +327,7 @@ public sealed partial class DynamoDBEventStore
         var response = await CallAsync(() => _client.GetItemAsync(get, cancellationToken), "GetItem (watermark)", cancellationToken).ConfigureAwait(false);
         var watermark = response.Item is { Count: > 0 } item ? Schema.GetLong(item, Schema.Value) : 0;
         var head = watermark;
-        await foreach (var (logItem, _) in WalkContiguousAsync(watermark, keysOnly: true, cancellationToken).ConfigureAwait(false))
+        await foreach (var (logItem, _) in WalkContiguousAsync(watermark, keysOnly: true, NewHoleWait(), cancellationToken).ConfigureAwait(false))
             head = logItem.Last;
         if (head > watermark)
         {

@@ -70,20 +70,26 @@ public sealed partial class DynamoDBEventStoreOptions
 
     /// <summary>
     /// How many global positions a store instance reserves with one update of the position counter, and hands out to
-    /// its appends without touching the counter again (a bigger batch reserves a block of its own size). Default 1:
-    /// each append reserves exactly its own positions. A larger block saves the counter update on most appends, but
-    /// its unused rest holds back other instances' readers of <c>$all</c> until it is released (at most
-    /// <see cref="PositionBlockLifetime"/>), so an append by one instance can take that long to appear in <c>$all</c>
-    /// read by another.
+    /// its appends without touching the counter again (a bigger batch reserves a block of its own size). Default null:
+    /// the size follows this instance's append rate, so a block lasts about half of <see cref="PositionBlockLifetime"/>
+    /// (from 1 for an instance that appends rarely to <see cref="MaxAdaptivePositionBlockSize"/>); a busy instance then
+    /// appends in one round trip. A number fixes the size (1: every append updates the counter). The unused rest of a
+    /// block is a hole in <c>$all</c> until it is released (after a fifth of <see cref="PositionBlockLifetime"/> without an
+    /// append, or at that age); a read of <c>$all</c> that reaches such a hole with events beyond it waits up to twice
+    /// <see cref="PositionBlockLifetime"/> plus 200 ms for it to close (a rest of its own instance is released at once), so it still
+    /// returns every append acknowledged before it began.
     /// </summary>
-    public int PositionBlockSize { get; set; } = 1;
+    public int? PositionBlockSize { get; set; }
+
+    /// <summary>The largest block an adaptive <see cref="PositionBlockSize"/> reserves.</summary>
+    public const int MaxAdaptivePositionBlockSize = 1_000;
 
     /// <summary>
     /// The longest a reserved block of positions is used. Unused positions hold back readers of <c>$all</c> once another
     /// instance has written past them, so the rest of a block is released when the block is this old, or after a fifth
-    /// of it without an append. Default 250 ms; capped at an eighth of <see cref="GapTimeout"/>.
+    /// of it without an append. Default 50 ms; capped at an eighth of <see cref="GapTimeout"/>.
     /// </summary>
-    public TimeSpan PositionBlockLifetime { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan PositionBlockLifetime { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How many times the AWS SDK retries a throttled or failed request (with exponential back-off).</summary>
     public int MaxErrorRetry { get; set; } = 8;

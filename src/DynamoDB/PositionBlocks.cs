@@ -10,6 +10,12 @@ internal readonly record struct Reservation(long First, long Last, long TakenAt)
 /// so the rest of a block is released (a skip marker) as soon as the block runs out, after
 /// <see cref="IdleRelease"/> without an append, or <c>lifetime</c> after it was reserved.
 /// </summary>
+/// <remarks>
+/// Without a fixed size, a block is sized to what this instance handed out since its previous counter update, scaled
+/// to half the lifetime: an instance appending 1,000 events/s with the default 50 ms lifetime reserves 25 at a time
+/// (one counter update per 25 appends), one appending a few times a second reserves 1 (nothing is held back), and a
+/// block is usually used up before it is old enough to be retired with an unused rest.
+/// </remarks>
 internal sealed class PositionBlocks : IDisposable
 {
     private sealed class Block(long first, long last, long takenAt)
@@ -24,7 +30,11 @@ internal sealed class PositionBlocks : IDisposable
     private readonly Func<int, Task<(long First, long Last)>> _reserve;
     private readonly Func<long, long, string, Task> _release;
     private readonly TimeProvider _time;
-    private readonly int _size;
+    private readonly int? _fixedSize;
+    private readonly int _maxSize;
+    private long _handedOut;
+    private long _handedOutAtReserve;
+    private long _lastReserveAt;
     private readonly TimeSpan _lifetime;
     private readonly Lock _gate = new();
     private readonly ITimer _timer;
@@ -36,14 +46,17 @@ internal sealed class PositionBlocks : IDisposable
     /// <param name="reserve">Reserves at least the given number of positions (one counter update); returns the range.</param>
     /// <param name="release">Writes a skip marker for positions no append will use (never throws).</param>
     /// <param name="time">The clock.</param>
-    /// <param name="size">Positions per block; a bigger batch reserves a block of its own size.</param>
+    /// <param name="size">Positions per block (a bigger batch reserves a block of its own size); null: sized to the recent append rate, up to <paramref name="maxSize"/>.</param>
     /// <param name="lifetime">The longest a block is used after it was reserved.</param>
-    public PositionBlocks(Func<int, Task<(long First, long Last)>> reserve, Func<long, long, string, Task> release, TimeProvider time, int size, TimeSpan lifetime)
+    /// <param name="maxSize">The largest block when <paramref name="size"/> is null.</param>
+    public PositionBlocks(Func<int, Task<(long First, long Last)>> reserve, Func<long, long, string, Task> release, TimeProvider time, int? size, TimeSpan lifetime,
+        int maxSize = DynamoDBEventStoreOptions.MaxAdaptivePositionBlockSize)
     {
         _reserve = reserve;
         _release = release;
         _time = time;
-        _size = size;
+        _fixedSize = size;
+        _maxSize = maxSize;
         _lifetime = lifetime;
         _timer = time.CreateTimer(_ => ReleaseIfStale(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -92,6 +105,7 @@ internal sealed class PositionBlocks : IDisposable
         {
             var taken = new Reservation(b.Next, b.Next + count - 1, b.TakenAt);
             b.Next += count;
+            _handedOut += count;
             b.LastUsedAt = _time.GetTimestamp();
             return taken;
         }
@@ -107,6 +121,7 @@ internal sealed class PositionBlocks : IDisposable
         {
             List<Waiter> batch = [];
             (long First, long Last)? rest = null;
+            var size = 1;
             lock (_gate)
             {
                 foreach (var w in _waiting)
@@ -121,6 +136,11 @@ internal sealed class PositionBlocks : IDisposable
                     foreach (var w in batch) w.Done.TrySetException(new ObjectDisposedException(nameof(PositionBlocks)));
                     batch.Clear();
                 }
+                else
+                {
+                    size = NextBlockSize();
+                    foreach (var w in batch) _handedOut += w.Count;
+                }
             }
             if (rest is { } r) await _release(r.First, r.Last, "the block ran out or grew old").ConfigureAwait(false);
             if (batch.Count == 0) return;
@@ -130,7 +150,7 @@ internal sealed class PositionBlocks : IDisposable
             long first, last;
             try
             {
-                (first, last) = await _reserve(Math.Max(needed, _size)).ConfigureAwait(false);
+                (first, last) = await _reserve(Math.Max(needed, size)).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -159,6 +179,29 @@ internal sealed class PositionBlocks : IDisposable
         }
     }
 
+    /// <summary>
+    /// The fixed size, or the positions handed out since the previous counter update scaled to half the lifetime
+    /// (1 before the first update, or when the clock has not moved). Called under the gate, once per update.
+    /// </summary>
+    private int NextBlockSize()
+    {
+        if (_fixedSize is { } fixedSize) return fixedSize;
+        var now = _time.GetTimestamp();
+        var size = 1;
+        if (_lastReserveAt != 0)
+        {
+            var elapsed = _time.GetElapsedTime(_lastReserveAt, now);
+            if (elapsed > TimeSpan.Zero)
+            {
+                var rate = (_handedOut - _handedOutAtReserve) / elapsed.TotalSeconds;
+                size = (int)Math.Clamp(rate * _lifetime.TotalSeconds / 2, 1, _maxSize);
+            }
+        }
+        _lastReserveAt = now;
+        _handedOutAtReserve = _handedOut;
+        return size;
+    }
+
     private sealed class Waiter(int count)
     {
         public int Count { get; } = count;
@@ -184,6 +227,24 @@ internal sealed class PositionBlocks : IDisposable
             }
         }
         if (rest is { } r) _ = _release(r.First, r.Last, "no append used them");
+    }
+
+    /// <summary>
+    /// Retires the current block when its unused rest starts at <paramref name="position"/>, a hole a reader of this
+    /// instance has reached: the rest is released at once instead of after the block's idle time. False when the hole
+    /// is not this instance's rest (another instance's, or an append of this one still on its way).
+    /// </summary>
+    public async Task<bool> ReleaseRestAtAsync(long position)
+    {
+        (long First, long Last) rest;
+        lock (_gate)
+        {
+            if (_block is not { HasRest: true } b || b.Next != position) return false;
+            rest = (b.Next, b.Last);
+            _block = null;
+        }
+        await _release(rest.First, rest.Last, "a reader reached them").ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Releases the rest of the current block (waiting at most five seconds for the skip marker).</summary>

@@ -18,6 +18,7 @@ public sealed class PositionBlocksTests
         public int Entered => Volatile.Read(ref _entered);
         private int _entered;
         public List<(long First, long Last)> Released { get; } = [];
+        public List<int> Sizes { get; } = [];
 
         public async Task<(long First, long Last)> ReserveAsync(int count)
         {
@@ -26,6 +27,7 @@ public sealed class PositionBlocksTests
             lock (_gate)
             {
                 Updates++;
+                Sizes.Add(count);
                 _value += count;
                 return (_value - count + 1, _value);
             }
@@ -76,6 +78,41 @@ public sealed class PositionBlocksTests
         counter.Gate.SetResult();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => taking);
         Assert.Equal([(1L, 2L)], counter.Released);
+    }
+
+    [Fact]
+    public async Task Without_a_fixed_size_a_busy_instance_reserves_blocks_that_last_half_the_lifetime()
+    {
+        var counter = new FakeCounter();
+        var time = new FakeTimeProvider();
+        using var blocks = new PositionBlocks(counter.ReserveAsync, counter.ReleaseAsync, time, size: null, TimeSpan.FromMilliseconds(50));
+        var taken = new List<Reservation>();
+        for (var i = 0; i < 300; i++)
+        {
+            taken.Add(await blocks.TakeAsync(1, CancellationToken.None));
+            time.Advance(TimeSpan.FromMilliseconds(1)); // 1,000 appends a second
+        }
+        // The first update has no history (1 position); from then on 1,000/s x 25 ms = 25 positions per update.
+        Assert.Equal(1, counter.Sizes[0]);
+        Assert.All(counter.Sizes.Skip(2), s => Assert.Equal(25, s));
+        Assert.InRange(counter.Updates, 12, 16);
+        Assert.Equal(Enumerable.Range(1, 300).Select(p => (long)p), taken.Select(r => r.First));
+        Assert.Empty(counter.Released);
+    }
+
+    [Fact]
+    public async Task Without_a_fixed_size_an_instance_that_appends_rarely_holds_no_positions_back()
+    {
+        var counter = new FakeCounter();
+        var time = new FakeTimeProvider();
+        using var blocks = new PositionBlocks(counter.ReserveAsync, counter.ReleaseAsync, time, size: null, TimeSpan.FromMilliseconds(50));
+        for (var i = 0; i < 5; i++)
+        {
+            await blocks.TakeAsync(1, CancellationToken.None);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal([1, 1, 1, 1, 1], counter.Sizes);
+        Assert.Empty(counter.Released);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
