@@ -77,9 +77,10 @@ public sealed partial class DynamoDBEventStore
     /// </remarks>
     public async Task<Position> GetHeadPositionAsync(CancellationToken cancellationToken = default)
     {
-        var head = await SafeHeadAsync(cancellationToken).ConfigureAwait(false);
+        var (head, lastEvent) = await SafeHeadAndLastEventAsync(cancellationToken).ConfigureAwait(false);
         if (head == 0) return Position.Start;
-        // Keys only, a few items a page: usually the first item down is an event.
+        if (lastEvent is { } known) return Position.FromInt64(known);
+        // No event after the stored watermark: look below it. Keys only, a few items a page: usually the first item down is an event.
         var partitions = AllPartitionQueriesDown(head, keysOnly: true, pageSize: 25, "Query ($all head)", cancellationToken);
         await foreach (var raw in AsyncMerge.ByKey(partitions, i => Schema.GetLong(i, Schema.LastPosition), descending: true, cancellationToken).ConfigureAwait(false))
         {
@@ -321,14 +322,22 @@ public sealed partial class DynamoDBEventStore
     /// The safe head: the end of the contiguous prefix of the global log. Walks from the stored watermark and moves
     /// the watermark forward (never back) so the next walk is short.
     /// </summary>
-    private async Task<long> SafeHeadAsync(CancellationToken cancellationToken)
+    private async Task<long> SafeHeadAsync(CancellationToken cancellationToken) =>
+        (await SafeHeadAndLastEventAsync(cancellationToken).ConfigureAwait(false)).Head;
+
+    /// <summary>The safe head, and the last position of the last commit the walk to it passed (null when it passed none).</summary>
+    private async Task<(long Head, long? LastEvent)> SafeHeadAndLastEventAsync(CancellationToken cancellationToken)
     {
         var get = new GetItemRequest { TableName = _table, Key = Schema.Key(Schema.WatermarkKey, 0), ConsistentRead = true };
         var response = await CallAsync(() => _client.GetItemAsync(get, cancellationToken), "GetItem (watermark)", cancellationToken).ConfigureAwait(false);
         var watermark = response.Item is { Count: > 0 } item ? Schema.GetLong(item, Schema.Value) : 0;
         var head = watermark;
+        long? lastEvent = null;
         await foreach (var (logItem, _) in WalkContiguousAsync(watermark, keysOnly: true, NewHoleWait(), cancellationToken).ConfigureAwait(false))
+        {
             head = logItem.Last;
+            if (!logItem.IsSkip) lastEvent = logItem.Last;
+        }
         if (head > watermark)
         {
             var update = new UpdateItemRequest
@@ -349,7 +358,7 @@ public sealed partial class DynamoDBEventStore
                 // Another reader moved it further already.
             }
         }
-        return head;
+        return (head, lastEvent);
     }
 
     private async ValueTask<List<RecordedEvent>> ToRecordedAsync(LogItem item, CancellationToken cancellationToken)
