@@ -46,6 +46,12 @@ internal static class Ratios
             yield return Make("dynamodb", "single append, 8 writers / raw conditional PutItem", "DynamoDB", "append-8w", "dynalite raw", "append-8w", 0.50, ">= 50%");
             yield return Make("dynamodb", "single append, 16 writers / raw conditional PutItem (writer scaling)", "DynamoDB", "append-16w", "dynalite raw", "append-16w", 0.50, ">= 50%",
                 "raw PutItem spreads its writes over 16 items; if appends were held by one hot item this ratio would fall below the 8-writer one");
+            var indexed = Rate("dynalite raw", "append-1w-indexed");
+            var plain = Rate("dynalite raw", "append-1w");
+            var provider = Rate("DynamoDB", "append-1w");
+            yield return new RatioResult("dynamodb", "single append, 1 writer / raw PutItem in the provider's three indexes (reported)", "DynamoDB append-1w",
+                "dynalite raw append-1w-indexed", provider is > 0 && indexed is > 0 ? provider / indexed : null, "reported", null,
+                indexed is > 0 && plain is > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the indexed put itself runs at {indexed / plain * 100:F0}% of the plain one") : "not measured", PeerIsLimit: true);
             yield return Make("dynamodb", "stream read / raw Query of the same items", "DynamoDB", "read-stream", "dynalite raw", "read-stream", 0.70, ">= 70%");
             var all = Rate("DynamoDB", "read-all");
             yield return new RatioResult("dynamodb", "$all read (reported beside them)", "DynamoDB read-all", "-", null, "reported",
