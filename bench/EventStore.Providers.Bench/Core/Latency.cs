@@ -53,16 +53,18 @@ internal static class Timed
     /// earlier once that many timed calls were made in all (the scale curve must not grow the store it measures).
     /// </summary>
     /// <param name="warmup">
-    /// Untimed calls per worker first. Null (the default): at least 3 and until a third of the duration (at most 1 s)
-    /// has passed, so tiered JIT has compiled the hot paths of the provider and its client before timing starts: with 3
+    /// Untimed calls per worker first. Null (the default): at least 3 and until as long as the timed part (at most 3 s)
+    /// has passed, so tiered JIT has compiled the hot paths of the provider and its client before timing starts. With 3
     /// calls only, the first subject of a backend ran on code the JIT had not optimised yet while its raw peer, run later
-    /// over the same client library, did not. A number: exactly that many calls (workloads that count what they wrote).
+    /// over the same client library, did not: a DynamoDB append took about 4 s of calls to reach its steady rate on the
+    /// 2-core machine, the first second at half of it. A number: exactly that many calls (workloads that count what
+    /// they wrote).
     /// </param>
     public static async Task<TimedRun> RunAsync(int writers, TimeSpan duration, Func<int, long, Task<OpOutcome>> op,
         Action<double>? progress, CancellationToken ct, int? warmup = null, long maxOperations = long.MaxValue)
     {
         var warmupCalls = warmup ?? 3;
-        var warmupTime = warmup is null && maxOperations == long.MaxValue ? TimeSpan.FromTicks(Math.Min(duration.Ticks / 3, TimeSpan.TicksPerSecond)) : TimeSpan.Zero;
+        var warmupTime = warmup is null && maxOperations == long.MaxValue ? TimeSpan.FromTicks(Math.Min(duration.Ticks, 3 * TimeSpan.TicksPerSecond)) : TimeSpan.Zero;
         var next = new long[writers];
         var warmupStart = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
