@@ -180,8 +180,9 @@ internal sealed class PositionBlocks : IDisposable
     }
 
     /// <summary>
-    /// The fixed size, or the positions handed out since the previous counter update scaled to half the lifetime
-    /// (1 before the first update, or when the clock has not moved). Called under the gate, once per update.
+    /// The fixed size, or the positions handed out since the previous counter update (over at least a tenth of the
+    /// lifetime) scaled to half the lifetime (1 before the first update, or when the clock has not moved). Called under
+    /// the gate, once per update.
     /// </summary>
     private int NextBlockSize()
     {
@@ -193,7 +194,10 @@ internal sealed class PositionBlocks : IDisposable
             var elapsed = _time.GetElapsedTime(_lastReserveAt, now);
             if (elapsed > TimeSpan.Zero)
             {
-                var rate = (_handedOut - _handedOutAtReserve) / elapsed.TotalSeconds;
+                // Over less than a tenth of the lifetime the count is a burst, not a rate: 16 appends arriving together
+                // a millisecond after the last update would otherwise ask for a block that outlives its lifetime.
+                var window = elapsed > _lifetime / 10 ? elapsed : _lifetime / 10;
+                var rate = (_handedOut - _handedOutAtReserve) / window.TotalSeconds;
                 size = (int)Math.Clamp(rate * _lifetime.TotalSeconds / 2, 1, _maxSize);
             }
         }

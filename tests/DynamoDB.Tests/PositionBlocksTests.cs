@@ -92,12 +92,30 @@ public sealed class PositionBlocksTests
             taken.Add(await blocks.TakeAsync(1, CancellationToken.None));
             time.Advance(TimeSpan.FromMilliseconds(1)); // 1,000 appends a second
         }
-        // The first update has no history (1 position); from then on 1,000/s x 25 ms = 25 positions per update.
-        Assert.Equal(1, counter.Sizes[0]);
+        // The first update has no history (1 position), the second sees one position in a millisecond, counted over
+        // at least 5 ms (a tenth of the lifetime); from then on 1,000/s x 25 ms = 25 positions per update.
+        Assert.Equal([1, 5], counter.Sizes.Take(2));
         Assert.All(counter.Sizes.Skip(2), s => Assert.Equal(25, s));
         Assert.InRange(counter.Updates, 12, 16);
         Assert.Equal(Enumerable.Range(1, 300).Select(p => (long)p), taken.Select(r => r.First));
         Assert.Empty(counter.Released);
+    }
+
+    [Fact]
+    public async Task Without_a_fixed_size_a_burst_of_appends_does_not_reserve_a_block_that_outlives_its_lifetime()
+    {
+        var counter = new FakeCounter();
+        var time = new FakeTimeProvider();
+        using var blocks = new PositionBlocks(counter.ReserveAsync, counter.ReleaseAsync, time, size: null, TimeSpan.FromMilliseconds(50));
+        await blocks.TakeAsync(1, CancellationToken.None);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await blocks.TakeAsync(1, CancellationToken.None);
+        // The rest of that block goes in one burst, and a millisecond later the next append needs a new block: counted
+        // over the millisecond alone, the burst would look like thousands of appends a second.
+        for (var i = 1; i < counter.Sizes[1]; i++) await blocks.TakeAsync(1, CancellationToken.None);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await blocks.TakeAsync(1, CancellationToken.None);
+        Assert.Equal([1, 5, 25], counter.Sizes); // over 5 ms (a tenth of the lifetime): 200/s, then 1,000/s, for 25 ms
     }
 
     [Fact]
