@@ -9,9 +9,8 @@ public sealed partial class DynamoDBEventStore
     /// How long one read of the global log still waits, in real time, for a hole with events beyond it to close: an
     /// append of another instance still on its way, or the unused rest of its position block, which that instance
     /// releases within <see cref="DynamoDBEventStoreOptions.PositionBlockLifetime"/> (this instance's own rest is released
-    /// at once). Waiting is what lets a read return
-    /// every append acknowledged before it began, whichever instance made it. The delay between looks doubles from 1 ms
-    /// to 16 ms.
+    /// at once). Waiting is what lets a read return every append acknowledged before it began, whichever instance made
+    /// it, when the holes in front of it close in time. The delay between looks doubles from 1 ms to 16 ms.
     /// </summary>
     private sealed class HoleWait(TimeSpan budget)
     {

@@ -76,8 +76,9 @@ public sealed partial class DynamoDBEventStoreOptions
     /// appends in one round trip. A number fixes the size (1: every append updates the counter). The unused rest of a
     /// block is a hole in <c>$all</c> until it is released (after a fifth of <see cref="PositionBlockLifetime"/> without an
     /// append, or at that age); a read of <c>$all</c> that reaches such a hole with events beyond it waits up to twice
-    /// <see cref="PositionBlockLifetime"/> plus 200 ms for it to close (a rest of its own instance is released at once), so it still
-    /// returns every append acknowledged before it began.
+    /// <see cref="PositionBlockLifetime"/> plus 200 ms for it to close (a rest of its own instance is released at once),
+    /// so it still returns every append acknowledged before it began, unless an append of another writer is still on
+    /// its way for longer.
     /// </summary>
     public int? PositionBlockSize { get; set; }
 
