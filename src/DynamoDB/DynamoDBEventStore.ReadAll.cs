@@ -79,7 +79,8 @@ public sealed partial class DynamoDBEventStore
         var (head, lastEvent) = await SafeHeadAndLastEventAsync(cancellationToken).ConfigureAwait(false);
         if (head == 0) return Position.Start;
         if (lastEvent is { } known) return Position.FromInt64(known);
-        // No event after the stored watermark: look below it. Keys only, a few items a page: usually the first item down is an event.
+        // No event known at or below the safe head yet: look down the index. Keys only, a few items a page: usually the
+        // first item down is an event.
         var partitions = AllPartitionQueriesDown(head, keysOnly: true, pageSize: 25, "Query ($all head)", cancellationToken);
         await foreach (var raw in AsyncMerge.ByKey(partitions, i => Schema.GetLong(i, Schema.LastPosition), descending: true, cancellationToken).ConfigureAwait(false))
         {
@@ -318,46 +319,91 @@ public sealed partial class DynamoDBEventStore
     }
 
     /// <summary>
-    /// The safe head: the end of the contiguous prefix of the global log. Walks from the stored watermark and moves
-    /// the watermark forward (never back) so the next walk is short.
+    /// The safe head: the end of the contiguous prefix of the global log (see <see cref="SafeHeadAndLastEventAsync"/>).
     /// </summary>
     private async Task<long> SafeHeadAsync(CancellationToken cancellationToken) =>
         (await SafeHeadAndLastEventAsync(cancellationToken).ConfigureAwait(false)).Head;
 
-    /// <summary>The safe head, and the last position of the last commit the walk to it passed (null when it passed none).</summary>
+    /// <summary>The end of the contiguous prefix this instance last walked to, and the last event at or below it (0: none seen).</summary>
+    private sealed record SafePoint(long Head, long LastEvent);
+
+    private SafePoint? _safe;
+    private long _watermarkWritten;
+    private long _watermarkWrittenAt;
+
+    /// <summary>How far the safe head moves, or how long passes, before this instance writes it to the stored watermark.</summary>
+    private const long WatermarkStep = 1_000;
+
+    private static readonly TimeSpan WatermarkInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The safe head, and the last position of the last event at or below it (null when none is known). The walk starts
+    /// at what this instance already walked to (positions below a safe head stay covered: nothing is ever removed from
+    /// the log), or at the stored watermark the first time, which other instances move forward. The watermark is written
+    /// when the head moved by <see cref="WatermarkStep"/> or after <see cref="WatermarkInterval"/>, not on every walk, so a
+    /// subscription's wake-up is the walk alone.
+    /// </summary>
     private async Task<(long Head, long? LastEvent)> SafeHeadAndLastEventAsync(CancellationToken cancellationToken)
     {
-        var get = new GetItemRequest { TableName = _table, Key = Schema.Key(Schema.WatermarkKey, 0), ConsistentRead = true };
-        var response = await CallAsync(() => _client.GetItemAsync(get, cancellationToken), "GetItem (watermark)", cancellationToken).ConfigureAwait(false);
-        var watermark = response.Item is { Count: > 0 } item ? Schema.GetLong(item, Schema.Value) : 0;
-        var head = watermark;
-        long? lastEvent = null;
-        await foreach (var (logItem, _) in WalkContiguousAsync(watermark, keysOnly: true, NewHoleWait(), cancellationToken).ConfigureAwait(false))
+        var known = Volatile.Read(ref _safe);
+        long start;
+        if (known is not null)
+        {
+            start = known.Head;
+        }
+        else
+        {
+            var get = new GetItemRequest { TableName = _table, Key = Schema.Key(Schema.WatermarkKey, 0), ConsistentRead = true };
+            var response = await CallAsync(() => _client.GetItemAsync(get, cancellationToken), "GetItem (watermark)", cancellationToken).ConfigureAwait(false);
+            start = response.Item is { Count: > 0 } item ? Schema.GetLong(item, Schema.Value) : 0;
+        }
+        var head = start;
+        long? lastEvent = known is { LastEvent: > 0 } ? known.LastEvent : null;
+        await foreach (var (logItem, _) in WalkContiguousAsync(start, keysOnly: true, NewHoleWait(), cancellationToken).ConfigureAwait(false))
         {
             head = logItem.Last;
             if (!logItem.IsSkip) lastEvent = logItem.Last;
         }
-        if (head > watermark)
-        {
-            var update = new UpdateItemRequest
-            {
-                TableName = _table,
-                Key = Schema.Key(Schema.WatermarkKey, 0),
-                UpdateExpression = "SET #v = :h",
-                ConditionExpression = "attribute_not_exists(#v) OR #v < :h",
-                ExpressionAttributeNames = new() { ["#v"] = Schema.Value },
-                ExpressionAttributeValues = new() { [":h"] = Schema.N(head) },
-            };
-            try
-            {
-                await CallAsync(() => _client.UpdateItemAsync(update, cancellationToken), "UpdateItem (watermark)", cancellationToken).ConfigureAwait(false);
-            }
-            catch (ConditionalCheckFailedException)
-            {
-                // Another reader moved it further already.
-            }
-        }
+        Remember(new SafePoint(head, lastEvent ?? 0));
+        if (head > Volatile.Read(ref _watermarkWritten)
+            && (head - Volatile.Read(ref _watermarkWritten) >= WatermarkStep || _time.GetElapsedTime(Volatile.Read(ref _watermarkWrittenAt)) >= WatermarkInterval))
+            await WriteWatermarkAsync(head, cancellationToken).ConfigureAwait(false);
         return (head, lastEvent);
+    }
+
+    /// <summary>Keeps the furthest safe point any walk of this instance reached.</summary>
+    private void Remember(SafePoint point)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _safe);
+            if (current is not null && current.Head >= point.Head) return;
+            if (Interlocked.CompareExchange(ref _safe, point, current) == current) return;
+        }
+    }
+
+    /// <summary>Moves the stored watermark forward (a conditional update: never backwards).</summary>
+    private async Task WriteWatermarkAsync(long head, CancellationToken cancellationToken)
+    {
+        var update = new UpdateItemRequest
+        {
+            TableName = _table,
+            Key = Schema.Key(Schema.WatermarkKey, 0),
+            UpdateExpression = "SET #v = :h",
+            ConditionExpression = "attribute_not_exists(#v) OR #v < :h",
+            ExpressionAttributeNames = new() { ["#v"] = Schema.Value },
+            ExpressionAttributeValues = new() { [":h"] = Schema.N(head) },
+        };
+        try
+        {
+            await CallAsync(() => _client.UpdateItemAsync(update, cancellationToken), "UpdateItem (watermark)", cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Another reader moved it further already.
+        }
+        Volatile.Write(ref _watermarkWritten, head);
+        Volatile.Write(ref _watermarkWrittenAt, _time.GetTimestamp());
     }
 
     private async ValueTask<List<RecordedEvent>> ToRecordedAsync(LogItem item, CancellationToken cancellationToken)
