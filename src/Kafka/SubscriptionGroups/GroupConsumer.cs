@@ -106,7 +106,20 @@ internal sealed class ConfluentGroupConsumer : IGroupConsumer
 
     public void Commit(IEnumerable<TopicPartitionOffset> offsets) => _consumer.Commit(offsets);
 
-    public void Close() => _consumer.Close();
+    public void Close()
+    {
+        // librdkafka can hang for good when a rebalance callback that close() itself triggers asks for the rebalance
+        // protocol, which Confluent.Kafka's callback does (librdkafka issue 4041; seen here as a CI run stuck in
+        // Close). So the assignment is given up first, through an unsubscribe whose revocation is served by Consume on
+        // this thread, as every other callback is; close() then has nothing left to revoke and only leaves.
+        _consumer.Unsubscribe();
+        var deadline = Environment.TickCount64 + (long)CloseRevokeTimeout.TotalMilliseconds;
+        while (_consumer.Assignment.Count > 0 && Environment.TickCount64 < deadline) _consumer.Consume(TimeSpan.FromMilliseconds(10));
+        _consumer.Close();
+    }
+
+    /// <summary>How long <see cref="Close"/> serves the revocation of an unsubscribe before it closes anyway.</summary>
+    private static readonly TimeSpan CloseRevokeTimeout = TimeSpan.FromSeconds(10);
 
     public void Dispose() => _consumer.Dispose();
 }
