@@ -118,9 +118,10 @@ public sealed partial class DynamoDBEventStore
                 var abandoned = _gaps.Abandoned(expected, item.First - 1);
                 if (abandoned is not { } range)
                 {
-                    wait.Horizon ??= await HighestPositionAsync(cancellationToken).ConfigureAwait(false);
+                    // The horizon is read only when the hole is not this instance's own rest, which is released at once.
                     if (await _blocks.ReleaseRestAtAsync(expected).ConfigureAwait(false)
-                        || (expected <= wait.Horizon && await wait.TryWaitAsync(cancellationToken).ConfigureAwait(false)))
+                        || (expected <= (wait.Horizon ??= await HighestPositionAsync(cancellationToken).ConfigureAwait(false))
+                            && await wait.TryWaitAsync(cancellationToken).ConfigureAwait(false)))
                     {
                         // Look again from the hole: a commit or release that landed meanwhile is read in order.
                         await foreach (var rest in WalkContiguousAsync(expected - 1, keysOnly, wait, cancellationToken).ConfigureAwait(false))
@@ -147,22 +148,10 @@ public sealed partial class DynamoDBEventStore
     /// <summary>The highest last position in the <c>all</c> index (one item from the top of each partition), 0 when empty.</summary>
     private async Task<long> HighestPositionAsync(CancellationToken cancellationToken)
     {
-        var tops = Enumerable.Range(0, _options.AllPartitions).Select(async p =>
-        {
-            var request = new QueryRequest
-            {
-                TableName = _table,
-                IndexName = Schema.AllIndex,
-                KeyConditionExpression = "ab = :p",
-                ExpressionAttributeValues = new() { [":p"] = Schema.S("a#" + p.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-                ProjectionExpression = "ap",
-                ScanIndexForward = false,
-                Limit = 1,
-            };
-            var response = await CallAsync(() => _client.QueryAsync(request, cancellationToken), "Query ($all top)", cancellationToken).ConfigureAwait(false);
-            return response.Items is { Count: > 0 } items ? Schema.GetLong(items[0], Schema.LastPosition) : 0;
-        });
-        return (await Task.WhenAll(tops).ConfigureAwait(false)).Max();
+        var tops = AllPartitionQueriesDown(long.MaxValue, keysOnly: true, pageSize: 1, "Query ($all top)", cancellationToken);
+        await foreach (var raw in AsyncMerge.ByKey(tops, i => Schema.GetLong(i, Schema.LastPosition), descending: true, cancellationToken).ConfigureAwait(false))
+            return Schema.GetLong(raw, Schema.LastPosition);
+        return 0;
     }
 
     /// <summary>

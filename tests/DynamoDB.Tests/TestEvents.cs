@@ -123,8 +123,7 @@ public class CrashBetweenIndexAndItemProxy : DispatchProxy
         var partition = values.Values.First(v => v.S is not null).S;
         var condition = query.KeyConditionExpression;
         bool InRange(long ap) =>
-            !condition.Contains("ap ", StringComparison.Ordinal) ? true
-            : condition.Contains("ap > :bound", StringComparison.Ordinal) ? ap > long.Parse(values[":bound"].N)
+            condition.Contains("ap > :bound", StringComparison.Ordinal) ? ap > long.Parse(values[":bound"].N)
             : condition.Contains("ap <= :bound", StringComparison.Ordinal) ? ap <= long.Parse(values[":bound"].N)
             : ap >= long.Parse(values[":lower"].N) && ap <= long.Parse(values[":upper"].N);
         List<Dictionary<string, AttributeValue>> matching;
