@@ -31,7 +31,7 @@ internal readonly record struct LogVisibility(long Safe, long Visible, long Posi
 /// transaction id until it ends. So below the first position of the oldest append still running (or of the next
 /// transaction id, when none runs) every event that will ever exist has committed: a transaction that is not an
 /// append (an idle session, a long report) never holds a reader back, however old it is. The snapshot is taken
-/// before <c>pg_locks</c> is read, so an append that had no id yet gets one of at least the snapshot's next id.
+/// before the sessions holding stream locks are read, so an append that had no id yet gets one of at least the snapshot's next id.
 /// </para>
 /// <para>
 /// A read to the end also sees every append that committed before it started: when a running append is older than
@@ -108,6 +108,10 @@ internal sealed class LogHorizon(Func<CancellationToken, ValueTask<NpgsqlConnect
         return Math.Max(visibility.FirstPositionOf(oldest), visibility.Safe);
     }
 
-    /// <summary>The 64-bit id of a running transaction from its 32-bit id (pg_locks) and a later 64-bit next id.</summary>
-    internal static long FullTransactionId(long xid32, long nextXid) => nextXid - (((nextXid & 0xFFFF_FFFFL) - xid32) & 0xFFFF_FFFFL);
+    /// <summary>
+    /// The 64-bit id of a running transaction from its 32-bit id and the snapshot's 64-bit next id: the one within
+    /// 2^31 of it. A running transaction may be older than the snapshot or have taken its id since (then it is at least
+    /// the next id); PostgreSQL keeps every running id within 2^31 of the next one.
+    /// </summary>
+    internal static long FullTransactionId(long xid32, long nextXid) => nextXid + unchecked((int)(uint)(xid32 - (nextXid & 0xFFFF_FFFFL)));
 }

@@ -15,19 +15,22 @@ internal sealed class Queries
         StreamInfo = $"SELECT coalesce((SELECT e.version FROM {s}.events e WHERE e.stream_id = st.stream_id ORDER BY e.version DESC LIMIT 1), -1), st.soft_deleted, st.tombstoned FROM {s}.streams st WHERE st.stream_name = $1";
         // One snapshot: the safe position (below it every position is final), the highest committed position, the
         // position base, the snapshot's next transaction id and, only when something committed sits at or above the
-        // safe position, the 32-bit ids of this schema's appends still running (LogHorizon). The snapshot is taken
-        // before pg_locks is read, so an append that has no id yet gets one of at least that next id.
+        // safe position, the 32-bit ids of this schema's appends still running (LogHorizon). An append is a session
+        // holding a stream advisory lock; its id is read from the session (pg_stat_get_activity's backend_xid), which
+        // has it from the moment snapshots count it as running. The lock on the id that pg_locks shows comes a moment
+        // later, and a read in between left a running append out (RunningAppendsTests). The snapshot is taken before
+        // the sessions are read, so an append that has no id yet gets one of at least that next id.
         Visibility = $"""
             SELECT v.safe, v.visible, {s}.position_base(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
                    CASE WHEN v.visible >= v.safe THEN array(
-                       SELECT t.transactionid::text::bigint
-                         FROM pg_locks a
-                         JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction AND t.locktype = 'transactionid'
-                        WHERE a.locktype = 'advisory' AND a.granted AND a.objsubid = 2
-                          AND a.classid = {s}.stream_lock_class()::oid) ELSE ARRAY[]::bigint[] END
+                       SELECT DISTINCT b.backend_xid::text::bigint
+                         FROM pg_locks a, LATERAL pg_stat_get_activity(a.pid) b
+                        WHERE a.locktype = 'advisory' AND a.granted AND a.objsubid = 2 AND a.pid IS NOT NULL
+                          AND a.classid = {s}.stream_lock_class()::oid AND b.backend_xid IS NOT NULL) ELSE ARRAY[]::bigint[] END
               FROM (SELECT {s}.safe_position() AS safe, coalesce((SELECT max(position) FROM {s}.events), 0) AS visible) v
             """;
-        StillRunning = "SELECT array(SELECT transactionid::text::bigint FROM pg_locks WHERE locktype = 'transactionid' AND transactionid::text::bigint = ANY ($1))";
+        // Which of these ids a session still runs: a session drops its id when the commit becomes visible.
+        StillRunning = "SELECT array(SELECT backend_xid::text::bigint FROM pg_stat_get_activity(NULL) WHERE backend_xid::text::bigint = ANY ($1))";
         MaxBelow = $"SELECT coalesce(max(position), 0) FROM {s}.events WHERE position < $1";
         var streamPage = $"""
             SELECT st.tombstoned, {EventColumns}
