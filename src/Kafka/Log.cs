@@ -64,4 +64,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6019, Level = LogLevel.Warning, Message = "Subscription group {Group}: instance {Instance} could not leave the group cleanly; the others take its partitions when its session expires")]
     public static partial void GroupLeaveFailed(this ILogger logger, Exception exception, string group, string instance);
+
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "Subscription group {Group}: instance {Instance}'s Kafka consumer did not close within {Timeout} (RequestTimeout); the leave goes on without it and the others take its partitions when its session expires")]
+    public static partial void GroupLeaveTimedOut(this ILogger logger, string group, string instance, TimeSpan timeout);
 }

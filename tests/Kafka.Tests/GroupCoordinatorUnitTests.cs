@@ -111,9 +111,10 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
         Closed = true;
     }
 
-    public void Dispose()
-    {
-    }
+    /// <summary>When set, <see cref="Dispose"/> blocks until it is (as rd_kafka_destroy can, for good).</summary>
+    public ManualResetEventSlim? DisposeBlocker { get; set; }
+
+    public void Dispose() => DisposeBlocker?.Wait();
 }
 
 /// <summary>The coordinator's bookkeeping, checkpoint conversion and error mapping over a fake group consumer.</summary>
@@ -124,9 +125,11 @@ public sealed class GroupCoordinatorUnitTests
 
     private FakeGroupConsumer Consumer => _consumer ?? throw new InvalidOperationException("The coordinator has not joined yet.");
 
-    private KafkaSubscriptionGroupCoordinator Coordinator(int shares, SubscriptionGroupOptions? group = null)
+    private KafkaSubscriptionGroupCoordinator Coordinator(int shares, SubscriptionGroupOptions? group = null, TimeSpan? requestTimeout = null)
     {
-        var settings = GroupConsumerSettings.For(new KafkaEventStoreOptions { BootstrapServers = "broker:9092", Topic = Topic }, "projection", group ?? new SubscriptionGroupOptions());
+        var options = new KafkaEventStoreOptions { BootstrapServers = "broker:9092", Topic = Topic };
+        if (requestTimeout is { } timeout) options.RequestTimeout = timeout;
+        var settings = GroupConsumerSettings.For(options, "projection", group ?? new SubscriptionGroupOptions());
         return new KafkaSubscriptionGroupCoordinator("projection", "instance-1", Topic, shares, (group ?? new SubscriptionGroupOptions()).Mode, "events-checkpoints", settings,
             listener => _consumer = new FakeGroupConsumer(listener), NullLogger.Instance);
     }
@@ -427,6 +430,28 @@ public sealed class GroupCoordinatorUnitTests
         var e = await Assert.ThrowsAsync<EventStoreConfigurationException>(() => coordinator.RefreshAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal("EventStore:Subscriptions:projection:Group:LeaseTime", e.Key);
+    }
+
+    [Fact]
+    public async Task A_consumer_that_never_finishes_closing_holds_the_leave_back_only_for_the_request_timeout()
+    {
+        using var blocker = new ManualResetEventSlim();
+        await using var coordinator = Coordinator(shares: 2, requestTimeout: TimeSpan.FromMilliseconds(300));
+        var claims = await JoinWithAsync(coordinator, 0, 1);
+        var consumer = Consumer;
+        consumer.DisposeBlocker = blocker;
+        try
+        {
+            // Without the bound this waits for the blocker, which only the finally below sets.
+            await coordinator.LeaveAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+            Assert.True(consumer.Closed);
+            await Assert.ThrowsAsync<LeaseLostException>(() => claims[1].SaveCheckpointAsync(Position.FromParts(0, 3), TestContext.Current.CancellationToken));
+        }
+        finally
+        {
+            blocker.Set();
+        }
     }
 
     [Fact]

@@ -112,10 +112,29 @@ internal sealed class ConfluentGroupConsumer : IGroupConsumer
         // protocol, which Confluent.Kafka's callback does (librdkafka issue 4041; seen here as a CI run stuck in
         // Close). So the assignment is given up first, through an unsubscribe whose revocation is served by Consume on
         // this thread, as every other callback is; close() then has nothing left to revoke and only leaves.
-        _consumer.Unsubscribe();
-        var deadline = Environment.TickCount64 + (long)CloseRevokeTimeout.TotalMilliseconds;
-        while (_consumer.Assignment.Count > 0 && Environment.TickCount64 < deadline) _consumer.Consume(TimeSpan.FromMilliseconds(10));
-        _consumer.Close();
+        // An error the consumer reports meanwhile (a coordinator gone, say) must not skip the close: a consumer
+        // destroyed without one closes inside rd_kafka_destroy, where nothing serves its callbacks.
+        try
+        {
+            _consumer.Unsubscribe();
+            var deadline = Environment.TickCount64 + (long)CloseRevokeTimeout.TotalMilliseconds;
+            while (_consumer.Assignment.Count > 0 && Environment.TickCount64 < deadline)
+            {
+                try
+                {
+                    _consumer.Consume(TimeSpan.FromMilliseconds(10));
+                }
+                catch (ConsumeException)
+                {
+                    // The group's error (a coordinator gone, a member expired): leaving goes on, and the close below
+                    // reports what still fails.
+                }
+            }
+        }
+        finally
+        {
+            _consumer.Close();
+        }
     }
 
     /// <summary>How long <see cref="Close"/> serves the revocation of an unsubscribe before it closes anyway.</summary>

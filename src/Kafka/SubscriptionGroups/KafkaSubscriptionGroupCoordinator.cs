@@ -476,8 +476,7 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
         }
         try
         {
-            // Revokes the assignment through the listener, then sends LeaveGroup: the others rebalance at once.
-            consumer.Close();
+            CloseWithinRequestTimeout(consumer);
         }
         catch (KafkaException e)
         {
@@ -487,8 +486,37 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
         {
             ReleaseAll("left the group");
             _leaving = false;
-            consumer.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Closes the consumer (it revokes the assignment through the listener, then sends LeaveGroup, so the others
+    /// rebalance at once) and disposes it, on a thread of its own, waiting at most the request timeout. librdkafka can
+    /// block for good in either step: a CI run sat 20 minutes in close (librdkafka issue 4041) and, after that was
+    /// worked around, another in rd_kafka_destroy, its main thread never seeing the group handle terminate. An
+    /// application stopping must not hang on that: after the timeout the leave goes on, logs it, and the client is left
+    /// to finish on its thread. The others take the shares when this member's session expires, as after a crash.
+    /// </summary>
+    private void CloseWithinRequestTimeout(IGroupConsumer consumer)
+    {
+        var closing = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                consumer.Close();
+            }
+            finally
+            {
+                consumer.Dispose();
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (closing.Wait(_settings.RequestTimeout) || closing.IsCompleted)
+        {
+            closing.GetAwaiter().GetResult();
+            return;
+        }
+        _logger.GroupLeaveTimedOut(_settings.GroupId, _instanceId, _settings.RequestTimeout);
+        closing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     /// <summary>Leaves the group (the others take over at once) and closes the consumer.</summary>
