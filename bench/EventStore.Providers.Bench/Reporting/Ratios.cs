@@ -58,6 +58,10 @@ internal static class Ratios
             yield return new RatioResult("dynamodb", "single append, 1 writer / raw PutItem in the provider's three indexes (reported)", "DynamoDB append-1w",
                 "dynalite raw append-1w-indexed", provider is > 0 && indexed is > 0 ? provider / indexed : null, "reported", null,
                 indexed is > 0 && plain is > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the indexed put itself runs at {indexed / plain * 100:F0}% of the plain one") : "not measured", PeerIsLimit: true);
+            var own = Rate("dynalite raw", "append-1w-commit-item");
+            yield return new RatioResult("dynamodb", "single append, 1 writer / raw PutItem of the provider's own commit item (reported)", "DynamoDB append-1w",
+                "dynalite raw append-1w-commit-item", provider is > 0 && own is > 0 ? provider / own : null, "reported", null,
+                own is > 0 && plain is > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"that put itself runs at {own / plain * 100:F0}% of the plain one") : "not measured", PeerIsLimit: true);
             yield return Make("dynamodb", "stream read / raw Query of the same items", "DynamoDB", "read-stream", "dynalite raw", "read-stream", 0.70, ">= 70%");
             var all = Rate("DynamoDB", "read-all");
             yield return new RatioResult("dynamodb", "$all read (reported beside them)", "DynamoDB read-all", "-", null, "reported",
