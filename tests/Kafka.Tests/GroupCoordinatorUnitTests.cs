@@ -104,8 +104,12 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
         }
     }
 
+    /// <summary>What the next close fails with, after revoking (null: it succeeds).</summary>
+    public KafkaException? CloseError { get; set; }
+
     public void Close()
     {
+        if (CloseError is { } e) throw e;
         listener.Revoked(_assignment.ToList(), lost: false);
         _assignment.Clear();
         Closed = true;
@@ -452,6 +456,19 @@ public sealed class GroupCoordinatorUnitTests
         {
             blocker.Set();
         }
+    }
+
+    [Fact]
+    public async Task A_close_the_group_refuses_is_reported_as_the_leave_failing_and_every_share_is_given_back()
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claims = await JoinWithAsync(coordinator, 0, 1);
+        Consumer.CloseError = new KafkaException(ErrorCode.UnknownMemberId);
+
+        var e = await Assert.ThrowsAnyAsync<EventStoreException>(() => coordinator.LeaveAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("leaving group", e.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<LeaseLostException>(() => claims[0].SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
     }
 
     [Fact]

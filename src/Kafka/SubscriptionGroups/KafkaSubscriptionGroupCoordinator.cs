@@ -510,7 +510,8 @@ internal sealed class KafkaSubscriptionGroupCoordinator : ISubscriptionGroupCoor
                 consumer.Dispose();
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        if (closing.Wait(_settings.RequestTimeout) || closing.IsCompleted)
+        // Waits without throwing (Task.Wait would wrap a refusal in AggregateException), then rethrows it as it was.
+        if (((IAsyncResult)closing).AsyncWaitHandle.WaitOne(_settings.RequestTimeout) || closing.IsCompleted)
         {
             closing.GetAwaiter().GetResult();
             return;
