@@ -112,13 +112,7 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
     {
         var client = session.Client;
         var table = $"raw-{session.Run}";
-        await client.CreateTableAsync(new CreateTableRequest
-        {
-            TableName = table,
-            BillingMode = BillingMode.PAY_PER_REQUEST,
-            KeySchema = [new KeySchemaElement("pk", KeyType.HASH), new KeySchemaElement("sk", KeyType.RANGE)],
-            AttributeDefinitions = [new AttributeDefinition("pk", ScalarAttributeType.S), new AttributeDefinition("sk", ScalarAttributeType.N)],
-        }, ct).ConfigureAwait(false);
+        await client.CreateTableAsync(PlainTable(table), ct).ConfigureAwait(false);
         var results = new List<Measurement>();
         if (options.Runs("append-1w"))
         {
@@ -193,6 +187,15 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
     }
 
     /// <summary>A table with the provider's three global secondary indexes ($all, category, type), each on a key and <c>ap</c>.</summary>
+    /// <summary>A table keyed like the provider's (pk, sk) without indexes, for the plain put.</summary>
+    private static CreateTableRequest PlainTable(string name) => new()
+    {
+        TableName = name,
+        BillingMode = BillingMode.PAY_PER_REQUEST,
+        KeySchema = [new KeySchemaElement("pk", KeyType.HASH), new KeySchemaElement("sk", KeyType.RANGE)],
+        AttributeDefinitions = [new AttributeDefinition("pk", ScalarAttributeType.S), new AttributeDefinition("sk", ScalarAttributeType.N)],
+    };
+
     internal static CreateTableRequest IndexedTable(string name) => new()
     {
         TableName = name,
@@ -255,13 +258,7 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
         var client = session.Client;
         await using var handle = await session.CreateStoreAsync("alternating", ct).ConfigureAwait(false);
         var plainTable = $"raw-alt-{session.Run}";
-        await client.CreateTableAsync(new CreateTableRequest
-        {
-            TableName = plainTable,
-            BillingMode = BillingMode.PAY_PER_REQUEST,
-            KeySchema = [new KeySchemaElement("pk", KeyType.HASH), new KeySchemaElement("sk", KeyType.RANGE)],
-            AttributeDefinitions = [new AttributeDefinition("pk", ScalarAttributeType.S), new AttributeDefinition("sk", ScalarAttributeType.N)],
-        }, ct).ConfigureAwait(false);
+        await client.CreateTableAsync(PlainTable(plainTable), ct).ConfigureAwait(false);
         var cursor = new StreamCursor("BenchAlternating", session.Run, 100);
         var slice = options.Duration / rounds;
         TimedRun? provider = null, plain = null;
