@@ -52,6 +52,13 @@ internal sealed class StreamCursor(string category, string owner, int eventsPerS
 
     public ExpectedVersion Expected => ExpectedVersion.FromLastSeen(_last);
 
+    /// <summary>Appends one <see cref="Payload.Event"/> to the current stream with the expected version, and moves on.</summary>
+    public async Task AppendEventAsync(IEventStore store, CancellationToken ct)
+    {
+        var result = await store.AppendAsync(Stream, Expected, [Payload.Event()], ct).ConfigureAwait(false);
+        Appended(result.LastVersion);
+    }
+
     public void Appended(long lastVersion)
     {
         _last = lastVersion;

@@ -96,9 +96,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
         var cursors = Enumerable.Range(0, writers).Select(w => new StreamCursor("BenchAppend", $"{_run}-{writers}w{w}", 100)).ToArray();
         var run = await Timed.RunAsync(writers, options.Duration, async (w, _) =>
         {
-            var c = cursors[w];
-            var r = await store.AppendAsync(c.Stream, c.Expected, [Payload.Event()], ct).ConfigureAwait(false);
-            c.Appended(r.LastVersion);
+            await cursors[w].AppendEventAsync(store, ct).ConfigureAwait(false);
             return OpOutcome.Wrote(1);
         }, progress($"{subject}: {workload}"), ct).ConfigureAwait(false);
         return From(workload, run, $"AppendAsync of 1 event, expected version checked, {writers} writer(s) on distinct streams");
@@ -572,8 +570,7 @@ internal sealed class ProviderWorkloads(string backend, string subject, TargetSe
             var cursor = new StreamCursor("BenchScaleProbe", $"{_run}-{size}", 100);
             var run = await Timed.RunAsync(1, measureFor, async (_, _) =>
             {
-                var r = await store.AppendAsync(cursor.Stream, cursor.Expected, [Payload.Event()], ct).ConfigureAwait(false);
-                cursor.Appended(r.LastVersion);
+                await cursor.AppendEventAsync(store, ct).ConfigureAwait(false);
                 return OpOutcome.Wrote(1);
             }, null, ct, maxOperations: ScaleProbeAppends).ConfigureAwait(false);
             var lat = run.Latency.Summary()!;

@@ -49,7 +49,7 @@ internal sealed class DynamoDbTarget : IBenchTarget
         for (var i = 0; started.Elapsed < TimeSpan.FromSeconds(6); i++)
         {
             var item = DynamoRawPeer.IndexedItem("warmup", i, i + 1);
-            await session.Client.PutItemAsync(new PutItemRequest { TableName = table, Item = item, ConditionExpression = "attribute_not_exists(pk)" }, ct).ConfigureAwait(false);
+            await DynamoRawPeer.PutNewAsync(session.Client, table, item, ct).ConfigureAwait(false);
             if (i % 10 == 0)
             {
                 await session.Client.QueryAsync(new QueryRequest
@@ -67,11 +67,7 @@ internal sealed class DynamoDbTarget : IBenchTarget
         await using var warm = await session.CreateStoreAsync("warmup", ct).ConfigureAwait(false);
         var cursor = new StreamCursor("Warmup", session.Run, 100);
         started.Restart();
-        while (started.Elapsed < TimeSpan.FromSeconds(6))
-        {
-            var result = await warm.Store.AppendAsync(cursor.Stream, cursor.Expected, [Payload.Event()], ct).ConfigureAwait(false);
-            cursor.Appended(result.LastVersion);
-        }
+        while (started.Elapsed < TimeSpan.FromSeconds(6)) await cursor.AppendEventAsync(warm.Store, ct).ConfigureAwait(false);
     }
 
     internal sealed class Session(string url, TestServer server) : TargetSession
@@ -125,7 +121,7 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
             var run = await Timed.RunAsync(1, options.Duration, async (_, i) =>
             {
                 var item = IndexedItem("append-1w-indexed", i, ++position);
-                await client.PutItemAsync(new PutItemRequest { TableName = indexed, Item = item, ConditionExpression = "attribute_not_exists(pk)" }, ct).ConfigureAwait(false);
+                await PutNewAsync(client, indexed, item, ct).ConfigureAwait(false);
                 return OpOutcome.Wrote(1);
             }, progress($"{Name}: append-1w-indexed (PutItem, three indexes)"), ct).ConfigureAwait(false);
             results.Add(Measure("append-1w-indexed", run, "conditional PutItem into a table with the provider's three global secondary indexes, the item in all three, 1 writer(s)"));
@@ -138,12 +134,7 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
             if (!options.Runs(workload)) continue;
             var run = await Timed.RunAsync(writers, options.Duration, async (w, i) =>
             {
-                await client.PutItemAsync(new PutItemRequest
-                {
-                    TableName = table,
-                    Item = Item($"{workload}-{w}", i),
-                    ConditionExpression = "attribute_not_exists(pk)",
-                }, ct).ConfigureAwait(false);
+                await PutNewAsync(client, table, Item($"{workload}-{w}", i), ct).ConfigureAwait(false);
                 return OpOutcome.Wrote(1);
             }, progress($"{Name}: {workload} (PutItem)"), ct).ConfigureAwait(false);
             results.Add(Measure(workload, run, $"conditional PutItem (attribute_not_exists), {writers} writer(s)"));
@@ -187,6 +178,10 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
     }
 
     /// <summary>A table with the provider's three global secondary indexes ($all, category, type), each on a key and <c>ap</c>.</summary>
+    /// <summary>A conditional PutItem of an item whose key must be new (as a commit is): what every raw put here sends.</summary>
+    internal static Task PutNewAsync(IAmazonDynamoDB client, string table, Dictionary<string, AttributeValue> item, CancellationToken ct) =>
+        client.PutItemAsync(new PutItemRequest { TableName = table, Item = item, ConditionExpression = "attribute_not_exists(pk)" }, ct);
+
     /// <summary>A table keyed like the provider's (pk, sk) without indexes, for the plain put.</summary>
     private static CreateTableRequest PlainTable(string name) => new()
     {
@@ -227,12 +222,13 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
         var events = Schema.GetBytes(sample, Schema.Events).ToArray();
         // The store is made with the default number of $all partitions.
         var partitions = new DynamoDBEventStoreOptions().AllPartitions;
+        var replayPk = Schema.StreamPk(new StreamName("Replay-2"));
         long position = 1L << 40;
         var run = await Timed.RunAsync(1, options.Duration, async (_, i) =>
         {
             var item = new Dictionary<string, AttributeValue>(sample)
             {
-                [Schema.Pk] = Schema.S(Schema.StreamPk(new StreamName("Replay-2"))),
+                [Schema.Pk] = Schema.S(replayPk),
                 [Schema.Sk] = Schema.N(i),
                 [Schema.FirstPosition] = Schema.N(++position),
                 [Schema.LastPosition] = Schema.N(position),
@@ -240,7 +236,7 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
                 [Schema.Created] = Schema.N(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()),
                 [Schema.Events] = new AttributeValue { B = new MemoryStream(events) },
             };
-            await client.PutItemAsync(new PutItemRequest { TableName = table, Item = item, ConditionExpression = "attribute_not_exists(pk)" }, ct).ConfigureAwait(false);
+            await PutNewAsync(client, table, item, ct).ConfigureAwait(false);
             return OpOutcome.Wrote(1);
         }, progress($"{Name}: append-1w-commit-item (PutItem of the provider's own item)"), ct).ConfigureAwait(false);
         return Measure("append-1w-commit-item", run, "conditional PutItem of the provider's own commit item (one event, its attributes and index keys) into the provider's table, 1 writer(s)");
@@ -269,14 +265,13 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
             int? warmup = round == 0 ? null : 0;
             var p = await Timed.RunAsync(1, slice, async (_, _) =>
             {
-                var r = await handle.Store.AppendAsync(cursor.Stream, cursor.Expected, [Payload.Event()], ct).ConfigureAwait(false);
-                cursor.Appended(r.LastVersion);
+                await cursor.AppendEventAsync(handle.Store, ct).ConfigureAwait(false);
                 return OpOutcome.Wrote(1);
             }, null, ct, warmup).ConfigureAwait(false);
             var key = $"alternating-{round}";
             var q = await Timed.RunAsync(1, slice, async (_, i) =>
             {
-                await client.PutItemAsync(new PutItemRequest { TableName = plainTable, Item = Item(key, i), ConditionExpression = "attribute_not_exists(pk)" }, ct).ConfigureAwait(false);
+                await PutNewAsync(client, plainTable, Item(key, i), ct).ConfigureAwait(false);
                 return OpOutcome.Wrote(1);
             }, null, ct, warmup).ConfigureAwait(false);
             provider = Merge(provider, p);
@@ -284,7 +279,11 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
             report((round + 1) / (double)rounds);
         }
         await client.DeleteTableAsync(plainTable, ct).ConfigureAwait(false);
-        return [Measure("append-1w-alternating", provider!, $"AppendAsync of 1 event, expected version checked, 1 writer, in {rounds} rounds alternating with the plain put", "DynamoDB"), Measure("append-1w-alternating", plain!, $"conditional PutItem (attribute_not_exists), 1 writer, in {rounds} rounds alternating with the provider's append")];
+        return
+        [
+            Measure("append-1w-alternating", provider!, $"AppendAsync of 1 event, expected version checked, 1 writer, in {rounds} rounds alternating with the plain put", "DynamoDB"),
+            Measure("append-1w-alternating", plain!, $"conditional PutItem (attribute_not_exists), 1 writer, in {rounds} rounds alternating with the provider's append"),
+        ];
     }
 
     private static TimedRun Merge(TimedRun? sum, TimedRun run)
