@@ -67,4 +67,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "Subscription group {Group}: instance {Instance}'s Kafka consumer did not close within {Timeout} (RequestTimeout); the leave goes on without it and the others take its partitions when its session expires")]
     public static partial void GroupLeaveTimedOut(this ILogger logger, string group, string instance, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 6021, Level = LogLevel.Information, Message = "Subscription group {Group}: instance {Instance}'s checkpoint of share {Share} was sent in a generation that ended while it waited; the member kept the partition in the new one and sends it again")]
+    public static partial void GroupCommitGenerationMoved(this ILogger logger, string group, string instance, int share);
+
+    [LoggerMessage(EventId = 6022, Level = LogLevel.Debug, Message = "Subscription group {Group}: instance {Instance}'s poll while a checkpoint waited for a rebalance failed")]
+    public static partial void GroupKeepAlivePollFailed(this ILogger logger, Exception exception, string group, string instance);
 }

@@ -31,6 +31,12 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
     /// <summary>What the next commit fails with (null: it succeeds).</summary>
     public KafkaException? NextCommitError { get; set; }
 
+    /// <summary>What the commits after it fail with, one each, in order.</summary>
+    public Queue<KafkaException> LaterCommitErrors { get; } = new();
+
+    /// <summary>How many times the consumer was polled.</summary>
+    public int Polls { get; private set; }
+
     /// <summary>What the next poll fails with.</summary>
     public KafkaException? NextPollError { get; set; }
 
@@ -61,6 +67,9 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
         _nextCommitWaitsForAssignment = timeout;
     }
 
+    /// <summary>Takes a partition out of the assignment without a callback yet (a new generation gave it away).</summary>
+    public void DropFromAssignment(int partition) => _assignment.Remove(partition);
+
     public void Revoke(bool lost, params int[] partitions) => _onPoll.Enqueue(() =>
     {
         listener.Revoked(partitions, lost);
@@ -69,6 +78,7 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
 
     public int Poll()
     {
+        Polls++;
         while (_onPoll.TryDequeue(out var action)) action();
         if (NextPollError is { } e)
         {
@@ -94,7 +104,7 @@ internal sealed class FakeGroupConsumer(IRebalanceListener listener) : IGroupCon
         }
         if (NextCommitError is { } e)
         {
-            NextCommitError = null;
+            NextCommitError = LaterCommitErrors.TryDequeue(out var later) ? later : null;
             throw e;
         }
         foreach (var o in offsets)
@@ -266,7 +276,6 @@ public sealed class GroupCoordinatorUnitTests
     }
 
     [Theory]
-    [InlineData(ErrorCode.IllegalGeneration)]
     [InlineData(ErrorCode.UnknownMemberId)]
     [InlineData(ErrorCode.FencedInstanceId)]
     [InlineData(ErrorCode.StaleMemberEpoch)]
@@ -289,7 +298,7 @@ public sealed class GroupCoordinatorUnitTests
     {
         await using var coordinator = Coordinator(shares: 2);
         var claim = (await JoinWithAsync(coordinator, 0))[0];
-        Consumer.NextCommitError = new TopicPartitionOffsetException([new TopicPartitionOffsetError(new TopicPartition(Topic, 0), 3, new Error(ErrorCode.IllegalGeneration))]);
+        Consumer.NextCommitError = new TopicPartitionOffsetException([new TopicPartitionOffsetError(new TopicPartition(Topic, 0), 3, new Error(ErrorCode.UnknownMemberId))]);
 
         await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
     }
@@ -300,7 +309,7 @@ public sealed class GroupCoordinatorUnitTests
         await using var coordinator = Coordinator(shares: 2);
         var claim = (await JoinWithAsync(coordinator, 0))[0];
         await claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken);
-        Consumer.NextCommitError = new KafkaException(ErrorCode.IllegalGeneration);
+        Consumer.NextCommitError = new KafkaException(ErrorCode.UnknownMemberId);
         await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(8, 0), TestContext.Current.CancellationToken));
 
         var again = Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken));
@@ -331,16 +340,60 @@ public sealed class GroupCoordinatorUnitTests
         Assert.Equal(3, Assert.Single(Consumer.Commits).Offset.Value);
     }
 
-    [Fact]
-    public async Task A_commit_refused_while_the_group_rebalances_is_tried_again_and_stored()
+    /// <remarks>
+    /// IllegalGeneration: librdkafka sends a commit during the member's rejoin with the old generation; the broker
+    /// answers it once the new generation exists, in which this member (known to the broker, else UnknownMemberId)
+    /// kept the partition.
+    /// </remarks>
+    [Theory]
+    [InlineData(ErrorCode.RebalanceInProgress)]
+    [InlineData(ErrorCode.IllegalGeneration)]
+    public async Task A_commit_refused_while_the_group_rebalances_or_for_the_generation_it_left_is_tried_again_and_stored(ErrorCode refusal)
     {
         await using var coordinator = Coordinator(shares: 2);
         var claim = (await JoinWithAsync(coordinator, 0))[0];
-        Consumer.NextCommitError = new KafkaException(ErrorCode.RebalanceInProgress);
+        Consumer.NextCommitError = new KafkaException(refusal);
 
         await claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken);
 
         Assert.Equal(3, Assert.Single(Consumer.Commits).Offset.Value);
+        Assert.Same(claim, Assert.Single(await coordinator.RefreshAsync(TestContext.Current.CancellationToken)));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_commit_refused_for_its_generation_is_a_lost_lease_once_the_partition_left_or_in_every_new_generation(bool partitionGivenAway)
+    {
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0))[0];
+        Consumer.NextCommitError = new KafkaException(ErrorCode.IllegalGeneration);
+        // Either the new generation gave the partition away (its revocation not served yet), or every retry meets yet
+        // another generation.
+        if (partitionGivenAway) Consumer.DropFromAssignment(0);
+        else for (var i = 0; i < 3; i++) Consumer.LaterCommitErrors.Enqueue(new KafkaException(ErrorCode.IllegalGeneration));
+
+        await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+
+        Assert.Empty(Consumer.Commits);
+        await Assert.ThrowsAsync<LeaseLostException>(() => claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_commit_waiting_for_a_rebalance_keeps_the_member_polled()
+    {
+        // The runner stops refreshing before it stores its last checkpoints: unpolled for the lease time, librdkafka
+        // would leave the group and the broker would refuse the checkpoint.
+        await using var coordinator = Coordinator(shares: 2);
+        var claim = (await JoinWithAsync(coordinator, 0))[0];
+        var polls = Consumer.Polls;
+        Consumer.NextCommitError = new KafkaException(ErrorCode.RebalanceInProgress);
+        Consumer.LaterCommitErrors.Enqueue(new KafkaException(ErrorCode.RebalanceInProgress));
+
+        await claim.SaveCheckpointAsync(Position.FromParts(3, 0), TestContext.Current.CancellationToken);
+
+        Assert.Equal(3, Assert.Single(Consumer.Commits).Offset.Value);
+        Assert.Equal(polls + 2, Consumer.Polls);
     }
 
     [Fact]
