@@ -39,6 +39,7 @@ public sealed partial class EventStoreDBEventStore : IEventStore, IAsyncDisposab
             SoftDelete = true,
             Tombstone = true,
             TransactionalCheckpoints = false,
+            SubscriptionGroups = true,
             MaxStreamNameLength = StreamName.MaxLength - Names.Prefix.Length,
             // The server's default limit is 1 MiB per append, counting type and our envelope too: leave room for them.
             MaxEventSize = 1_000_000,

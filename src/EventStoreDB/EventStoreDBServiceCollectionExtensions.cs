@@ -35,6 +35,7 @@ namespace Microsoft.Extensions.DependencyInjection
             CreateStore = (sp, options) => new EventStoreDBEventStore(options, sp.GetService<ILogger<EventStoreDBEventStore>>()),
             CreateSnapshotStore = (_, store) => new EventStoreDBSnapshotStore(store),
             CreateCheckpointStore = (_, store) => new EventStoreDBCheckpointStore(store),
+            CreateLeaseStore = (_, store) => new EventStoreDBSubscriptionLeaseStore(store),
         };
     }
 }

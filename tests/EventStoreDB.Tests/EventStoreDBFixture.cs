@@ -55,7 +55,10 @@ public sealed class EventStoreDBFixture(EventStoreDBServer server) : IEventStore
         var options = new EventStoreDBEventStoreOptions { ConnectionString = server.ConnectionString, StreamPrefix = $"t{Guid.NewGuid():N}_" };
         var store = Open(options);
         return Task.FromResult(new StoreUnderTest(store, new EventStoreDBSnapshotStore(store), new EventStoreDBCheckpointStore(store),
-            _ => Task.FromResult<IEventStore>(Open(options))));
+            _ => Task.FromResult<IEventStore>(Open(options)))
+        {
+            Leases = new EventStoreDBSubscriptionLeaseStore(store),
+        });
     }
 
     private EventStoreDBEventStore Open(EventStoreDBEventStoreOptions options)

@@ -12,6 +12,12 @@ internal sealed class StreamNames(string prefix)
     /// <summary>Event type of checkpoint events; the leading <c>$</c> keeps them out of <c>$all</c> reads.</summary>
     public const string CheckpointEventType = "$esp.checkpoint";
 
+    /// <summary>Event type of a subscription-group lease record's state; kept out of <c>$all</c> like the others.</summary>
+    public const string LeaseEventType = "$esp.lease";
+
+    /// <summary>Event type of an entry in a group's list of lease record names.</summary>
+    public const string LeaseNameEventType = "$esp.lease-name";
+
     public string Prefix { get; } = prefix;
 
     public string ToServer(StreamName stream) => Prefix + stream.Value;
@@ -19,6 +25,10 @@ internal sealed class StreamNames(string prefix)
     public string Snapshots(StreamName stream) => $"{Prefix}esp.snapshot-{stream.Value}";
 
     public string Checkpoint(string subscriptionId) => $"{Prefix}esp.checkpoint-{subscriptionId}";
+
+    public string Lease(string name) => $"{Prefix}esp.lease-{name}";
+
+    public string LeaseNames(string group) => $"{Prefix}esp.leases-{group}";
 
     public string Category(string category) => $"$ce-{Prefix}{category}";
 
