@@ -93,11 +93,10 @@ public sealed class EventStoreDBSubscriptionLeaseStore : ISubscriptionLeaseStore
             .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal);
-        var found = new List<SubscriptionLease>();
-        foreach (var name in names)
-            if (await _log.ReadAsync(name, cancellationToken).ConfigureAwait(false) is { State.Deleted: false } stored)
-                found.Add(ToLease(name, stored.State));
-        return found;
+        // One read per record, all at once: a group's refresh lists its shares and members every renew interval.
+        var reads = names.Select(async name => (name, stored: await _log.ReadAsync(name, cancellationToken).ConfigureAwait(false))).ToList();
+        var read = await Task.WhenAll(reads).ConfigureAwait(false);
+        return [.. read.Where(r => r.stored is { State.Deleted: false }).Select(r => ToLease(r.name, r.stored!.Value.State))];
     }
 
     /// <inheritdoc />
