@@ -18,6 +18,9 @@ internal sealed class GroupWorkloads(string backend, string subject, StoreHandle
     /// <summary>The measurements the workload produces, in report order.</summary>
     public static readonly string[] Produces = ["groups-1", "groups-2", "groups-4", "groups-handover"];
 
+    /// <summary>The note saying when every instance first held a share.</summary>
+    public const string SpreadNote = "every instance held a share after";
+
     private static readonly int[] InstanceCounts = [1, 2, 4];
     private const int Streams = 64;
     private static readonly TimeSpan LeaseTime = TimeSpan.FromSeconds(2);
@@ -48,7 +51,7 @@ internal sealed class GroupWorkloads(string backend, string subject, StoreHandle
             var instances = Enumerable.Range(0, warmUp ? 2 : count).Select(i => new Instance($"g{count}-{_run}", $"i{i}", store, category, tally, native, leases)).ToList();
             var clock = Stopwatch.StartNew();
             foreach (var i in instances) await i.Runner.StartAsync(ct).ConfigureAwait(false);
-            await tally.WaitForAsync(backlog, instances, TimeSpan.FromSeconds(180), ct).ConfigureAwait(false);
+            var spreadAfter = await tally.WaitForAsync(backlog, instances, TimeSpan.FromSeconds(180), ct).ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
             if (warmUp)
             {
@@ -64,6 +67,8 @@ internal sealed class GroupWorkloads(string backend, string subject, StoreHandle
             };
             m.Notes["handled (with repeats)"] = tally.Events.ToString("N0", CultureInfo.InvariantCulture);
             m.Notes["vs 1 instance"] = $"{backlog / seconds / single.Value:0.00}x";
+            // How much of the time went to joining and spreading the shares rather than to handling events.
+            m.Notes[SpreadNote] = spreadAfter is { } spread ? $"{spread.TotalSeconds:0.00} s" : "never (backlog handled first)";
             results.Add(m);
             report(0.25 + 0.5 * count / InstanceCounts[^1]);
             if (count == 2) live = instances;
@@ -214,16 +219,20 @@ internal sealed class GroupWorkloads(string backend, string subject, StoreHandle
             Interlocked.Increment(ref _batches);
         }
 
-        public async Task WaitForAsync(long distinct, IReadOnlyList<Instance> instances, TimeSpan timeout, CancellationToken ct)
+        /// <summary>Waits until <paramref name="distinct"/> events were handled; returns when every instance first held a share (null: not before).</summary>
+        public async Task<TimeSpan?> WaitForAsync(long distinct, IReadOnlyList<Instance> instances, TimeSpan timeout, CancellationToken ct)
         {
             var waited = Stopwatch.StartNew();
+            TimeSpan? spread = null;
             while (_handled.Count < distinct)
             {
+                if (spread is null && instances.All(i => i.Runner.HeldShares.Count > 0)) spread = waited.Elapsed;
                 if (instances.FirstOrDefault(i => i.Runner.Status is SubscriptionStatus.Faulted or SubscriptionStatus.Stopped) is { } stopped)
                     throw new InvalidOperationException($"group instance {stopped.Name} stopped ({stopped.Runner.Status}) after {_handled.Count:N0} of {distinct:N0} events", stopped.Runner.Error);
                 if (waited.Elapsed > timeout) throw new TimeoutException($"the group handled {_handled.Count:N0} of {distinct:N0} events within {timeout.TotalSeconds:N0} s");
                 await Task.Delay(5, ct).ConfigureAwait(false);
             }
+            return spread;
         }
 
         /// <summary>The timestamp at which the last of <paramref name="probes"/> was first handled by a live instance.</summary>

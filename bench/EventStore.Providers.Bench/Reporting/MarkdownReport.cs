@@ -75,6 +75,7 @@ internal static class MarkdownReport
         if (groups.Count > 0)
         {
             sb.AppendLine("## Subscription groups: catch-up throughput by instance count, and handover").AppendLine();
+            sb.AppendLine("Each run is timed from start-up; \"spread\" is when every instance first held a share, the part spent joining rather than handling.").AppendLine();
             sb.AppendLine("| Backend | Subject | 1 instance (events/s) | 2 instances | 4 instances | handover p50 / max |");
             sb.AppendLine("|---|---|---|---|---|---|");
             foreach (var g in groups)
@@ -135,7 +136,11 @@ internal static class MarkdownReport
         }
         if (m.Workload == "scale") return m.Notes.GetValueOrDefault("p50 growth") ?? "-";
         if (m.Workload == "groups-handover") return m.Latency is { } h ? $"{Format.Ms(h.P50Ms)} / {Format.Ms(h.MaxMs)} ms" : "-";
-        if (m.Workload is "groups-2" or "groups-4" && m.Notes.GetValueOrDefault("vs 1 instance") is { } speedup) return $"{Format.Rate(m.EventsPerSecond)} · {speedup}";
+        if (m.Workload.StartsWith("groups-", StringComparison.Ordinal) && m.Notes.GetValueOrDefault(GroupWorkloads.SpreadNote) is { } spread)
+            return m.Workload is "groups-2" or "groups-4" && m.Notes.GetValueOrDefault("vs 1 instance") is { } speedup
+                ? $"{Format.Rate(m.EventsPerSecond)} · {speedup} · spread {spread}"
+                : $"{Format.Rate(m.EventsPerSecond)} · spread {spread}";
+        if (m.Workload is "groups-2" or "groups-4" && m.Notes.GetValueOrDefault("vs 1 instance") is { } speedup2) return $"{Format.Rate(m.EventsPerSecond)} · {speedup2}";
         var text = m.Workload == "subscription" && m.Latency is { } sub
             ? $"{Format.Ms(sub.P50Ms)} / {Format.Ms(sub.P99Ms)} ms"
             : Format.Rate(m.EventsPerSecond);
