@@ -23,10 +23,11 @@ internal sealed partial class KafkaSubscriptionGroupCoordinator
         {
             try
             {
-                if (await CommitOnceAsync(claim, offsets, cancellationToken).ConfigureAwait(false) == CommitOutcome.Stored) return;
+                var mayFollowGeneration = generationRetries < MaxGenerationRetries;
+                if (await CommitOnceAsync(claim, offsets, mayFollowGeneration, cancellationToken).ConfigureAwait(false) == CommitOutcome.Stored) return;
                 // Sent in a generation that ended while it waited: the member is in the new one and kept the partition.
                 // A new generation has started, so the wait for its rebalance to settle starts again too.
-                if (++generationRetries > MaxGenerationRetries) throw ShareLostAfterRetries(claim);
+                generationRetries++;
                 deadline = DateTime.UtcNow + budget;
                 pause = TimeSpan.FromMilliseconds(25);
             }
@@ -64,27 +65,17 @@ internal sealed partial class KafkaSubscriptionGroupCoordinator
     /// <summary>How many generations in a row one checkpoint follows before its share counts as lost.</summary>
     private const int MaxGenerationRetries = 3;
 
-    private LeaseLostException ShareLostAfterRetries(KafkaShareClaim claim)
-    {
-        _gate.Wait();
-        try
-        {
-            ReleaseHeld(claim.Share, $"its checkpoint was refused in {MaxGenerationRetries + 1} generations in a row");
-        }
-        finally
-        {
-            _gate.Release();
-        }
-        return ShareLost(claim);
-    }
-
     private enum CommitOutcome
     {
         Stored,
         GenerationMoved,
     }
 
-    private async Task<CommitOutcome> CommitOnceAsync(KafkaShareClaim claim, List<TopicPartitionOffset> offsets, CancellationToken cancellationToken)
+    /// <param name="claim">The claim whose checkpoint is stored.</param>
+    /// <param name="offsets">The offsets to commit.</param>
+    /// <param name="mayFollowGeneration">Whether a refusal for a generation that ended may be answered by sending again; when false it is a lost share.</param>
+    /// <param name="cancellationToken">Cancels the wait for the gate, not a commit once sent.</param>
+    private async Task<CommitOutcome> CommitOnceAsync(KafkaShareClaim claim, List<TopicPartitionOffset> offsets, bool mayFollowGeneration, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -103,7 +94,7 @@ internal sealed partial class KafkaSubscriptionGroupCoordinator
                 // released (and no revocation returns to librdkafka) while a commit is in flight.
                 await Task.Run(() => consumer.Commit(offsets), CancellationToken.None).ConfigureAwait(false);
             }
-            catch (KafkaException e) when (GroupErrors.CodeOf(e) == ErrorCode.IllegalGeneration && StillAssigned(consumer, claim))
+            catch (KafkaException e) when (mayFollowGeneration && GroupErrors.CodeOf(e) == ErrorCode.IllegalGeneration && StillAssigned(consumer, claim))
             {
                 // The broker knows this member (else: UnknownMemberId), so the member joined the group's current
                 // generation, and it still has the partition; the commit carried the generation before, because it
