@@ -136,11 +136,14 @@ internal static class MarkdownReport
         }
         if (m.Workload == "scale") return m.Notes.GetValueOrDefault("p50 growth") ?? "-";
         if (m.Workload == "groups-handover") return m.Latency is { } h ? $"{Format.Ms(h.P50Ms)} / {Format.Ms(h.MaxMs)} ms" : "-";
-        if (m.Workload.StartsWith("groups-", StringComparison.Ordinal) && m.Notes.GetValueOrDefault(GroupWorkloads.SpreadNote) is { } spread)
-            return m.Workload is "groups-2" or "groups-4" && m.Notes.GetValueOrDefault("vs 1 instance") is { } speedup
-                ? $"{Format.Rate(m.EventsPerSecond)} · {speedup} · spread {spread}"
-                : $"{Format.Rate(m.EventsPerSecond)} · spread {spread}";
-        if (m.Workload is "groups-2" or "groups-4" && m.Notes.GetValueOrDefault("vs 1 instance") is { } speedup2) return $"{Format.Rate(m.EventsPerSecond)} · {speedup2}";
+        if (m.Workload is "groups-1" or "groups-2" or "groups-4")
+        {
+            // The rate, the speed-up against one instance (2 and 4), and when every instance held a share.
+            List<string> parts = [Format.Rate(m.EventsPerSecond)];
+            if (m.Workload != "groups-1" && m.Notes.GetValueOrDefault("vs 1 instance") is { } speedup) parts.Add(speedup);
+            if (m.Notes.GetValueOrDefault(GroupWorkloads.SpreadNote) is { } spread) parts.Add($"spread {spread}");
+            return string.Join(" · ", parts);
+        }
         var text = m.Workload == "subscription" && m.Latency is { } sub
             ? $"{Format.Ms(sub.P50Ms)} / {Format.Ms(sub.P99Ms)} ms"
             : Format.Rate(m.EventsPerSecond);

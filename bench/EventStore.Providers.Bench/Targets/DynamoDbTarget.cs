@@ -177,7 +177,6 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
         return results;
     }
 
-    /// <summary>A table with the provider's three global secondary indexes ($all, category, type), each on a key and <c>ap</c>.</summary>
     /// <summary>A conditional PutItem of an item whose key must be new (as a commit is): what every raw put here sends.</summary>
     internal static Task PutNewAsync(IAmazonDynamoDB client, string table, Dictionary<string, AttributeValue> item, CancellationToken ct) =>
         client.PutItemAsync(new PutItemRequest { TableName = table, Item = item, ConditionExpression = "attribute_not_exists(pk)" }, ct);
@@ -191,6 +190,7 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
         AttributeDefinitions = [new AttributeDefinition("pk", ScalarAttributeType.S), new AttributeDefinition("sk", ScalarAttributeType.N)],
     };
 
+    /// <summary>A table with the provider's three global secondary indexes ($all, category, type), each on a key and <c>ap</c>.</summary>
     internal static CreateTableRequest IndexedTable(string name) => new()
     {
         TableName = name,
