@@ -17,6 +17,9 @@ public abstract class ConfiguredStoreTarget : IStoreTarget
     public abstract string Name { get; }
 
     /// <inheritdoc />
+    public virtual long? LogBytesLimit => null;
+
+    /// <inheritdoc />
     public virtual bool SurvivesProcessCrash => true;
 
     /// <summary>Logs of every store this target built, for the secrets tests.</summary>

@@ -13,6 +13,12 @@ public interface IStoreTarget : IAsyncDisposable
     /// <summary>True when the store keeps its data after the process that wrote it dies (every provider but in-memory).</summary>
     bool SurvivesProcessCrash { get; }
 
+    /// <summary>
+    /// The most bytes one partition of the store's log keeps before it drops its oldest records, or null when the
+    /// storage drops nothing. Tests that write a lot and then read everything back keep their volume well under it.
+    /// </summary>
+    long? LogBytesLimit => null;
+
     /// <summary>Creates a fresh, empty store isolated from every other store this target made.</summary>
     Task<TargetStore> CreateStoreAsync(CancellationToken cancellationToken = default);
 }

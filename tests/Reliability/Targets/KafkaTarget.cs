@@ -13,6 +13,13 @@ public sealed class KafkaTarget(TestServer server, short replicationFactor, int 
     /// <inheritdoc />
     public override string Name => partitions == 1 ? "Kafka" : $"Kafka({partitions} partitions)";
 
+    /// <summary>
+    /// librdkafka's mock cluster keeps at most 5 MiB (or 100,000 produce requests) per partition and drops the oldest
+    /// part of the log beyond that (<c>rdkafka_mock.c</c>, not configurable); a real topic with <c>retention.ms=-1</c>
+    /// keeps everything.
+    /// </summary>
+    public override long? LogBytesLimit => server.KafkaMock is null ? null : 5L * 1024 * 1024;
+
     /// <inheritdoc />
     protected override Task<Dictionary<string, string?>> ConfigurationForAsync(string isolationId, CancellationToken cancellationToken)
     {
