@@ -10,8 +10,9 @@ namespace EventStore.Providers.Bench.Core;
 /// <summary>
 /// The <c>groups</c> workload: one projection run as a Partitioned subscription group by 1, 2 and 4 instances in this
 /// process (each its own InstanceId, a counting handler) over the same backlog, and the time until a surviving instance
-/// handles the next event of a share whose instance stopped without leaving. Backends without subscription groups
-/// report "not run" with the reason.
+/// handles the next event of a share whose instance stopped without leaving. Once the backlog is handled, the same
+/// instances take live appends for a while: the lag from each append to its handling is the row's latency. Backends
+/// without subscription groups report "not run" with the reason.
 /// </summary>
 internal sealed class GroupWorkloads(string backend, string subject, StoreHandle handle, BenchOptions options, Action<double> report, CancellationToken ct)
 {
@@ -53,6 +54,7 @@ internal sealed class GroupWorkloads(string backend, string subject, StoreHandle
             foreach (var i in instances) await i.Runner.StartAsync(ct).ConfigureAwait(false);
             var spreadAfter = await tally.WaitForAsync(backlog, instances, TimeSpan.FromSeconds(180), ct).ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
+            var lag = warmUp ? null : await LiveLagAsync(store, streams, tally).ConfigureAwait(false);
             if (warmUp)
             {
                 foreach (var i in instances) await i.DisposeAsync().ConfigureAwait(false);
@@ -63,8 +65,9 @@ internal sealed class GroupWorkloads(string backend, string subject, StoreHandle
             {
                 Backend = backend, Subject = subject, Workload = $"groups-{count}",
                 Method = $"Partitioned subscription group of {count} instance(s) in one process ({(native is null ? "leases in the store" : "native coordinator")}, 16 shares, lease {LeaseTime.TotalSeconds:0} s), from start-up (joining, taking shares) to every one of {backlog:N0} backlog events over {Streams} streams handled; each instance reads the whole category and handles its shares",
-                Operations = tally.Batches, Events = backlog, Seconds = seconds,
+                Operations = tally.Batches, Events = backlog, Seconds = seconds, Latency = lag,
             };
+            m.Notes["live lag"] = $"append to handled, {LiveAppendsPerSecond} single-event appends/s for {LiveTime(options).TotalSeconds:0} s after the backlog";
             m.Notes["handled (with repeats)"] = tally.Events.ToString("N0", CultureInfo.InvariantCulture);
             m.Notes["vs 1 instance"] = $"{backlog / seconds / single.Value:0.00}x";
             // How much of the time went to joining and spreading the shares rather than to handling events.
@@ -78,6 +81,33 @@ internal sealed class GroupWorkloads(string backend, string subject, StoreHandle
         results.Add(await HandoverAsync(live!, store, streams, native is not null).ConfigureAwait(false));
         report(1);
         return results;
+    }
+
+    /// <summary>The pace of the live phase after each backlog.</summary>
+    public const int LiveAppendsPerSecond = 200;
+
+    private static TimeSpan LiveTime(BenchOptions options) => TimeSpan.FromSeconds(options.Quick ? 1 : 3);
+
+    // Single-event appends round robin over the streams at a steady pace the backends all keep up with, so the lag is
+    // delivery (polling, waking, the share's instance reading) rather than a queue.
+    private async Task<LatencySummary?> LiveLagAsync(IEventStore store, StreamName[] streams, Tally tally)
+    {
+        var sent = new List<(Guid Id, long At)>();
+        var pace = Stopwatch.StartNew();
+        var total = (int)(LiveAppendsPerSecond * LiveTime(options).TotalSeconds);
+        for (var n = 0; n < total; n++)
+        {
+            var due = TimeSpan.FromSeconds((double)n / LiveAppendsPerSecond) - pace.Elapsed;
+            if (due > TimeSpan.Zero) await Task.Delay(due, ct).ConfigureAwait(false);
+            var e = Payload.Event();
+            var at = Stopwatch.GetTimestamp();
+            await store.AppendAsync(streams[n % streams.Length], ExpectedVersion.Any, [e], ct).ConfigureAwait(false);
+            sent.Add((e.EventId, at));
+        }
+        await tally.WaitForSurvivorsAsync([.. sent.Select(x => x.Id)], "none", TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+        var latency = new LatencyRecorder();
+        foreach (var (id, at) in sent) latency.RecordMicros((tally.HandledAt(id) - at) * 1_000_000 / Stopwatch.Frequency);
+        return latency.Summary();
     }
 
     // Repeatedly: an instance joins the live group, takes shares, then stops without leaving (its lease store stops
@@ -218,6 +248,9 @@ internal sealed class GroupWorkloads(string backend, string subject, StoreHandle
             Interlocked.Add(ref _events, events.Count);
             Interlocked.Increment(ref _batches);
         }
+
+        /// <summary>When <paramref name="id"/> was first handled by a live instance.</summary>
+        public long HandledAt(Guid id) => _byLive[id];
 
         /// <summary>Waits until <paramref name="distinct"/> events were handled; returns when every instance first held a share (null: not before).</summary>
         public async Task<TimeSpan?> WaitForAsync(long distinct, IReadOnlyList<Instance> instances, TimeSpan timeout, CancellationToken ct)

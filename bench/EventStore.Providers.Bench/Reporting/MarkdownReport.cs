@@ -74,8 +74,8 @@ internal static class MarkdownReport
         var groups = r.Measurements.Where(m => m.Workload.StartsWith("groups-", StringComparison.Ordinal)).GroupBy(m => (m.Backend, m.Subject)).ToList();
         if (groups.Count > 0)
         {
-            sb.AppendLine("## Subscription groups: catch-up throughput by instance count, and handover").AppendLine();
-            sb.AppendLine("Each run is timed from start-up; \"spread\" is when every instance first held a share, the part spent joining rather than handling.").AppendLine();
+            sb.AppendLine("## Subscription groups: catch-up throughput and live lag by instance count, and handover").AppendLine();
+            sb.AppendLine($"Each run is timed from start-up; \"spread\" is when every instance first held a share, the part spent joining rather than handling. \"live lag\" is p50 / p99 from an append to its handling while the same instances then take {GroupWorkloads.LiveAppendsPerSecond} single-event appends/s.").AppendLine();
             sb.AppendLine("| Backend | Subject | 1 instance (events/s) | 2 instances | 4 instances | handover p50 / max |");
             sb.AppendLine("|---|---|---|---|---|---|");
             foreach (var g in groups)
@@ -142,6 +142,7 @@ internal static class MarkdownReport
             List<string> parts = [Format.Rate(m.EventsPerSecond)];
             if (m.Workload != "groups-1" && m.Notes.GetValueOrDefault("vs 1 instance") is { } speedup) parts.Add(speedup);
             if (m.Notes.GetValueOrDefault(GroupWorkloads.SpreadNote) is { } spread) parts.Add($"spread {spread}");
+            if (m.Latency is { } lag) parts.Add($"live lag {Format.Ms(lag.P50Ms)} / {Format.Ms(lag.P99Ms)} ms");
             return string.Join(" · ", parts);
         }
         var text = m.Workload == "subscription" && m.Latency is { } sub
