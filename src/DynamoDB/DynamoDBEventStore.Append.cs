@@ -101,6 +101,12 @@ public sealed partial class DynamoDBEventStore
                 payload.CommitId = await WriteChunksAsync(payload.Chunks, cancellationToken).ConfigureAwait(false);
 
             var reservation = state.Reservation.Value;
+            if (_fence is not null && !await _fence.TryClaimAsync(reservation, pk, head, cancellationToken).ConfigureAwait(false))
+            {
+                // A reader already skipped these positions (they waited past the gap timeout): never commit them.
+                state.Reservation = null;
+                continue;
+            }
             var commit = BuildCommit(stream, pk, head, reservation, events.Count, payload);
             // The SDK retries a failed or timed-out put with back-off. No attempt may be sent once half the gap timeout has
             // passed since the positions were reserved, so a reader cannot declare them abandoned while an attempt that
@@ -110,7 +116,7 @@ public sealed partial class DynamoDBEventStore
             {
                 // Apart from that budget a sent commit is not cancelled halfway: the append either happened or did not.
                 state.OutcomeUnknown = true;
-                await PutCommitAsync(commit, head.SlotHoldsSoftMarker, budget.Token).ConfigureAwait(false);
+                await PutCommitAsync(commit, head, reservation.First, budget.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (budget.IsCancellationRequested && attempt < MaxAppendAttempts)
             {
@@ -245,7 +251,8 @@ public sealed partial class DynamoDBEventStore
         }
         catch (ConditionalCheckFailedException)
         {
-            // Another reader or the writer already marked this range.
+            // Another reader or the writer already marked this range, or (fenced) the append's own intent is there.
+            if (_fence is not null) await _fence.WithdrawAsync(first, last, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -332,20 +339,25 @@ public sealed partial class DynamoDBEventStore
         return item;
     }
 
-    private async Task PutCommitAsync(Dictionary<string, AttributeValue> item, bool replacesSoftMarker, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes a commit (or, with no positions, a deletion marker) into <paramref name="head"/>'s next slot. Only one
+    /// writer can create the slot. A soft-delete marker or a void there is replaced, unless a reader voided
+    /// <paramref name="firstPosition"/> in it (see <see cref="CommitFence"/>).
+    /// </summary>
+    private async Task PutCommitAsync(Dictionary<string, AttributeValue> item, StreamHead head, long? firstPosition, CancellationToken cancellationToken)
     {
-        var request = new PutItemRequest
+        var request = new PutItemRequest { TableName = _table, Item = item, ConditionExpression = "attribute_not_exists(pk)" };
+        var marker = head.SlotHoldsSoftMarker ? Schema.KindSoftDelete : head.SlotHoldsVoid ? Schema.KindVoid : null;
+        if (marker is not null)
         {
-            TableName = _table,
-            Item = item,
-            // The slot is the stream's next version: only one writer can create it. After a soft delete the slot holds
-            // the marker, which the first append replaces.
-            ConditionExpression = replacesSoftMarker ? "#k = :soft" : "attribute_not_exists(pk)",
-        };
-        if (replacesSoftMarker)
-        {
+            request.ConditionExpression = firstPosition is null ? "#k = :marker" : "#k = :marker AND NOT contains(#vg, :g)";
             request.ExpressionAttributeNames = new() { ["#k"] = Schema.Kind };
-            request.ExpressionAttributeValues = new() { [":soft"] = Schema.S(Schema.KindSoftDelete) };
+            request.ExpressionAttributeValues = new() { [":marker"] = Schema.S(marker) };
+            if (firstPosition is { } g)
+            {
+                request.ExpressionAttributeNames["#vg"] = Schema.VoidedPositions;
+                request.ExpressionAttributeValues[":g"] = Schema.N(g);
+            }
         }
         await CallAsync(() => _client.PutItemAsync(request, cancellationToken), "PutItem (commit)", cancellationToken).ConfigureAwait(false);
     }

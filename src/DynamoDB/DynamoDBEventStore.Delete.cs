@@ -27,14 +27,14 @@ public sealed partial class DynamoDBEventStore
                 [Schema.Sk] = Schema.N(head.NextSlot),
                 [Schema.Kind] = Schema.S(mode == StreamDeletionMode.Soft ? Schema.KindSoftDelete : Schema.KindTombstone),
                 [Schema.Created] = Schema.N(_time.GetUtcNow().ToUnixTimeMilliseconds()),
-                ["lp"] = Schema.N(head.LastPosition),
+                [Schema.MarkerLastPosition] = Schema.N(head.LastPosition),
             };
             if (mode == StreamDeletionMode.Tombstone) item[Schema.TruncateBefore] = Schema.N(head.TruncateBefore);
             cancellationToken.ThrowIfCancellationRequested();
             _heads.TryRemove(pk, out _);
             try
             {
-                await PutCommitAsync(item, head.SlotHoldsSoftMarker, CancellationToken.None).ConfigureAwait(false);
+                await PutCommitAsync(item, head, null, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
             catch (ConditionalCheckFailedException) when (attempt < MaxAppendAttempts)

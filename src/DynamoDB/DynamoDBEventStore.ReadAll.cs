@@ -132,8 +132,14 @@ public sealed partial class DynamoDBEventStore
                     await LookAheadAsync(item.Last, cancellationToken).ConfigureAwait(false);
                     yield break;
                 }
+                if (_fence is null) await WriteSkipAsync(range.First, range.Last, CancellationToken.None).ConfigureAwait(false);
+                else if (await _fence.SkipAbandonedAsync(range.First, range.Last, CancellationToken.None).ConfigureAwait(false) == CommitFence.Outcome.Committed)
+                {
+                    // A commit of the range is stored and its index entry not visible yet: wait for it like any hole.
+                    _logger.LogGapCommitted(range.First, range.Last);
+                    yield break;
+                }
                 _logger.LogGapSkipped(range.First, range.Last, _options.GapTimeout);
-                await WriteSkipAsync(range.First, range.Last, CancellationToken.None).ConfigureAwait(false);
                 // Re-walk from the hole so the new marker (and anything that landed meanwhile) is read in order.
                 await foreach (var rest in WalkContiguousAsync(expected - 1, keysOnly, wait, cancellationToken).ConfigureAwait(false))
                     yield return rest;

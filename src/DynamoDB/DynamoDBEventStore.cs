@@ -27,6 +27,8 @@ public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitial
     private readonly string _table;
     private readonly InitializeOnce _initialized;
     private readonly PositionBlocks _blocks;
+    // Set when commits and skips are fenced against each other (FenceCommits).
+    private readonly CommitFence? _fence;
 
     // Heads this instance wrote itself: an exact-version append that matches one skips the head read, because the
     // conditional write on the next slot fails if anyone else wrote after it.
@@ -57,6 +59,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitial
         _initialized = new InitializeOnce(new DynamoDBTableInitializer(client, options, _logger).InitializeAsync);
         _appended = new AppendNotifier(_time, options.PollInterval);
         _blocks = new PositionBlocks(ReserveBlockAsync, ReleaseAsync, _time, options.PositionBlockSize, options.EffectivePositionBlockLifetime);
+        _fence = options.FenceCommits ? new CommitFence(client, _table, options.AllPartitions) : null;
     }
 
     /// <summary>

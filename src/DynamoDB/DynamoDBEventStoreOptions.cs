@@ -61,6 +61,17 @@ public sealed partial class DynamoDBEventStoreOptions
     public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Make a commit and the skip of its positions exclude each other by a condition. Each append first writes an
+    /// <em>intent</em> item naming its positions and its stream slot (a second <c>PutItem</c> before the commit), and a
+    /// reader that gives up on positions after <see cref="GapTimeout"/> fences the slot the intent names before it skips
+    /// them, so a commit that DynamoDB applies however late can never land behind readers. Off (the default), an append is
+    /// one round trip and a commit is protected by its send budget alone: no attempt is sent once half of
+    /// <see cref="GapTimeout"/> has passed since its positions were reserved, but a request DynamoDB applies later than
+    /// that is not excluded. Every store instance on a table must use the same setting.
+    /// </summary>
+    public bool FenceCommits { get; set; }
+
+    /// <summary>
     /// The longest a caught-up subscription waits before it reads again. Appends made through the same store instance
     /// wake its subscriptions at once; for appends made elsewhere a subscription polls every 20 ms (or this interval if
     /// shorter) while the log keeps moving and backs off to this interval when it is idle, so an event appended by

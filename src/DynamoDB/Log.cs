@@ -8,7 +8,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Created DynamoDB table {Table} (on-demand billing)")]
     public static partial void LogTableCreated(this ILogger logger, string table);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Global positions {First}-{Last} were reserved but never written within {Timeout}; marking them skipped")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Global positions {First}-{Last} were reserved but never written within {Timeout}; marked them skipped")]
     public static partial void LogGapSkipped(this ILogger logger, long first, long last, TimeSpan timeout);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Could not write a skip marker for unused positions {First}-{Last}; readers will skip them after the gap timeout")]
@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "A commit to {Stream} was not sent within its position budget of {Budget}; its positions {First}-{Last} are released and it is retried at new positions")]
     public static partial void LogCommitBudgetExceeded(this ILogger logger, string stream, TimeSpan budget, long first, long last);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "Global positions {First}-{Last} have a stored commit whose index entry is not visible yet; not skipping them")]
+    public static partial void LogGapCommitted(this ILogger logger, long first, long last);
 }

@@ -35,6 +35,18 @@ internal static class Schema
     public const string KindSoftDelete = "soft";
     public const string KindTombstone = "tomb";
     public const string KindSkip = "skip";
+    public const string KindIntent = "intent";
+    public const string KindVoid = "void";
+
+    /// <summary>An intent's stream partition key and slot: where its commit goes.</summary>
+    public const string IntentStream = "st";
+    public const string IntentSlot = "sv";
+
+    /// <summary>On a stream's empty next slot (a void) or soft-delete marker: first positions whose commit may not land there.</summary>
+    public const string VoidedPositions = "vg";
+
+    /// <summary>A soft-delete marker's (and a void's) last position of the stream.</summary>
+    public const string MarkerLastPosition = "lp";
 
     public const string MixedTypes = "m";
 

@@ -21,6 +21,19 @@ public sealed class DynamoDBLifecycleTests(DynamoDBFixture f) : Conformance.Life
 public sealed class DynamoDBBadInputTests(DynamoDBFixture f) : Conformance.BadInputTests(f), IClassFixture<DynamoDBFixture>;
 public sealed class DynamoDBCancellationTests(DynamoDBFixture f) : Conformance.CancellationTests(f), IClassFixture<DynamoDBFixture>;
 public sealed class DynamoDBMetacharacterTests(DynamoDBFixture f) : Conformance.MetacharacterTests(f), IClassFixture<DynamoDBFixture>;
+
+// With fenced commits every append writes an intent before its commit, and a reader that gives up on a hole fences the
+// slot it names: the promises about appends, deletion, $all and subscriptions are run again in that mode.
+public sealed class FencedDynamoDBAppendTests(FencedDynamoDBFixture f) : Conformance.AppendTests(f), IClassFixture<FencedDynamoDBFixture>;
+public sealed class FencedDynamoDBExpectedVersionTests(FencedDynamoDBFixture f) : Conformance.ExpectedVersionTests(f), IClassFixture<FencedDynamoDBFixture>;
+public sealed class FencedDynamoDBIdempotenceTests(FencedDynamoDBFixture f) : Conformance.IdempotenceTests(f), IClassFixture<FencedDynamoDBFixture>;
+public sealed class FencedDynamoDBAtomicityTests(FencedDynamoDBFixture f) : Conformance.AtomicityTests(f), IClassFixture<FencedDynamoDBFixture>;
+public sealed class FencedDynamoDBConcurrencyTests(FencedDynamoDBFixture f) : Conformance.ConcurrencyTests(f), IClassFixture<FencedDynamoDBFixture>;
+public sealed class FencedDynamoDBReadAllTests(FencedDynamoDBFixture f) : Conformance.ReadAllTests(f), IClassFixture<FencedDynamoDBFixture>;
+public sealed class FencedDynamoDBGapSafetyTests(FencedDynamoDBFixture f) : Conformance.GapSafetyTests(f), IClassFixture<FencedDynamoDBFixture>;
+public sealed class FencedDynamoDBSubscriptionTests(FencedDynamoDBFixture f) : Conformance.SubscriptionTests(f), IClassFixture<FencedDynamoDBFixture>;
+public sealed class FencedDynamoDBLifecycleTests(FencedDynamoDBFixture f) : Conformance.LifecycleTests(f), IClassFixture<FencedDynamoDBFixture>;
+
 [Collection(nameof(MemoryMeasurement))]
 public sealed class DynamoDBLargeReadTests(DynamoDBFixture f) : Conformance.LargeReadTests(f), IClassFixture<DynamoDBFixture>;
 

@@ -4,8 +4,11 @@ using EventStore.Providers.Conformance;
 namespace EventStore.Providers.DynamoDB.Tests;
 
 /// <summary>Makes a fresh store per test: its own table on the shared DynamoDB endpoint, dropped when the test ends.</summary>
-public sealed class DynamoDBFixture(DynamoDBServer server) : IEventStoreFixture
+public class DynamoDBFixture(DynamoDBServer server) : IEventStoreFixture
 {
+    /// <summary>Whether the stores this fixture makes fence commits against skips (<see cref="DynamoDBEventStoreOptions.FenceCommits"/>).</summary>
+    public virtual bool FenceCommits => false;
+
     public DynamoDBServer Server { get; } = server;
 
     // dynalite on a shared 2-core machine: the contract's minimum keeps the lazy-read test to about half a minute.
@@ -23,6 +26,7 @@ public sealed class DynamoDBFixture(DynamoDBServer server) : IEventStoreFixture
         AccessKeyId = "test",
         SecretAccessKey = "test",
         PollInterval = TimeSpan.FromMilliseconds(25),
+        FenceCommits = FenceCommits,
     };
 
     public async Task<StoreUnderTest> CreateStoreAsync(CancellationToken cancellationToken = default)
@@ -49,4 +53,10 @@ public sealed class DynamoDBFixture(DynamoDBServer server) : IEventStoreFixture
             Leases = new DynamoDBSubscriptionLeaseStore(raw, options),
         };
     }
+}
+
+/// <summary>The same stores with <see cref="DynamoDBEventStoreOptions.FenceCommits"/> on: each append writes an intent first.</summary>
+public sealed class FencedDynamoDBFixture(DynamoDBServer server) : DynamoDBFixture(server)
+{
+    public override bool FenceCommits => true;
 }
