@@ -49,6 +49,14 @@ internal static class Ratios
         if (ran.Contains("dynamodb"))
         {
             yield return Make("dynamodb", "single append, 1 writer / raw conditional PutItem, timed in alternating rounds", "DynamoDB", "append-1w-alternating", "dynalite raw", "append-1w-alternating", 0.60, ">= 60%");
+            var fencedRate = Rate(DynamoRawPeer.FencedSubject, "append-1w-alternating");
+            var plainAlternating = Rate("dynalite raw", "append-1w-alternating");
+            var unfenced = Rate("DynamoDB", "append-1w-alternating");
+            yield return new RatioResult("dynamodb", "single append, 1 writer, FenceCommits / raw conditional PutItem, same alternating rounds (reported)",
+                $"{DynamoRawPeer.FencedSubject} append-1w-alternating", "dynalite raw append-1w-alternating",
+                fencedRate is > 0 && plainAlternating is > 0 ? fencedRate / plainAlternating : null, "reported", null,
+                fencedRate is > 0 && unfenced is > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fencedRate / unfenced * 100:F0}% of the unfenced append: the intent is a second write before the commit") : "not measured",
+                PeerIsLimit: true);
             var sequential = Rate("DynamoDB", "append-1w");
             var sequentialPlain = Rate("dynalite raw", "append-1w");
             yield return new RatioResult("dynamodb", "single append, 1 writer / raw conditional PutItem, timed one after the other (reported)", "DynamoDB append-1w",

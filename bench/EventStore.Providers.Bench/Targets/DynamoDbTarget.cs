@@ -80,7 +80,10 @@ internal sealed class DynamoDbTarget : IBenchTarget
         public AmazonDynamoDBClient Client { get; } = new(new BasicAWSCredentials("bench", "bench"),
             new AmazonDynamoDBConfig { ServiceURL = url, AuthenticationRegion = "us-east-1" });
 
-        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) =>
+        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) => CreateStoreAsync(label, fenceCommits: false, ct);
+
+        /// <summary>A store whose commits are fenced against skips (<c>FenceCommits</c>: an intent put before each commit).</summary>
+        public Task<StoreHandle> CreateStoreAsync(string label, bool fenceCommits, CancellationToken ct) =>
             StoreHandle.FromConfigurationAsync("DynamoDB", new Dictionary<string, string?>
             {
                 ["ServiceUrl"] = url,
@@ -89,6 +92,7 @@ internal sealed class DynamoDbTarget : IBenchTarget
                 ["CreateTables"] = "true",
                 ["AccessKeyId"] = "bench",
                 ["SecretAccessKey"] = "bench",
+                ["FenceCommits"] = fenceCommits ? "true" : "false",
             }, ct);
 
         public override async ValueTask DisposeAsync()
@@ -246,19 +250,22 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
     /// The provider's 1-writer append and the plain conditional put, timed in alternating rounds (6 of each, each a
     /// sixth of the duration) on the same server, so that neither meets a colder, emptier or fuller dynalite than the
     /// other: timed one after the other, the plain put's rate moved between 913/s and 2,156/s from run to run while the
-    /// provider's stayed within 1,113-1,279/s. The 1-writer target row uses this pair.
+    /// provider's stayed within 1,113-1,279/s. The 1-writer target row uses this pair. A third subject in the same rounds,
+    /// the provider with <c>FenceCommits</c>, shows what the intent put before each commit costs.
     /// </summary>
     private async Task<Measurement[]> AlternateWithPlainPutAsync(BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct)
     {
         const int rounds = 6;
         var client = session.Client;
         await using var handle = await session.CreateStoreAsync("alternating", ct).ConfigureAwait(false);
+        await using var fencedHandle = await session.CreateStoreAsync("alternating-fenced", fenceCommits: true, ct).ConfigureAwait(false);
+        var fencedCursor = new StreamCursor("BenchAlternatingFenced", session.Run, 100);
         var plainTable = $"raw-alt-{session.Run}";
         await client.CreateTableAsync(PlainTable(plainTable), ct).ConfigureAwait(false);
         var cursor = new StreamCursor("BenchAlternating", session.Run, 100);
         var slice = options.Duration / rounds;
-        TimedRun? provider = null, plain = null;
-        var report = progress($"{Name}: append-1w-alternating (the provider's append and PutItem, {rounds} rounds each)");
+        TimedRun? provider = null, plain = null, fenced = null;
+        var report = progress($"{Name}: append-1w-alternating (the provider's append, PutItem and the fenced append, {rounds} rounds each)");
         for (var round = 0; round < rounds; round++)
         {
             // Only the first round of each warms up (as long as its slice); later rounds start timing at once.
@@ -274,8 +281,14 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
                 await PutNewAsync(client, plainTable, Item(key, i), ct).ConfigureAwait(false);
                 return OpOutcome.Wrote(1);
             }, null, ct, warmup).ConfigureAwait(false);
+            var f = await Timed.RunAsync(1, slice, async (_, _) =>
+            {
+                await fencedCursor.AppendEventAsync(fencedHandle.Store, ct).ConfigureAwait(false);
+                return OpOutcome.Wrote(1);
+            }, null, ct, warmup).ConfigureAwait(false);
             provider = Merge(provider, p);
             plain = Merge(plain, q);
+            fenced = Merge(fenced, f);
             report((round + 1) / (double)rounds);
         }
         await client.DeleteTableAsync(plainTable, ct).ConfigureAwait(false);
@@ -283,8 +296,12 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
         [
             Measure("append-1w-alternating", provider!, $"AppendAsync of 1 event, expected version checked, 1 writer, in {rounds} rounds alternating with the plain put", "DynamoDB"),
             Measure("append-1w-alternating", plain!, $"conditional PutItem (attribute_not_exists), 1 writer, in {rounds} rounds alternating with the provider's append"),
+            Measure("append-1w-alternating", fenced!, $"AppendAsync of 1 event with FenceCommits (an intent PutItem before the commit), 1 writer, in the same {rounds} rounds", FencedSubject),
         ];
     }
+
+    /// <summary>The subject name of the provider with <c>FenceCommits</c> on, in the alternating rounds.</summary>
+    public const string FencedSubject = "DynamoDB fenced";
 
     private static TimedRun Merge(TimedRun? sum, TimedRun run)
     {
