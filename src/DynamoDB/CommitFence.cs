@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Logging;
 
 namespace EventStore.Providers.DynamoDB;
 
@@ -19,7 +20,7 @@ namespace EventStore.Providers.DynamoDB;
 /// So exactly one wins: a commit in its slot before the fence makes the reader wait for it instead of skipping, and a
 /// fenced slot refuses the commit however late DynamoDB applies it. A refused writer retries at new positions.
 /// </summary>
-internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allPartitions)
+internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allPartitions, ILogger logger)
 {
     /// <summary>What a reader found where it meant to skip.</summary>
     public enum Outcome
@@ -128,6 +129,7 @@ internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allP
             try
             {
                 await DynamoDBErrors.Run(() => client.PutItemAsync(put, cancellationToken), "PutItem (void a stream slot)", cancellationToken).ConfigureAwait(false);
+                logger.LogSlotFenced(pk, slot, first, Schema.GetLong(intent, Schema.LastPosition), "void");
                 return Outcome.Skipped;
             }
             catch (ConditionalCheckFailedException)
@@ -152,6 +154,7 @@ internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allP
             try
             {
                 await DynamoDBErrors.Run(() => client.UpdateItemAsync(update, cancellationToken), "UpdateItem (void a stream slot)", cancellationToken).ConfigureAwait(false);
+                logger.LogSlotFenced(pk, slot, first, Schema.GetLong(intent, Schema.LastPosition), kind);
                 return Outcome.Skipped;
             }
             catch (ConditionalCheckFailedException)

@@ -59,7 +59,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitial
         _initialized = new InitializeOnce(new DynamoDBTableInitializer(client, options, _logger).InitializeAsync);
         _appended = new AppendNotifier(_time, options.PollInterval);
         _blocks = new PositionBlocks(ReserveBlockAsync, ReleaseAsync, _time, options.PositionBlockSize, options.EffectivePositionBlockLifetime);
-        _fence = options.FenceCommits ? new CommitFence(client, _table, options.AllPartitions) : null;
+        _fence = options.FenceCommits ? new CommitFence(client, _table, options.AllPartitions, _logger) : null;
     }
 
     /// <summary>

@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "Global positions {First}-{Last} have a stored commit whose index entry is not visible yet; not skipping them")]
     public static partial void LogGapCommitted(this ILogger logger, long first, long last);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "Fenced slot {Slot} of {StreamKey} (in its {Marker}) so the commit of global positions {First}-{Last}, abandoned past the gap timeout, can never land there")]
+    public static partial void LogSlotFenced(this ILogger logger, string streamKey, long slot, long first, long last, string marker);
 }

@@ -2,14 +2,14 @@ using EventStore.Providers.TestServers;
 
 namespace EventStore.Providers.Reliability.Tests.Targets;
 
-/// <summary>DynamoDB (dynalite locally): one table per store.</summary>
-public sealed class DynamoDBTarget(string serviceUrl, string requestTimeout = "00:00:05", int maxErrorRetry = 8) : ConfiguredStoreTarget
+/// <summary>DynamoDB (dynalite locally): one table per store; with <paramref name="fenceCommits"/>, commits fenced against skips.</summary>
+public sealed class DynamoDBTarget(string serviceUrl, string requestTimeout = "00:00:05", int maxErrorRetry = 8, bool fenceCommits = false) : ConfiguredStoreTarget
 {
     /// <summary>The endpoint.</summary>
     public string ServiceUrl { get; } = serviceUrl;
 
     /// <inheritdoc />
-    public override string Name => "DynamoDB";
+    public override string Name => fenceCommits ? "DynamoDB(fenced)" : "DynamoDB";
 
     /// <inheritdoc />
     protected override Task<Dictionary<string, string?>> ConfigurationForAsync(string isolationId, CancellationToken cancellationToken) =>
@@ -26,6 +26,7 @@ public sealed class DynamoDBTarget(string serviceUrl, string requestTimeout = "0
             // The provider requires at least four request timeouts before a reserved position counts as abandoned.
             ["EventStore:DynamoDB:GapTimeout"] = (TimeSpan.Parse(requestTimeout, System.Globalization.CultureInfo.InvariantCulture) * 4 + TimeSpan.FromSeconds(1)).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
             ["EventStore:DynamoDB:MaxErrorRetry"] = maxErrorRetry.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["EventStore:DynamoDB:FenceCommits"] = fenceCommits ? "true" : "false",
         });
 }
 

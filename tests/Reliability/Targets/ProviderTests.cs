@@ -1,4 +1,5 @@
 using EventStore.Providers.Reliability.Tests.Faults;
+using EventStore.Providers.Reliability.Tests.Infrastructure;
 using EventStore.Providers.Reliability.Tests.HostileInput;
 using EventStore.Providers.Reliability.Tests.Load;
 using EventStore.Providers.Reliability.Tests.ModelBased;
@@ -53,15 +54,41 @@ public sealed class DynamoDBCancellationTests(DynamoDBFixture dynamo) : Cancella
 // A short request timeout keeps the gap timeout (twice it, plus a second) short, so $all gets past an append the kill abandoned quickly.
 public sealed class DynamoDBClientCrashTests(DynamoDBFixture dynamo) : ClientCrashTests(new DynamoDBTarget(dynamo.Target.ServiceUrl, requestTimeout: "00:00:01"));
 
-public sealed class DynamoDBServerCrashTests : ServerCrashTests
+// Killed writers leave intents without commits: readers fence their slots before skipping.
+public sealed class FencedDynamoDBClientCrashTests : ClientCrashTests, IDisposable
 {
+    private readonly CapturingLoggerProvider _logs;
+
+    public FencedDynamoDBClientCrashTests(DynamoDBFixture dynamo) : this(dynamo, new CapturingLoggerProvider())
+    {
+    }
+
+    private FencedDynamoDBClientCrashTests(DynamoDBFixture dynamo, CapturingLoggerProvider logs)
+        : base(new DynamoDBTarget(dynamo.Target.ServiceUrl, requestTimeout: "00:00:01", fenceCommits: true) { LoggerProvider = logs }) => _logs = logs;
+
+    // Printed with the other counts: how often the audit's reads met an intent of a killed writer and fenced its slot.
+    public void Dispose() => Report.Count("DynamoDB(fenced)", "client-crash: slots fenced against a killed writer's commit",
+        _logs.Entries.Count(e => e.Contains("so the commit of global positions", StringComparison.Ordinal)));
+}
+
+public class DynamoDBServerCrashTests : ServerCrashTests
+{
+    /// <summary>Whether the target's commits are fenced against skips.</summary>
+    protected virtual bool FenceCommits => false;
+
     protected override async Task<CrashRig> CreateRigAsync(CancellationToken cancellationToken)
     {
         // A dynalite of its own to kill, its tables in a folder so they survive the kill.
         var server = await LocalServer.StartDynaliteAsync(CrashableServer.NewName("dyn"), persistent: true, cancellationToken);
         // Short timeouts and few SDK retries so an outage surfaces as a transient failure in seconds.
-        return new CrashRig(new CrashableServer(server), new DynamoDBTarget(server.Address, requestTimeout: "00:00:02", maxErrorRetry: 1));
+        return new CrashRig(new CrashableServer(server), new DynamoDBTarget(server.Address, requestTimeout: "00:00:02", maxErrorRetry: 1, fenceCommits: FenceCommits));
     }
+}
+
+// Appends cut by the crash leave intents (some with their commit stored, some without): readers fence or wait.
+public sealed class FencedDynamoDBServerCrashTests : DynamoDBServerCrashTests
+{
+    protected override bool FenceCommits => true;
 }
 
 /// <summary>A local server of the server-crash tests' own, killed and started again through eng/.</summary>
