@@ -67,7 +67,8 @@ public sealed partial class DynamoDBEventStoreOptions
     /// them, so a commit that DynamoDB applies however late can never land behind readers. Off (the default), an append is
     /// one round trip and a commit is protected by its send budget alone: no attempt is sent once half of
     /// <see cref="GapTimeout"/> has passed since its positions were reserved, but a request DynamoDB applies later than
-    /// that is not excluded. Every store instance on a table must use the same setting.
+    /// that is not excluded. Every store instance on a table must use the same setting: the table records the first
+    /// instance's, and an instance configured otherwise fails at start with <see cref="EventStoreConfigurationException"/>.
     /// </summary>
     public bool FenceCommits { get; set; }
 

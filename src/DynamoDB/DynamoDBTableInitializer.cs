@@ -32,10 +32,46 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
 
     /// <inheritdoc />
     /// <exception cref="EventStoreConfigurationException">A table is missing and <see cref="DynamoDBEventStoreOptions.CreateTables"/> is off.</exception>
+    /// <exception cref="EventStoreConfigurationException">The table was first used with another <see cref="DynamoDBEventStoreOptions.FenceCommits"/>.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         foreach (var (table, withIndexes) in Tables())
             await EnsureTableAsync(table, withIndexes, _options.CreateTables, cancellationToken).ConfigureAwait(false);
+        await CheckFenceSettingAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records in the events table whether its commits are fenced (item <c>$cfg</c>, written by the first instance) and
+    /// refuses an instance that says otherwise: a reader that skips a hole as one range does not look for the intents of
+    /// fenced writers, so one such instance on the table would undo the fence.
+    /// </summary>
+    private async Task CheckFenceSettingAsync(CancellationToken cancellationToken)
+    {
+        var put = new PutItemRequest
+        {
+            TableName = _options.TableName,
+            Item = new()
+            {
+                [Schema.Pk] = Schema.S(Schema.SettingsKey),
+                [Schema.Sk] = Schema.N(0),
+                [Schema.FenceSetting] = new AttributeValue { BOOL = _options.FenceCommits },
+            },
+            ConditionExpression = "attribute_not_exists(pk)",
+        };
+        try
+        {
+            await DynamoDBErrors.Run(() => _client.PutItemAsync(put, cancellationToken), "PutItem (table settings)", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+        }
+        var get = new GetItemRequest { TableName = _options.TableName, Key = Schema.Key(Schema.SettingsKey, 0), ConsistentRead = true };
+        var stored = (await DynamoDBErrors.Run(() => _client.GetItemAsync(get, cancellationToken), "GetItem (table settings)", cancellationToken).ConfigureAwait(false)).Item;
+        var fenced = stored is not null && stored.TryGetValue(Schema.FenceSetting, out var v) && v.BOOL == true;
+        if (fenced != _options.FenceCommits)
+            throw new EventStoreConfigurationException($"{DynamoDBEventStoreOptions.SectionName}:{nameof(DynamoDBEventStoreOptions.FenceCommits)}",
+                $"is {(_options.FenceCommits ? "true" : "false")}, but table '{_options.TableName}' is used with {(fenced ? "true" : "false")}. Every instance on a table must use the same setting: change it here, or stop every instance and delete the item pk='{Schema.SettingsKey}' of that table to choose again.");
     }
 
     /// <summary>Creates the provider's tables when missing, whatever <see cref="DynamoDBEventStoreOptions.CreateTables"/> says (for tests and tooling).</summary>

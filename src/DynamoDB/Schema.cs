@@ -57,6 +57,9 @@ internal static class Schema
     public const string CheckpointPrefix = "p#";
     public const string SequenceKey = "$seq";
     public const string WatermarkKey = "$wm";
+    /// <summary>The table's settings item: <see cref="FenceSetting"/>.</summary>
+    public const string SettingsKey = "$cfg";
+    public const string FenceSetting = "fc";
 
     /// <summary>
     /// Bytes of encoded events one item holds. DynamoDB's item limit is 400 KB including keys and index attributes

@@ -213,6 +213,32 @@ public sealed class DynamoDBGlobalLogTests(DynamoDBServer server)
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_instance_whose_FenceCommits_differs_from_the_tables_is_refused_at_start_naming_the_key(bool firstFenced)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var options = _fixture.NewOptions();
+        options.FenceCommits = firstFenced;
+        await using var sut = await _fixture.CreateStoreAsync(options, null, null, ct);
+        await sut.Store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1), ct);
+
+        var other = _fixture.NewOptions();
+        other.TableName = options.TableName;
+        other.FenceCommits = !firstFenced;
+        using var client = DynamoDBClientFactory.Create(other);
+        var refused = await Assert.ThrowsAsync<EventStoreConfigurationException>(() => new DynamoDBTableInitializer(client, other).InitializeAsync(ct));
+        Assert.Equal("EventStore:DynamoDB:FenceCommits", refused.Key);
+        Assert.Contains(options.TableName, refused.Message, StringComparison.Ordinal);
+        using var store = new DynamoDBEventStore(client, other);
+        await Assert.ThrowsAsync<EventStoreConfigurationException>(() => store.AppendAsync(TestEvents.Stream(), ExpectedVersion.NoStream, TestEvents.Many(1), ct));
+
+        // The same setting is accepted.
+        other.FenceCommits = firstFenced;
+        await new DynamoDBTableInitializer(client, other).InitializeAsync(ct);
+    }
+
     [Fact]
     public void A_subscription_polls_fast_while_the_log_moves_and_backs_off_to_the_poll_interval_when_idle()
     {
