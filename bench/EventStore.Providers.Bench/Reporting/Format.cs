@@ -32,7 +32,7 @@ internal static class Format
     public static string Cell(string? text) => (text ?? "").Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 
     public static readonly string[] WorkloadOrder =
-        ["append-1w", "append-1w-indexed", "append-1w-commit-item", "append-1w-alternating", "append-8w", "append-16w", "append-race", "append-pipelined", "batch-100", "read-stream", "read-all", "read-all-large",
+        ["append-1w", "append-1w-indexed", "append-1w-commit-item", "append-1w-alternating", "append-8w", "append-8w-indexed", "append-16w", "append-16w-indexed", "append-race", "append-pipelined", "batch-100", "read-stream", "read-all", "read-all-large",
          "subscription", "aggregate", "aggregate-snapshot", "under-load", "projection", "projection-live", "groups-1", "groups-2", "groups-4", "groups-handover", "scale"];
 
     public static string Describe(string workload) => workload switch
@@ -43,6 +43,8 @@ internal static class Format
         "append-1w-alternating" => "single-event append, 1 writer, in rounds alternating with the plain put",
         "append-8w" => "single-event append, 8 writers, distinct streams",
         "append-16w" => "single-event append, 16 writers, distinct streams (writer scaling)",
+        "append-8w-indexed" => "single-event append, 8 writers, the item in three indexes (raw peer)",
+        "append-16w-indexed" => "single-event append, 16 writers, the item in three indexes (raw peer)",
         "append-race" => "8 writers racing on 1 stream",
         "append-pipelined" => "pipelined produce (many in flight)",
         "batch-100" => "100-event batch append",
