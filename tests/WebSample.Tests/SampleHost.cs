@@ -52,7 +52,16 @@ public abstract class SampleHost : IAsyncLifetime
     /// <inheritdoc />
     public virtual async ValueTask DisposeAsync()
     {
-        foreach (var f in _factories) await f.DisposeAsync();
+        try
+        {
+            foreach (var f in _factories) await f.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            // xunit reports a fixture's cleanup failure by its type only; the cause goes to the log as well.
+            await Console.Error.WriteLineAsync($"{GetType().Name}: stopping the sample hosts failed: {e}");
+            throw;
+        }
         GC.SuppressFinalize(this);
     }
 
@@ -102,10 +111,31 @@ public sealed class PostgresHost : SampleHost
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        await using var connection = new NpgsqlConnection(_connection);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {_schema} CASCADE", connection);
-        await drop.ExecuteNonQueryAsync();
+        // The server is shared with the other test projects running at the same time: a refused connection (all
+        // slots taken), a deadlock or a full lock table is tried again; anything else, or a fifth refusal, fails the
+        // cleanup with its cause in the log.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(_connection);
+                await connection.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {_schema} CASCADE", connection);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException e) when (attempt < 5 && e.SqlState is PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.DeadlockDetected
+                or PostgresErrorCodes.OutOfMemory or PostgresErrorCodes.LockNotAvailable)
+            {
+                await Console.Error.WriteLineAsync($"PostgresHost: dropping schema {_schema} was refused ({e.SqlState}: {e.MessageText}); trying again");
+                await Task.Delay(500);
+            }
+            catch (Exception e)
+            {
+                await Console.Error.WriteLineAsync($"PostgresHost: dropping schema {_schema} failed: {e}");
+                throw;
+            }
+        }
     }
 }
 
