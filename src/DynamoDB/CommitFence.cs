@@ -43,7 +43,7 @@ internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allP
             TableName = table,
             Item = new()
             {
-                [Schema.Pk] = Schema.S(SkipKey(reservation.First)),
+                [Schema.Pk] = Schema.S(Schema.SkipKey(reservation.First)),
                 [Schema.Sk] = Schema.N(0),
                 [Schema.Kind] = Schema.S(Schema.KindIntent),
                 [Schema.FirstPosition] = Schema.N(reservation.First),
@@ -63,7 +63,7 @@ internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allP
         catch (ConditionalCheckFailedException)
         {
             // The SDK may have re-sent a put whose first attempt landed: then the intent there is this one.
-            var stored = await GetAsync(SkipKey(reservation.First), 0, cancellationToken).ConfigureAwait(false);
+            var stored = await GetAsync(Schema.SkipKey(reservation.First), 0, cancellationToken).ConfigureAwait(false);
             return stored is not null && Schema.GetString(stored, Schema.Kind) == Schema.KindIntent
                 && Schema.GetString(stored, Schema.IntentStream) == streamPk && Schema.GetLong(stored, Schema.IntentSlot) == head.NextSlot;
         }
@@ -88,7 +88,7 @@ internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allP
                 p++;
                 continue;
             }
-            var item = await GetAsync(SkipKey(p), 0, cancellationToken).ConfigureAwait(false)
+            var item = await GetAsync(Schema.SkipKey(p), 0, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"The skip-key item of position {p} refused a put and then could not be read; items there are never deleted.");
             if (Schema.GetString(item, Schema.Kind) == Schema.KindIntent)
             {
@@ -169,7 +169,7 @@ internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allP
         var request = new PutItemRequest
         {
             TableName = table,
-            Item = SkipItem(position, position),
+            Item = Schema.SkipItem(position, position, allPartitions),
             ConditionExpression = "attribute_not_exists(pk)",
         };
         try
@@ -188,7 +188,7 @@ internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allP
         var request = new UpdateItemRequest
         {
             TableName = table,
-            Key = Schema.Key(SkipKey(first), 0),
+            Key = Schema.Key(Schema.SkipKey(first), 0),
             // The last position stays what the intent said; the index partition follows from it.
             UpdateExpression = "SET #k = :skip, #ab = :ab",
             ConditionExpression = "#k = :intent",
@@ -210,22 +210,10 @@ internal sealed class CommitFence(IAmazonDynamoDB client, string table, int allP
         }
     }
 
-    private Dictionary<string, AttributeValue> SkipItem(long first, long last) => new()
-    {
-        [Schema.Pk] = Schema.S(SkipKey(first)),
-        [Schema.Sk] = Schema.N(0),
-        [Schema.Kind] = Schema.S(Schema.KindSkip),
-        [Schema.FirstPosition] = Schema.N(first),
-        [Schema.LastPosition] = Schema.N(last),
-        [Schema.AllPartition] = Schema.S(Schema.AllPartitionKey(last, allPartitions)),
-    };
-
     private async Task<Dictionary<string, AttributeValue>?> GetAsync(string pk, long sk, CancellationToken cancellationToken)
     {
         var request = new GetItemRequest { TableName = table, Key = Schema.Key(pk, sk), ConsistentRead = true };
         var response = await DynamoDBErrors.Run(() => client.GetItemAsync(request, cancellationToken), "GetItem (fence)", cancellationToken).ConfigureAwait(false);
         return response.Item is { Count: > 0 } item ? item : null;
     }
-
-    private static string SkipKey(long first) => Schema.SkipPrefix + first.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

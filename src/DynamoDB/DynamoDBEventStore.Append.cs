@@ -234,15 +234,7 @@ public sealed partial class DynamoDBEventStore
         var request = new PutItemRequest
         {
             TableName = _table,
-            Item = new()
-            {
-                [Schema.Pk] = Schema.S(Schema.SkipPrefix + first.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                [Schema.Sk] = Schema.N(0),
-                [Schema.Kind] = Schema.S(Schema.KindSkip),
-                [Schema.FirstPosition] = Schema.N(first),
-                [Schema.LastPosition] = Schema.N(last),
-                [Schema.AllPartition] = Schema.S(Schema.AllPartitionKey(last, _options.AllPartitions)),
-            },
+            Item = Schema.SkipItem(first, last, _options.AllPartitions),
             ConditionExpression = "attribute_not_exists(pk)",
         };
         try

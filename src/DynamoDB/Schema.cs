@@ -75,6 +75,20 @@ internal static class Schema
 
     public static string StreamPk(StreamName stream) => StreamPrefix + stream.Value;
 
+    /// <summary>The partition key of the skip marker (or commit intent) whose range starts at <paramref name="first"/>.</summary>
+    public static string SkipKey(long first) => SkipPrefix + first.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A skip marker for positions <paramref name="first"/>-<paramref name="last"/>, in the <c>all</c> index.</summary>
+    public static Dictionary<string, AttributeValue> SkipItem(long first, long last, int allPartitions) => new()
+    {
+        [Pk] = S(SkipKey(first)),
+        [Sk] = N(0),
+        [Kind] = S(KindSkip),
+        [FirstPosition] = N(first),
+        [LastPosition] = N(last),
+        [AllPartition] = S(AllPartitionKey(last, allPartitions)),
+    };
+
     public static AttributeValue S(string value) => new() { S = value };
 
     public static AttributeValue N(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
