@@ -29,6 +29,15 @@ internal static class Ratios
                 value is null ? null : value >= target, missing ?? note, limit);
         }
 
+        // A ratio reported without a target; its note may compare two other measurements of the run ({0}: percent).
+        RatioResult Reported(string backend, string name, (string Subject, string Workload) num, (string Subject, string Workload) den, string note) =>
+            new(backend, name, $"{num.Subject} {num.Workload}", $"{den.Subject} {den.Workload}",
+                Rate(num.Subject, num.Workload) is > 0 and var a && Rate(den.Subject, den.Workload) is > 0 and var b ? a / b : null, "reported", null, note, PeerIsLimit: true);
+        string Percent((string Subject, string Workload) num, (string Subject, string Workload) den, string template) =>
+            Rate(num.Subject, num.Workload) is > 0 and var a && Rate(den.Subject, den.Workload) is > 0 and var b
+                ? string.Format(System.Globalization.CultureInfo.InvariantCulture, template, a / b * 100)
+                : "not measured";
+
         // 1.5x Marten is out of reach when it is more than the raw INSERT, the least work that stores an event, did.
         string? AboveRawLimit(string workload) =>
             Rate("Marten", workload) is { } marten && Rate("Npgsql raw", workload) is { } raw && marten * 1.5 > raw
@@ -49,41 +58,23 @@ internal static class Ratios
         if (ran.Contains("dynamodb"))
         {
             yield return Make("dynamodb", "single append, 1 writer / raw conditional PutItem, timed in alternating rounds", "DynamoDB", "append-1w-alternating", "dynalite raw", "append-1w-alternating", 0.60, ">= 60%");
-            var fencedRate = Rate(DynamoRawPeer.FencedSubject, "append-1w-alternating");
-            var plainAlternating = Rate("dynalite raw", "append-1w-alternating");
-            var unfenced = Rate("DynamoDB", "append-1w-alternating");
-            yield return new RatioResult("dynamodb", "single append, 1 writer, FenceCommits / raw conditional PutItem, same alternating rounds (reported)",
-                $"{DynamoRawPeer.FencedSubject} append-1w-alternating", "dynalite raw append-1w-alternating",
-                fencedRate is > 0 && plainAlternating is > 0 ? fencedRate / plainAlternating : null, "reported", null,
-                fencedRate is > 0 && unfenced is > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fencedRate / unfenced * 100:F0}% of the unfenced append: the intent is a second write before the commit") : "not measured",
-                PeerIsLimit: true);
-            var sequential = Rate("DynamoDB", "append-1w");
-            var sequentialPlain = Rate("dynalite raw", "append-1w");
-            yield return new RatioResult("dynamodb", "single append, 1 writer / raw conditional PutItem, timed one after the other (reported)", "DynamoDB append-1w",
-                "dynalite raw append-1w", sequential is > 0 && sequentialPlain is > 0 ? sequential / sequentialPlain : null, "reported", null,
-                "the two ran minutes apart on a server whose speed drifts; the alternating row above is the target's measure", PeerIsLimit: true);
+            (string, string) plainAlternating = ("dynalite raw", "append-1w-alternating");
+            (string, string) fenced = (DynamoRawPeer.FencedSubject, "append-1w-alternating");
+            yield return Reported("dynamodb", "single append, 1 writer, FenceCommits / raw conditional PutItem, same alternating rounds (reported)", fenced, plainAlternating,
+                Percent(fenced, ("DynamoDB", "append-1w-alternating"), "{0:F0}% of the unfenced append: the intent is a second write before the commit"));
+            yield return Reported("dynamodb", "single append, 1 writer / raw conditional PutItem, timed one after the other (reported)", ("DynamoDB", "append-1w"), ("dynalite raw", "append-1w"),
+                "the two ran minutes apart on a server whose speed drifts; the alternating row above is the target's measure");
             yield return Make("dynamodb", "single append, 8 writers / raw conditional PutItem", "DynamoDB", "append-8w", "dynalite raw", "append-8w", 0.50, ">= 50%");
             yield return Make("dynamodb", "single append, 16 writers / raw conditional PutItem (writer scaling)", "DynamoDB", "append-16w", "dynalite raw", "append-16w", 0.50, ">= 50%",
                 "raw PutItem spreads its writes over 16 items; if appends were held by one hot item this ratio would fall below the 8-writer one");
             foreach (var (workload, writers) in new[] { ("append-8w", 8), ("append-16w", 16) })
-            {
-                var byProvider = Rate("DynamoDB", workload);
-                var indexedPuts = Rate("dynalite raw", $"{workload}-indexed");
-                var plainPuts = Rate("dynalite raw", workload);
-                yield return new RatioResult("dynamodb", $"single append, {writers} writers / raw PutItem in the provider's three indexes (reported)", $"DynamoDB {workload}",
-                    $"dynalite raw {workload}-indexed", byProvider is > 0 && indexedPuts is > 0 ? byProvider / indexedPuts : null, "reported", null,
-                    indexedPuts is > 0 && plainPuts is > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the indexed put itself runs at {indexedPuts / plainPuts * 100:F0}% of the plain one") : "not measured", PeerIsLimit: true);
-            }
-            var indexed = Rate("dynalite raw", "append-1w-indexed");
-            var plain = Rate("dynalite raw", "append-1w");
-            var provider = Rate("DynamoDB", "append-1w");
-            yield return new RatioResult("dynamodb", "single append, 1 writer / raw PutItem in the provider's three indexes (reported)", "DynamoDB append-1w",
-                "dynalite raw append-1w-indexed", provider is > 0 && indexed is > 0 ? provider / indexed : null, "reported", null,
-                indexed is > 0 && plain is > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the indexed put itself runs at {indexed / plain * 100:F0}% of the plain one") : "not measured", PeerIsLimit: true);
-            var own = Rate("dynalite raw", "append-1w-commit-item");
-            yield return new RatioResult("dynamodb", "single append, 1 writer / raw PutItem of the provider's own commit item (reported)", "DynamoDB append-1w",
-                "dynalite raw append-1w-commit-item", provider is > 0 && own is > 0 ? provider / own : null, "reported", null,
-                own is > 0 && plain is > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"that put itself runs at {own / plain * 100:F0}% of the plain one") : "not measured", PeerIsLimit: true);
+                yield return Reported("dynamodb", $"single append, {writers} writers / raw PutItem in the provider's three indexes (reported)", ("DynamoDB", workload), ("dynalite raw", $"{workload}-indexed"),
+                    Percent(("dynalite raw", $"{workload}-indexed"), ("dynalite raw", workload), "the indexed put itself runs at {0:F0}% of the plain one"));
+            (string, string) plain = ("dynalite raw", "append-1w");
+            yield return Reported("dynamodb", "single append, 1 writer / raw PutItem in the provider's three indexes (reported)", ("DynamoDB", "append-1w"), ("dynalite raw", "append-1w-indexed"),
+                Percent(("dynalite raw", "append-1w-indexed"), plain, "the indexed put itself runs at {0:F0}% of the plain one"));
+            yield return Reported("dynamodb", "single append, 1 writer / raw PutItem of the provider's own commit item (reported)", ("DynamoDB", "append-1w"), ("dynalite raw", "append-1w-commit-item"),
+                Percent(("dynalite raw", "append-1w-commit-item"), plain, "that put itself runs at {0:F0}% of the plain one"));
             yield return Make("dynamodb", "stream read / raw Query of the same items", "DynamoDB", "read-stream", "dynalite raw", "read-stream", 0.70, ">= 70%");
             var all = Rate("DynamoDB", "read-all");
             yield return new RatioResult("dynamodb", "$all read (reported beside them)", "DynamoDB read-all", "-", null, "reported",
