@@ -284,22 +284,14 @@ public sealed partial class DynamoDBEventStore
         }
         if (lower > upper) yield break;
 
-        var (index, attribute, keys) = filter.Categories.Count > 0
-            ? (Schema.CategoryIndex, Schema.CategoryKey, filter.Categories.Distinct(StringComparer.Ordinal).Select(c => "c#" + c).ToList())
-            : (Schema.TypeIndex, Schema.TypeKey, filter.EventTypes.Distinct(StringComparer.Ordinal).Select(t => "t#" + t).Append(Schema.MixedTypes).ToList());
-        var sources = keys.Select(key => QueryIndexAsync(new QueryRequest
-        {
-            TableName = _table,
-            IndexName = index,
-            KeyConditionExpression = $"{attribute} = :k AND ap BETWEEN :lower AND :upper",
-            ExpressionAttributeValues = new() { [":k"] = Schema.S(key), [":lower"] = Schema.N(lower), [":upper"] = Schema.N(upper) },
-            ScanIndexForward = direction == ReadDirection.Forwards,
-        }, "Query (category/type index)", cancellationToken)).ToList();
-
+        await _initialized.RunAsync(cancellationToken).ConfigureAwait(false);
+        var sources = FilteredQueries(filter, direction == ReadDirection.Forwards, lower, upper, cancellationToken);
         var returned = 0L;
         await foreach (var raw in AsyncMerge.ByKey(sources, i => Schema.GetLong(i, Schema.LastPosition), direction == ReadDirection.Backwards, cancellationToken).ConfigureAwait(false))
         {
-            var events = await ToRecordedAsync(LogItem.Parse(raw), cancellationToken).ConfigureAwait(false);
+            var item = LogItem.Parse(raw);
+            if (item.IsSkip) continue;
+            var events = await ToRecordedAsync(item, cancellationToken).ConfigureAwait(false);
             for (var n = 0; n < events.Count; n++)
             {
                 var e = direction == ReadDirection.Forwards ? events[n] : events[events.Count - 1 - n];
@@ -311,6 +303,41 @@ public sealed partial class DynamoDBEventStore
                 if (++returned >= maxCount) yield break;
             }
         }
+    }
+
+    /// <summary>
+    /// The queries a filtered read merges, over positions <paramref name="lower"/>-<paramref name="upper"/>: the category
+    /// index's partition of each category; else the type index's partition of each type plus the mixed-type one; or,
+    /// when the table has no type index (<see cref="DynamoDBEventStoreOptions.IndexEventTypes"/>), every partition of
+    /// the <c>$all</c> index with a filter on the type attribute each commit carries.
+    /// </summary>
+    private List<IAsyncEnumerable<Dictionary<string, AttributeValue>>> FilteredQueries(EventFilter filter, bool forwards, long lower, long upper, CancellationToken cancellationToken)
+    {
+        var range = new Dictionary<string, AttributeValue> { [":lower"] = Schema.N(lower), [":upper"] = Schema.N(upper) };
+        var typeKeys = filter.EventTypes.Distinct(StringComparer.Ordinal).Select(t => "t#" + t).Append(Schema.MixedTypes).ToList();
+        var (index, attribute, keys) = filter.Categories.Count > 0
+            ? (Schema.CategoryIndex, Schema.CategoryKey, filter.Categories.Distinct(StringComparer.Ordinal).Select(c => "c#" + c).ToList())
+            : _tables.HasTypeIndex
+                ? (Schema.TypeIndex, Schema.TypeKey, typeKeys)
+                : (Schema.AllIndex, Schema.AllPartition, Enumerable.Range(0, _options.AllPartitions).Select(p => "a#" + p.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList());
+        return keys.Select(key =>
+        {
+            var request = new QueryRequest
+            {
+                TableName = _table,
+                IndexName = index,
+                KeyConditionExpression = $"{attribute} = :k AND ap BETWEEN :lower AND :upper",
+                ExpressionAttributeValues = new(range) { [":k"] = Schema.S(key) },
+                ScanIndexForward = forwards,
+            };
+            // DynamoDB takes at most 100 operands of IN; past that the types are matched here, after the read.
+            if (index == Schema.AllIndex && typeKeys.Count < 100)
+            {
+                request.FilterExpression = $"{Schema.TypeKey} IN ({string.Join(", ", typeKeys.Select((_, i) => ":t" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})";
+                for (var i = 0; i < typeKeys.Count; i++) request.ExpressionAttributeValues[":t" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Schema.S(typeKeys[i]);
+            }
+            return QueryIndexAsync(request, index == Schema.AllIndex ? "Query ($all filtered by type)" : "Query (category/type index)", cancellationToken);
+        }).ToList();
     }
 
     /// <summary>

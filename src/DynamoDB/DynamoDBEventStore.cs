@@ -25,6 +25,7 @@ public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitial
     private readonly TimeProvider _time;
     private readonly GapTracker _gaps;
     private readonly string _table;
+    private readonly DynamoDBTableInitializer _tables;
     private readonly InitializeOnce _initialized;
     private readonly PositionBlocks _blocks;
     // Set when commits and skips are fenced against each other (FenceCommits).
@@ -56,7 +57,8 @@ public sealed partial class DynamoDBEventStore : IEventStore, IEventStoreInitial
         _time = timeProvider ?? TimeProvider.System;
         _gaps = new GapTracker(_time, options.GapTimeout);
         _table = options.TableName;
-        _initialized = new InitializeOnce(new DynamoDBTableInitializer(client, options, _logger).InitializeAsync);
+        _tables = new DynamoDBTableInitializer(client, options, _logger);
+        _initialized = new InitializeOnce(_tables.InitializeAsync);
         _appended = new AppendNotifier(_time, options.PollInterval);
         _blocks = new PositionBlocks(ReserveBlockAsync, ReleaseAsync, _time, options.PositionBlockSize, options.EffectivePositionBlockLifetime);
         _fence = options.FenceCommits ? new CommitFence(client, _table, options.AllPartitions, _logger) : null;

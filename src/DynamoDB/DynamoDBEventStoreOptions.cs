@@ -73,6 +73,19 @@ public sealed partial class DynamoDBEventStoreOptions
     public bool FenceCommits { get; set; }
 
     /// <summary>
+    /// Give the events table a global secondary index on event type, so a read or subscription filtered by event type
+    /// queries only the commits of those types. Off (the default), such a read queries the <c>$all</c> index with a
+    /// filter on the type: DynamoDB reads (and bills) every commit in the range and returns the matching ones, as
+    /// EventStoreDB filters <c>$all</c> on the server. Each index costs every append one more index write (on dynalite
+    /// about a tenth of the append rate; on AWS one more write unit per commit), so it pays off when type-filtered reads
+    /// of a large log are frequent. The table decides: a store uses a type index whenever its table has an active one
+    /// (created with this option, or added later with <c>UpdateTable</c>; commits always carry the type attribute, so
+    /// DynamoDB backfills it). With this option on, a missing or inactive type index fails the start with
+    /// <see cref="EventStoreConfigurationException"/>.
+    /// </summary>
+    public bool IndexEventTypes { get; set; }
+
+    /// <summary>
     /// The longest a caught-up subscription waits before it reads again. Appends made through the same store instance
     /// wake its subscriptions at once; for appends made elsewhere a subscription polls every 20 ms (or this interval if
     /// shorter) while the log keeps moving and backs off to this interval when it is idle, so an event appended by

@@ -33,11 +33,33 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
     /// <inheritdoc />
     /// <exception cref="EventStoreConfigurationException">A table is missing and <see cref="DynamoDBEventStoreOptions.CreateTables"/> is off.</exception>
     /// <exception cref="EventStoreConfigurationException">The table was first used with another <see cref="DynamoDBEventStoreOptions.FenceCommits"/>.</exception>
+    /// <exception cref="EventStoreConfigurationException"><see cref="DynamoDBEventStoreOptions.IndexEventTypes"/> is on and the table has no active type index.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         foreach (var (table, withIndexes) in Tables())
-            await EnsureTableAsync(table, withIndexes, _options.CreateTables, cancellationToken).ConfigureAwait(false);
+        {
+            var description = await EnsureTableAsync(table, withIndexes, _options.CreateTables, cancellationToken).ConfigureAwait(false);
+            if (withIndexes) HasTypeIndex = CheckTypeIndex(description);
+        }
         await CheckFenceSettingAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether the events table has an active event-type index, as <see cref="InitializeAsync"/> found it: type-filtered
+    /// reads query it when it does, and the <c>$all</c> index with a filter on the type when it does not.
+    /// </summary>
+    internal bool HasTypeIndex { get; private set; }
+
+    private bool CheckTypeIndex(TableDescription table)
+    {
+        var index = table.GlobalSecondaryIndexes?.FirstOrDefault(i => i.IndexName == Schema.TypeIndex);
+        var active = index is not null && index.IndexStatus == IndexStatus.ACTIVE;
+        if (_options.IndexEventTypes && !active)
+            throw new EventStoreConfigurationException($"{DynamoDBEventStoreOptions.SectionName}:{nameof(DynamoDBEventStoreOptions.IndexEventTypes)}",
+                index is null
+                    ? $"is true, but table '{table.TableName}' has no '{Schema.TypeIndex}' index. Add it with UpdateTable (partition key {Schema.TypeKey}, sort key {Schema.LastPosition}, both as in the provider's README, projection ALL; DynamoDB fills it from the stored commits), or set it to false to filter the $all index by type."
+                    : $"is true, but the '{Schema.TypeIndex}' index of table '{table.TableName}' is {index.IndexStatus}; start again once it is ACTIVE, or set it to false meanwhile.");
+        return active;
     }
 
     /// <summary>
@@ -102,16 +124,19 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
             .Distinct(StringComparer.Ordinal)
             .Select(t => (t, t == _options.TableName));
 
-    private async Task EnsureTableAsync(string table, bool withIndexes, bool create, CancellationToken cancellationToken)
+    private async Task<TableDescription> EnsureTableAsync(string table, bool withIndexes, bool create, CancellationToken cancellationToken)
     {
-        var active = await IsActiveAsync(table, cancellationToken).ConfigureAwait(false);
-        if (active == true) return;
-        if (active is null && !create)
+        var description = await DescribeAsync(table, cancellationToken).ConfigureAwait(false);
+        if (description?.TableStatus == TableStatus.ACTIVE) return description;
+        if (description is null && !create)
             throw new EventStoreConfigurationException($"{DynamoDBEventStoreOptions.SectionName}:{nameof(DynamoDBEventStoreOptions.CreateTables)}",
                 $"is false and table '{table}' does not exist; set {DynamoDBEventStoreOptions.SectionName}:{nameof(DynamoDBEventStoreOptions.CreateTables)}=true to create it, or create it as the provider's README describes.");
-        if (active is null) await CreateTableAsync(table, withIndexes, cancellationToken).ConfigureAwait(false);
-        for (var wait = 0; await IsActiveAsync(table, cancellationToken).ConfigureAwait(false) != true; wait++)
+        if (description is null) await CreateTableAsync(table, withIndexes, cancellationToken).ConfigureAwait(false);
+        for (var wait = 0; ; wait++)
         {
+            // Indexes created with the table become active with it.
+            description = await DescribeAsync(table, cancellationToken).ConfigureAwait(false);
+            if (description?.TableStatus == TableStatus.ACTIVE) return description;
             if (wait > 600) throw new EventStoreException($"DynamoDB table {table} did not become active within a minute.");
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
@@ -137,14 +162,17 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
                 new AttributeDefinition(Schema.AllPartition, ScalarAttributeType.S),
                 new AttributeDefinition(Schema.LastPosition, ScalarAttributeType.N),
                 new AttributeDefinition(Schema.CategoryKey, ScalarAttributeType.S),
-                new AttributeDefinition(Schema.TypeKey, ScalarAttributeType.S),
             ]);
             request.GlobalSecondaryIndexes =
             [
                 Index(Schema.AllIndex, Schema.AllPartition),
                 Index(Schema.CategoryIndex, Schema.CategoryKey),
-                Index(Schema.TypeIndex, Schema.TypeKey),
             ];
+            if (_options.IndexEventTypes)
+            {
+                request.AttributeDefinitions.Add(new AttributeDefinition(Schema.TypeKey, ScalarAttributeType.S));
+                request.GlobalSecondaryIndexes.Add(Index(Schema.TypeIndex, Schema.TypeKey));
+            }
         }
         try
         {
@@ -164,12 +192,12 @@ public sealed class DynamoDBTableInitializer : IEventStoreInitializer
         Projection = new Projection { ProjectionType = ProjectionType.ALL },
     };
 
-    private async Task<bool?> IsActiveAsync(string table, CancellationToken cancellationToken)
+    private async Task<TableDescription?> DescribeAsync(string table, CancellationToken cancellationToken)
     {
         try
         {
             var response = await DynamoDBErrors.Run(() => _client.DescribeTableAsync(new DescribeTableRequest { TableName = table }, cancellationToken), "DescribeTable", cancellationToken).ConfigureAwait(false);
-            return response.Table.TableStatus == TableStatus.ACTIVE;
+            return response.Table;
         }
         catch (EventStoreException e) when (e.InnerException is ResourceNotFoundException)
         {

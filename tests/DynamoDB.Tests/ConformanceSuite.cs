@@ -34,6 +34,10 @@ public sealed class FencedDynamoDBGapSafetyTests(FencedDynamoDBFixture f) : Conf
 public sealed class FencedDynamoDBSubscriptionTests(FencedDynamoDBFixture f) : Conformance.SubscriptionTests(f), IClassFixture<FencedDynamoDBFixture>;
 public sealed class FencedDynamoDBLifecycleTests(FencedDynamoDBFixture f) : Conformance.LifecycleTests(f), IClassFixture<FencedDynamoDBFixture>;
 
+// With the event-type index, type-filtered reads and subscriptions query it: the filter promises are run again that way.
+public sealed class TypeIndexedDynamoDBFilterTests(TypeIndexedDynamoDBFixture f) : Conformance.FilterTests(f), IClassFixture<TypeIndexedDynamoDBFixture>;
+public sealed class TypeIndexedDynamoDBSubscriptionTests(TypeIndexedDynamoDBFixture f) : Conformance.SubscriptionTests(f), IClassFixture<TypeIndexedDynamoDBFixture>;
+
 [Collection(nameof(MemoryMeasurement))]
 public sealed class DynamoDBLargeReadTests(DynamoDBFixture f) : Conformance.LargeReadTests(f), IClassFixture<DynamoDBFixture>;
 

@@ -9,6 +9,9 @@ public class DynamoDBFixture(DynamoDBServer server) : IEventStoreFixture
     /// <summary>Whether the stores this fixture makes fence commits against skips (<see cref="DynamoDBEventStoreOptions.FenceCommits"/>).</summary>
     public virtual bool FenceCommits => false;
 
+    /// <summary>Whether the tables this fixture makes have the event-type index (<see cref="DynamoDBEventStoreOptions.IndexEventTypes"/>).</summary>
+    public virtual bool IndexEventTypes => false;
+
     public DynamoDBServer Server { get; } = server;
 
     // dynalite on a shared 2-core machine: the contract's minimum keeps the lazy-read test to about half a minute.
@@ -27,6 +30,7 @@ public class DynamoDBFixture(DynamoDBServer server) : IEventStoreFixture
         SecretAccessKey = "test",
         PollInterval = TimeSpan.FromMilliseconds(25),
         FenceCommits = FenceCommits,
+        IndexEventTypes = IndexEventTypes,
     };
 
     public async Task<StoreUnderTest> CreateStoreAsync(CancellationToken cancellationToken = default)
@@ -59,4 +63,10 @@ public class DynamoDBFixture(DynamoDBServer server) : IEventStoreFixture
 public sealed class FencedDynamoDBFixture(DynamoDBServer server) : DynamoDBFixture(server)
 {
     public override bool FenceCommits => true;
+}
+
+/// <summary>The same stores on tables with the event-type index: type-filtered reads query it instead of filtering <c>$all</c>.</summary>
+public sealed class TypeIndexedDynamoDBFixture(DynamoDBServer server) : DynamoDBFixture(server)
+{
+    public override bool IndexEventTypes => true;
 }

@@ -38,13 +38,13 @@ internal static class Format
     public static string Describe(string workload) => workload switch
     {
         "append-1w" => "single-event append, 1 writer",
-        "append-1w-indexed" => "single-event append, 1 writer, the item in three indexes (raw peer)",
+        "append-1w-indexed" => "single-event append, 1 writer, the item in the provider's indexes (raw peer)",
         "append-1w-commit-item" => "single-event append, 1 writer, the provider's own commit item (raw peer)",
         "append-1w-alternating" => "single-event append, 1 writer, in rounds alternating with the plain put",
         "append-8w" => "single-event append, 8 writers, distinct streams",
         "append-16w" => "single-event append, 16 writers, distinct streams (writer scaling)",
-        "append-8w-indexed" => "single-event append, 8 writers, the item in three indexes (raw peer)",
-        "append-16w-indexed" => "single-event append, 16 writers, the item in three indexes (raw peer)",
+        "append-8w-indexed" => "single-event append, 8 writers, the item in the provider's indexes (raw peer)",
+        "append-16w-indexed" => "single-event append, 16 writers, the item in the provider's indexes (raw peer)",
         "append-race" => "8 writers racing on 1 stream",
         "append-pipelined" => "pipelined produce (many in flight)",
         "batch-100" => "100-event batch append",

@@ -62,16 +62,19 @@ internal static class Ratios
             (string, string) fenced = (DynamoRawPeer.FencedSubject, "append-1w-alternating");
             yield return Reported("dynamodb", "single append, 1 writer, FenceCommits / raw conditional PutItem, same alternating rounds (reported)", fenced, plainAlternating,
                 Percent(fenced, ("DynamoDB", "append-1w-alternating"), "{0:F0}% of the unfenced append: the intent is a second write before the commit"));
+            (string, string) typed = (DynamoRawPeer.TypeIndexedSubject, "append-1w-alternating");
+            yield return Reported("dynamodb", "single append, 1 writer, IndexEventTypes / raw conditional PutItem, same alternating rounds (reported)", typed, plainAlternating,
+                Percent(typed, ("DynamoDB", "append-1w-alternating"), "{0:F0}% of the append without the type index: the commit is in a third index"));
             yield return Reported("dynamodb", "single append, 1 writer / raw conditional PutItem, timed one after the other (reported)", ("DynamoDB", "append-1w"), ("dynalite raw", "append-1w"),
                 "the two ran minutes apart on a server whose speed drifts; the alternating row above is the target's measure");
             yield return Make("dynamodb", "single append, 8 writers / raw conditional PutItem", "DynamoDB", "append-8w", "dynalite raw", "append-8w", 0.50, ">= 50%");
             yield return Make("dynamodb", "single append, 16 writers / raw conditional PutItem (writer scaling)", "DynamoDB", "append-16w", "dynalite raw", "append-16w", 0.50, ">= 50%",
                 "raw PutItem spreads its writes over 16 items; if appends were held by one hot item this ratio would fall below the 8-writer one");
             foreach (var (workload, writers) in new[] { ("append-8w", 8), ("append-16w", 16) })
-                yield return Reported("dynamodb", $"single append, {writers} writers / raw PutItem in the provider's three indexes (reported)", ("DynamoDB", workload), ("dynalite raw", $"{workload}-indexed"),
+                yield return Reported("dynamodb", $"single append, {writers} writers / raw PutItem in the provider's indexes (reported)", ("DynamoDB", workload), ("dynalite raw", $"{workload}-indexed"),
                     Percent(("dynalite raw", $"{workload}-indexed"), ("dynalite raw", workload), "the indexed put itself runs at {0:F0}% of the plain one"));
             (string, string) plain = ("dynalite raw", "append-1w");
-            yield return Reported("dynamodb", "single append, 1 writer / raw PutItem in the provider's three indexes (reported)", ("DynamoDB", "append-1w"), ("dynalite raw", "append-1w-indexed"),
+            yield return Reported("dynamodb", "single append, 1 writer / raw PutItem in the provider's indexes (reported)", ("DynamoDB", "append-1w"), ("dynalite raw", "append-1w-indexed"),
                 Percent(("dynalite raw", "append-1w-indexed"), plain, "the indexed put itself runs at {0:F0}% of the plain one"));
             yield return Reported("dynamodb", "single append, 1 writer / raw PutItem of the provider's own commit item (reported)", ("DynamoDB", "append-1w"), ("dynalite raw", "append-1w-commit-item"),
                 Percent(("dynalite raw", "append-1w-commit-item"), plain, "that put itself runs at {0:F0}% of the plain one"));

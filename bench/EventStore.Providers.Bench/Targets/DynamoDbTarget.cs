@@ -80,10 +80,13 @@ internal sealed class DynamoDbTarget : IBenchTarget
         public AmazonDynamoDBClient Client { get; } = new(new BasicAWSCredentials("bench", "bench"),
             new AmazonDynamoDBConfig { ServiceURL = url, AuthenticationRegion = "us-east-1" });
 
-        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) => CreateStoreAsync(label, fenceCommits: false, ct);
+        public override Task<StoreHandle> CreateStoreAsync(string label, CancellationToken ct) => CreateStoreAsync(label, fenceCommits: false, indexEventTypes: false, ct);
 
-        /// <summary>A store whose commits are fenced against skips (<c>FenceCommits</c>: an intent put before each commit).</summary>
-        public Task<StoreHandle> CreateStoreAsync(string label, bool fenceCommits, CancellationToken ct) =>
+        /// <summary>
+        /// A store whose commits are fenced against skips (<c>FenceCommits</c>: an intent put before each commit), or whose
+        /// table has the event-type index (<c>IndexEventTypes</c>: each commit in a third index).
+        /// </summary>
+        public Task<StoreHandle> CreateStoreAsync(string label, bool fenceCommits, bool indexEventTypes, CancellationToken ct) =>
             StoreHandle.FromConfigurationAsync("DynamoDB", new Dictionary<string, string?>
             {
                 ["ServiceUrl"] = url,
@@ -93,6 +96,7 @@ internal sealed class DynamoDbTarget : IBenchTarget
                 ["AccessKeyId"] = "bench",
                 ["SecretAccessKey"] = "bench",
                 ["FenceCommits"] = fenceCommits ? "true" : "false",
+                ["IndexEventTypes"] = indexEventTypes ? "true" : "false",
             }, ct);
 
         public override async ValueTask DisposeAsync()
@@ -116,9 +120,9 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
         var results = new List<Measurement>();
         if (options.Runs("append-1w"))
         {
-            // The provider's commit item is in three global secondary indexes ($all, category, type); dynalite writes an
-            // index entry per index, which the plain put above does not. This put has the same indexes and index keys, so
-            // the ratio against it shows how much of the gap is the server maintaining them.
+            // The provider's commit item is in its table's global secondary indexes ($all and category by default); dynalite
+            // writes an index entry per index, which the plain put above does not. This put has the same indexes and index
+            // keys, so the ratio against it shows how much of the gap is the server maintaining them.
             var indexed = $"raw-idx-{session.Run}";
             await client.CreateTableAsync(IndexedTable(indexed), ct).ConfigureAwait(false);
             long position = 0;
@@ -127,8 +131,8 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
                 var item = IndexedItem("append-1w-indexed", i, ++position);
                 await PutNewAsync(client, indexed, item, ct).ConfigureAwait(false);
                 return OpOutcome.Wrote(1);
-            }, progress($"{Name}: append-1w-indexed (PutItem, three indexes)"), ct).ConfigureAwait(false);
-            results.Add(Measure("append-1w-indexed", run, "conditional PutItem into a table with the provider's three global secondary indexes, the item in all three, 1 writer(s)"));
+            }, progress($"{Name}: append-1w-indexed (PutItem, the provider's indexes)"), ct).ConfigureAwait(false);
+            results.Add(Measure("append-1w-indexed", run, "conditional PutItem into a table with the provider's global secondary indexes ($all, category), the item in both, 1 writer(s)"));
             await client.DeleteTableAsync(indexed, ct).ConfigureAwait(false);
             results.Add(await ReplayCommitItemAsync(options, progress, ct).ConfigureAwait(false));
             results.AddRange(await AlternateWithPlainPutAsync(options, progress, ct).ConfigureAwait(false));
@@ -183,8 +187,8 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
     }
 
     /// <summary>
-    /// Puts with <paramref name="writers"/> writers into a table with the provider's three indexes, each item in all
-    /// three at a new global position: the server work the provider's appends cannot avoid (reported beside the
+    /// Puts with <paramref name="writers"/> writers into a table with the provider's indexes, each item in both at a new
+    /// global position: the server work the provider's appends cannot avoid (reported beside the
     /// plain-put target rows).
     /// </summary>
     private async Task<Measurement> IndexedPutsAsync(string workload, int writers, BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct)
@@ -197,9 +201,9 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
         {
             await PutNewAsync(client, indexed, IndexedItem($"{workload}-indexed-{w}", i, Interlocked.Increment(ref position)), ct).ConfigureAwait(false);
             return OpOutcome.Wrote(1);
-        }, progress($"{Name}: {workload}-indexed (PutItem, three indexes)"), ct).ConfigureAwait(false);
+        }, progress($"{Name}: {workload}-indexed (PutItem, the provider's indexes)"), ct).ConfigureAwait(false);
         await client.DeleteTableAsync(indexed, ct).ConfigureAwait(false);
-        return Measure($"{workload}-indexed", run, $"conditional PutItem into a table with the provider's three global secondary indexes, the item in all three, {writers} writer(s)");
+        return Measure($"{workload}-indexed", run, $"conditional PutItem into a table with the provider's global secondary indexes ($all, category), the item in both, {writers} writer(s)");
     }
 
     /// <summary>A conditional PutItem of an item whose key must be new (as a commit is): what every raw put here sends.</summary>
@@ -215,15 +219,18 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
         AttributeDefinitions = [new AttributeDefinition("pk", ScalarAttributeType.S), new AttributeDefinition("sk", ScalarAttributeType.N)],
     };
 
-    /// <summary>A table with the provider's three global secondary indexes ($all, category, type), each on a key and <c>ap</c>.</summary>
+    /// <summary>
+    /// A table with the global secondary indexes the provider gives a new events table by default ($all, category), each
+    /// on a key and <c>ap</c>; the event-type index is opt-in (<c>IndexEventTypes</c>), timed in the alternating rounds.
+    /// </summary>
     internal static CreateTableRequest IndexedTable(string name) => new()
     {
         TableName = name,
         BillingMode = BillingMode.PAY_PER_REQUEST,
         KeySchema = [new KeySchemaElement("pk", KeyType.HASH), new KeySchemaElement("sk", KeyType.RANGE)],
         AttributeDefinitions = [new("pk", ScalarAttributeType.S), new("sk", ScalarAttributeType.N), new("ab", ScalarAttributeType.S),
-            new("ap", ScalarAttributeType.N), new("cp", ScalarAttributeType.S), new("tp", ScalarAttributeType.S)],
-        GlobalSecondaryIndexes = [Index("all", "ab"), Index("category", "cp"), Index("type", "tp")],
+            new("ap", ScalarAttributeType.N), new("cp", ScalarAttributeType.S)],
+        GlobalSecondaryIndexes = [Index("all", "ab"), Index("category", "cp")],
     };
 
     /// <summary>
@@ -271,22 +278,25 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
     /// The provider's 1-writer append and the plain conditional put, timed in alternating rounds (6 of each, each a
     /// sixth of the duration) on the same server, so that neither meets a colder, emptier or fuller dynalite than the
     /// other: timed one after the other, the plain put's rate moved between 913/s and 2,156/s from run to run while the
-    /// provider's stayed within 1,113-1,279/s. The 1-writer target row uses this pair. A third subject in the same rounds,
-    /// the provider with <c>FenceCommits</c>, shows what the intent put before each commit costs.
+    /// provider's stayed within 1,113-1,279/s. The 1-writer target row uses this pair. Two more subjects in the same
+    /// rounds show what the options cost: the provider with <c>FenceCommits</c> (an intent put before each commit) and
+    /// with <c>IndexEventTypes</c> (each commit also in the event-type index).
     /// </summary>
     private async Task<Measurement[]> AlternateWithPlainPutAsync(BenchOptions options, Func<string, Action<double>> progress, CancellationToken ct)
     {
         const int rounds = 6;
         var client = session.Client;
         await using var handle = await session.CreateStoreAsync("alternating", ct).ConfigureAwait(false);
-        await using var fencedHandle = await session.CreateStoreAsync("alternating-fenced", fenceCommits: true, ct).ConfigureAwait(false);
+        await using var fencedHandle = await session.CreateStoreAsync("alternating-fenced", fenceCommits: true, indexEventTypes: false, ct).ConfigureAwait(false);
         var fencedCursor = new StreamCursor("BenchAlternatingFenced", session.Run, 100);
+        await using var typedHandle = await session.CreateStoreAsync("alternating-typed", fenceCommits: false, indexEventTypes: true, ct).ConfigureAwait(false);
+        var typedCursor = new StreamCursor("BenchAlternatingTyped", session.Run, 100);
         var plainTable = $"raw-alt-{session.Run}";
         await client.CreateTableAsync(PlainTable(plainTable), ct).ConfigureAwait(false);
         var cursor = new StreamCursor("BenchAlternating", session.Run, 100);
         var slice = options.Duration / rounds;
-        TimedRun? provider = null, plain = null, fenced = null;
-        var report = progress($"{Name}: append-1w-alternating (the provider's append, PutItem and the fenced append, {rounds} rounds each)");
+        TimedRun? provider = null, plain = null, fenced = null, typed = null;
+        var report = progress($"{Name}: append-1w-alternating (the provider's append, PutItem, the fenced and the type-indexed append, {rounds} rounds each)");
         for (var round = 0; round < rounds; round++)
         {
             // Only the first round of each warms up (as long as its slice); later rounds start timing at once.
@@ -307,9 +317,15 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
                 await fencedCursor.AppendEventAsync(fencedHandle.Store, ct).ConfigureAwait(false);
                 return OpOutcome.Wrote(1);
             }, null, ct, warmup).ConfigureAwait(false);
+            var t = await Timed.RunAsync(1, slice, async (_, _) =>
+            {
+                await typedCursor.AppendEventAsync(typedHandle.Store, ct).ConfigureAwait(false);
+                return OpOutcome.Wrote(1);
+            }, null, ct, warmup).ConfigureAwait(false);
             provider = Merge(provider, p);
             plain = Merge(plain, q);
             fenced = Merge(fenced, f);
+            typed = Merge(typed, t);
             report((round + 1) / (double)rounds);
         }
         await client.DeleteTableAsync(plainTable, ct).ConfigureAwait(false);
@@ -318,11 +334,15 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
             Measure("append-1w-alternating", provider!, $"AppendAsync of 1 event, expected version checked, 1 writer, in {rounds} rounds alternating with the plain put", "DynamoDB"),
             Measure("append-1w-alternating", plain!, $"conditional PutItem (attribute_not_exists), 1 writer, in {rounds} rounds alternating with the provider's append"),
             Measure("append-1w-alternating", fenced!, $"AppendAsync of 1 event with FenceCommits (an intent PutItem before the commit), 1 writer, in the same {rounds} rounds", FencedSubject),
+            Measure("append-1w-alternating", typed!, $"AppendAsync of 1 event into a table with IndexEventTypes (the commit also in the event-type index), 1 writer, in the same {rounds} rounds", TypeIndexedSubject),
         ];
     }
 
     /// <summary>The subject name of the provider with <c>FenceCommits</c> on, in the alternating rounds.</summary>
     public const string FencedSubject = "DynamoDB fenced";
+
+    /// <summary>The subject name of the provider on a table with the event-type index, in the alternating rounds.</summary>
+    public const string TypeIndexedSubject = "DynamoDB type-indexed";
 
     private static TimedRun Merge(TimedRun? sum, TimedRun run)
     {
@@ -331,7 +351,7 @@ internal sealed class DynamoRawPeer(DynamoDbTarget.Session session) : IPeer
         return new TimedRun(sum.Operations + run.Operations, sum.Events + run.Events, sum.Conflicts + run.Conflicts, sum.Seconds + run.Seconds, sum.Latency);
     }
 
-    /// <summary>One event as an item in all three indexes of <see cref="IndexedTable"/>, at global position <paramref name="position"/>.</summary>
+    /// <summary>One event as an item in both indexes of <see cref="IndexedTable"/>, at global position <paramref name="position"/>, with the type attribute a commit carries.</summary>
     internal static Dictionary<string, AttributeValue> IndexedItem(string pk, long sk, long position)
     {
         var item = Item(pk, sk);
