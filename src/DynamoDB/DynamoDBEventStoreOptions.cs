@@ -98,7 +98,8 @@ public sealed partial class DynamoDBEventStoreOptions
     /// its appends without touching the counter again (a bigger batch reserves a block of its own size). Default null:
     /// the size follows this instance's append rate, so a block lasts about half of <see cref="PositionBlockLifetime"/>
     /// (from 1 for an instance that appends rarely to <see cref="MaxAdaptivePositionBlockSize"/>); a busy instance then
-    /// appends in one round trip. A number fixes the size (1: every append updates the counter). The unused rest of a
+    /// appends in one round trip, and once half of a block of 4 or more is used it reserves the next one in the
+    /// background, so no append waits for the counter. A number fixes the size (1: every append updates the counter). The unused rest of a
     /// block is a hole in <c>$all</c> until it is released (after a fifth of <see cref="PositionBlockLifetime"/> without an
     /// append, or at that age); a read of <c>$all</c> that reaches such a hole with events beyond it waits up to twice
     /// <see cref="PositionBlockLifetime"/> plus 200 ms for it to close (a rest of its own instance is released at once),

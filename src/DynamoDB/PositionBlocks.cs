@@ -8,7 +8,8 @@ internal readonly record struct Reservation(long First, long Last, long TakenAt)
 /// counter is written once per block instead of once per append (see README.md, "Global positions"). Positions of a
 /// block that no append used are a hole in <c>$all</c> that holds back readers once another instance writes past it,
 /// so the rest of a block is released (a skip marker) as soon as the block runs out, after
-/// <see cref="IdleRelease"/> without an append, or <c>lifetime</c> after it was reserved.
+/// <see cref="IdleRelease"/> without an append, or <c>lifetime</c> after it was reserved. A busy instance reserves its
+/// next block in the background once half of the current one is used, so its appends do not wait for the counter.
 /// </summary>
 /// <remarks>
 /// Without a fixed size, a block is sized to what this instance handed out since its previous counter update, scaled
@@ -20,6 +21,7 @@ internal sealed class PositionBlocks : IDisposable
 {
     private sealed class Block(long first, long last, long takenAt)
     {
+        public long Size { get; } = last - first + 1;
         public long Next { get; set; } = first;
         public long Last { get; } = last;
         public long TakenAt { get; } = takenAt;
@@ -40,6 +42,9 @@ internal sealed class PositionBlocks : IDisposable
     private readonly ITimer _timer;
     private readonly List<Waiter> _waiting = [];
     private Block? _block;
+    // Reserved ahead while the current block is in use (see MaybePrefetch), and the counter update that fetches it.
+    private Block? _next;
+    private Task? _prefetching;
     private Task? _reserving;
     private bool _disposed;
 
@@ -65,23 +70,69 @@ internal sealed class PositionBlocks : IDisposable
     public TimeSpan IdleRelease => _lifetime / 5;
 
     /// <summary>
+    /// The smallest block whose successor is reserved ahead: an instance that gets blocks this big appends often enough
+    /// (with the default lifetime, about 160 times a second) that the next block is used before it grows old, while an
+    /// instance that appends rarely holds no positions it may have to give back.
+    /// </summary>
+    public const int MinPrefetchSize = 4;
+
+    /// <summary>Whether a block reserved ahead is waiting for the current one to run out (for tests).</summary>
+    internal bool HasBlockAhead
+    {
+        get
+        {
+            lock (_gate) return _next is not null;
+        }
+    }
+
+    /// <summary>Positions that will not be used: released (skip markers) once the gate is left.</summary>
+    private struct Rests
+    {
+        private (long First, long Last)? _first;
+        private List<(long First, long Last)>? _more;
+
+        public void Add(long first, long last)
+        {
+            if (_first is null) _first = (first, last);
+            else (_more ??= []).Add((first, last));
+        }
+
+        public readonly bool Any => _first is not null;
+
+        public readonly async Task ReleaseAsync(Func<long, long, string, Task> release, string reason)
+        {
+            if (_first is { } a) await release(a.First, a.Last, reason).ConfigureAwait(false);
+            foreach (var (first, last) in _more ?? []) await release(first, last, reason).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Takes <paramref name="count"/> consecutive positions: from the current block, or from the next counter update.
     /// Appends that wait at the same time share one update sized to all of them (and at least a block), so concurrent
     /// writers do not queue behind each other's round trips to the counter item, and no position is left unused.
     /// </summary>
     public async Task<Reservation> TakeAsync(int count, CancellationToken cancellationToken)
     {
-        Waiter waiter;
-        (long First, long Last)? rest = null;
+        Waiter? waiter = null;
+        var rests = new Rests();
+        Reservation? taken;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (TryTakeFromBlock(count, ref rest) is { } taken) return taken;
-            waiter = new Waiter(count);
-            _waiting.Add(waiter);
-            _reserving ??= Task.Run(ReserveForWaitersAsync, CancellationToken.None);
+            taken = TryTakeFromBlock(count, ref rests);
+            if (taken is null)
+            {
+                waiter = new Waiter(count);
+                _waiting.Add(waiter);
+                _reserving ??= Task.Run(ReserveForWaitersAsync, CancellationToken.None);
+            }
         }
-        if (rest is { } r) _ = _release(r.First, r.Last, "the block ran out or grew old");
+        if (rests.Any) _ = rests.ReleaseAsync(_release, "the block ran out or grew old");
+        return taken ?? await WaitAsync(waiter!, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Reservation> WaitAsync(Waiter waiter, CancellationToken cancellationToken)
+    {
         try
         {
             return await waiter.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -97,21 +148,76 @@ internal sealed class PositionBlocks : IDisposable
         }
     }
 
-    /// <summary>Positions from the current block when it has room and is young enough; otherwise retires it (its rest in <paramref name="rest"/>).</summary>
-    private Reservation? TryTakeFromBlock(int count, ref (long First, long Last)? rest)
+    /// <summary>
+    /// Positions from the current block when it has room and is young enough; otherwise retires it (its rest into
+    /// <paramref name="rests"/>) and moves on to the block reserved ahead, if any. Called under the gate.
+    /// </summary>
+    private Reservation? TryTakeFromBlock(int count, ref Rests rests)
     {
-        if (_block is not { } b) return null;
-        if (b.Last - b.Next + 1 >= count && _time.GetElapsedTime(b.TakenAt) < _lifetime)
+        while (true)
         {
-            var taken = new Reservation(b.Next, b.Next + count - 1, b.TakenAt);
-            b.Next += count;
-            _handedOut += count;
-            b.LastUsedAt = _time.GetTimestamp();
-            return taken;
+            if (_block is { } b)
+            {
+                if (b.Last - b.Next + 1 >= count && _time.GetElapsedTime(b.TakenAt) < _lifetime)
+                {
+                    var taken = new Reservation(b.Next, b.Next + count - 1, b.TakenAt);
+                    b.Next += count;
+                    _handedOut += count;
+                    b.LastUsedAt = _time.GetTimestamp();
+                    MaybePrefetch(b);
+                    return taken;
+                }
+                if (b.HasRest) rests.Add(b.Next, b.Last);
+                _block = null;
+            }
+            if (_next is not { } next) return null;
+            _next = null;
+            next.LastUsedAt = _time.GetTimestamp();
+            _block = next;
         }
-        if (b.HasRest) rest = (b.Next, b.Last);
-        _block = null;
-        return null;
+    }
+
+    /// <summary>
+    /// Once half of a big enough block is used, reserves the next one in the background (sized now, from the rate so
+    /// far), so the append that finds this block used up takes its positions at once instead of waiting for the
+    /// counter. Called under the gate.
+    /// </summary>
+    private void MaybePrefetch(Block current)
+    {
+        if (_next is not null || _prefetching is not null || _disposed || current.Size < MinPrefetchSize) return;
+        if ((current.Last - current.Next + 1) * 2 > current.Size) return;
+        // A rate that asks for a small block (or a clock that has not moved since the last update) reserves nothing ahead.
+        if (BlockSizeAt(_time.GetTimestamp()) < MinPrefetchSize) return;
+        var size = NextBlockSize();
+        _prefetching = Task.Run(() => PrefetchAsync(size), CancellationToken.None);
+    }
+
+    private async Task PrefetchAsync(int size)
+    {
+        (long First, long Last) range;
+        try
+        {
+            range = await _reserve(size).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Nothing is lost: the append that needs a block reserves one itself, and reports the failure if it recurs.
+            lock (_gate) _prefetching = null;
+            return;
+        }
+        var takenAt = _time.GetTimestamp();
+        var unused = false;
+        lock (_gate)
+        {
+            _prefetching = null;
+            if (_disposed || _next is not null) unused = true;
+            else
+            {
+                _next = new Block(range.First, range.Last, takenAt) { LastUsedAt = takenAt };
+                if (_block is null) _timer.Change(IdleRelease, Timeout.InfiniteTimeSpan);
+            }
+        }
+        if (unused) await _release(range.First, range.Last, "the store was disposed").ConfigureAwait(false);
     }
 
     /// <summary>One counter update per round for every append waiting when it starts; runs until nobody waits.</summary>
@@ -120,13 +226,17 @@ internal sealed class PositionBlocks : IDisposable
         while (true)
         {
             List<Waiter> batch = [];
-            (long First, long Last)? rest = null;
+            var rests = new Rests();
             var size = 1;
+            Task? prefetching;
+            lock (_gate) prefetching = _prefetching;
+            // The block reserved ahead is on its way: the waiting appends take it rather than a counter update of their own.
+            if (prefetching is not null) await prefetching.ConfigureAwait(false);
             lock (_gate)
             {
                 foreach (var w in _waiting)
                 {
-                    if (!_disposed && TryTakeFromBlock(w.Count, ref rest) is { } taken) w.Done.TrySetResult(taken);
+                    if (!_disposed && TryTakeFromBlock(w.Count, ref rests) is { } taken) w.Done.TrySetResult(taken);
                     else batch.Add(w);
                 }
                 _waiting.Clear();
@@ -142,7 +252,7 @@ internal sealed class PositionBlocks : IDisposable
                     foreach (var w in batch) _handedOut += w.Count;
                 }
             }
-            if (rest is { } r) await _release(r.First, r.Last, "the block ran out or grew old").ConfigureAwait(false);
+            await rests.ReleaseAsync(_release, "the block ran out or grew old").ConfigureAwait(false);
             if (batch.Count == 0) return;
 
             var needed = 0;
@@ -188,6 +298,16 @@ internal sealed class PositionBlocks : IDisposable
     {
         if (_fixedSize is { } fixedSize) return fixedSize;
         var now = _time.GetTimestamp();
+        var size = BlockSizeAt(now);
+        _lastReserveAt = now;
+        _handedOutAtReserve = _handedOut;
+        return size;
+    }
+
+    /// <summary>What <see cref="NextBlockSize"/> would reserve at <paramref name="now"/>, without counting it as an update.</summary>
+    private int BlockSizeAt(long now)
+    {
+        if (_fixedSize is { } fixedSize) return fixedSize;
         var size = 1;
         if (_lastReserveAt != 0)
         {
@@ -201,8 +321,6 @@ internal sealed class PositionBlocks : IDisposable
                 size = (int)Math.Clamp(rate * _lifetime.TotalSeconds / 2, 1, _maxSize);
             }
         }
-        _lastReserveAt = now;
-        _handedOutAtReserve = _handedOut;
         return size;
     }
 
@@ -214,23 +332,36 @@ internal sealed class PositionBlocks : IDisposable
 
     private void ReleaseIfStale()
     {
-        (long First, long Last)? rest = null;
+        var rests = new Rests();
         lock (_gate)
         {
-            if (_block is not { } b) return;
-            var idle = _time.GetElapsedTime(b.LastUsedAt);
-            var age = _time.GetElapsedTime(b.TakenAt);
-            if (idle >= IdleRelease || age >= _lifetime)
+            var idleInstance = false;
+            if (_block is { } b)
             {
-                if (b.HasRest) rest = (b.Next, b.Last);
+                var idle = _time.GetElapsedTime(b.LastUsedAt);
+                if (idle < IdleRelease && _time.GetElapsedTime(b.TakenAt) < _lifetime)
+                {
+                    _timer.Change(IdleRelease - idle, Timeout.InfiniteTimeSpan);
+                    return;
+                }
+                if (b.HasRest) rests.Add(b.Next, b.Last);
                 _block = null;
+                idleInstance = idle >= IdleRelease;
             }
-            else
+            if (_next is { } n)
             {
-                _timer.Change(IdleRelease - idle, Timeout.InfiniteTimeSpan);
+                // An idle instance gives back the block it reserved ahead too; a busy one moves on to it at its next
+                // append, unless that append does not come within the idle time.
+                var unused = _time.GetElapsedTime(n.TakenAt);
+                if (idleInstance || unused >= IdleRelease)
+                {
+                    rests.Add(n.Next, n.Last);
+                    _next = null;
+                }
+                else _timer.Change(IdleRelease - unused, Timeout.InfiniteTimeSpan);
             }
         }
-        if (rest is { } r) _ = _release(r.First, r.Last, "no append used them");
+        if (rests.Any) _ = rests.ReleaseAsync(_release, "no append used them");
     }
 
     /// <summary>
@@ -243,26 +374,37 @@ internal sealed class PositionBlocks : IDisposable
         (long First, long Last) rest;
         lock (_gate)
         {
-            if (_block is not { HasRest: true } b || b.Next != position) return false;
-            rest = (b.Next, b.Last);
-            _block = null;
+            if (_block is { HasRest: true } b && b.Next == position)
+            {
+                rest = (b.Next, b.Last);
+                _block = null;
+            }
+            else if (_next is { } n && n.Next == position)
+            {
+                // The block reserved ahead, with the current one used up before it.
+                rest = (n.Next, n.Last);
+                _next = null;
+            }
+            else return false;
         }
         await _release(rest.First, rest.Last, "a reader reached them").ConfigureAwait(false);
         return true;
     }
 
-    /// <summary>Releases the rest of the current block (waiting at most five seconds for the skip marker).</summary>
+    /// <summary>Releases the rest of the current block and the block reserved ahead (waiting at most five seconds for the skip markers).</summary>
     public void Dispose()
     {
-        (long First, long Last)? rest = null;
+        var rests = new Rests();
         lock (_gate)
         {
             if (_disposed) return;
             _disposed = true;
-            if (_block is { HasRest: true } b) rest = (b.Next, b.Last);
+            if (_block is { HasRest: true } b) rests.Add(b.Next, b.Last);
+            if (_next is { } n) rests.Add(n.Next, n.Last);
             _block = null;
+            _next = null;
         }
         _timer.Dispose();
-        if (rest is { } r) _release(r.First, r.Last, "the store was disposed").Wait(TimeSpan.FromSeconds(5));
+        if (rests.Any) rests.ReleaseAsync(_release, "the store was disposed").Wait(TimeSpan.FromSeconds(5));
     }
 }

@@ -93,9 +93,10 @@ public sealed class PositionBlocksTests
             time.Advance(TimeSpan.FromMilliseconds(1)); // 1,000 appends a second
         }
         // The first update has no history (1 position), the second sees one position in a millisecond, counted over
-        // at least 5 ms (a tenth of the lifetime); from then on 1,000/s x 25 ms = 25 positions per update.
-        Assert.Equal([1, 5], counter.Sizes.Take(2));
-        Assert.All(counter.Sizes.Skip(2), s => Assert.Equal(25, s));
+        // at least 5 ms (a tenth of the lifetime). The third is reserved ahead once half of that block is used: three
+        // positions in 2 ms, again over 5 ms. From then on 1,000/s x 25 ms = 25 positions per update.
+        Assert.Equal([1, 5, 15], counter.Sizes.Take(3));
+        Assert.All(counter.Sizes.Skip(3), s => Assert.Equal(25, s));
         Assert.InRange(counter.Updates, 12, 16);
         Assert.Equal(Enumerable.Range(1, 300).Select(p => (long)p), taken.Select(r => r.First));
         Assert.Empty(counter.Released);
@@ -131,6 +132,54 @@ public sealed class PositionBlocksTests
         }
         Assert.Equal([1, 1, 1, 1, 1], counter.Sizes);
         Assert.Empty(counter.Released);
+    }
+
+    [Fact]
+    public async Task A_busy_instance_reserves_its_next_block_ahead_so_no_append_waits_for_the_counter()
+    {
+        var counter = new FakeCounter();
+        var time = new FakeTimeProvider();
+        using var blocks = new PositionBlocks(counter.ReserveAsync, counter.ReleaseAsync, time, size: 10, TimeSpan.FromSeconds(1));
+        // The first append takes position 1 from the first update; positions 2-10 are the block.
+        var taken = new List<Reservation>();
+        for (var i = 0; i < 5; i++) taken.Add(await blocks.TakeAsync(1, CancellationToken.None));
+        Assert.Equal(1, counter.Updates); // five of nine left: nothing reserved ahead yet
+        taken.Add(await blocks.TakeAsync(1, CancellationToken.None));
+        await WaitUntilAsync(() => blocks.HasBlockAhead); // four left: the next block was reserved
+        counter.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // the counter stops answering
+        for (var i = 0; i < 10; i++)
+        {
+            var take = blocks.TakeAsync(1, CancellationToken.None);
+            Assert.True(take.IsCompletedSuccessfully, $"append {taken.Count + 1} waited for the counter");
+            taken.Add(await take);
+        }
+        Assert.Equal(Enumerable.Range(1, 16).Select(p => (long)p), taken.Select(r => r.First));
+        await WaitUntilAsync(() => counter.Entered == 3); // half of the second block used: the third is asked for
+        counter.Gate.SetResult();
+        await WaitUntilAsync(() => counter.Updates == 3);
+        Assert.Empty(counter.Released);
+    }
+
+    [Fact]
+    public async Task An_instance_that_goes_idle_gives_back_the_block_it_reserved_ahead()
+    {
+        var counter = new FakeCounter();
+        var time = new FakeTimeProvider();
+        var blocks = new PositionBlocks(counter.ReserveAsync, counter.ReleaseAsync, time, size: 10, TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 6; i++) await blocks.TakeAsync(1, CancellationToken.None);
+        await WaitUntilAsync(() => blocks.HasBlockAhead);
+        time.Advance(blocks.IdleRelease);
+        await WaitUntilAsync(() => counter.Released.Count == 2);
+        Assert.Equal([(7L, 10L), (11L, 20L)], counter.Released);
+
+        // Disposed with a block reserved ahead, the store gives that back too.
+        var again = new FakeCounter();
+        var other = new PositionBlocks(again.ReserveAsync, again.ReleaseAsync, time, size: 10, TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 10; i++) await other.TakeAsync(1, CancellationToken.None);
+        await WaitUntilAsync(() => other.HasBlockAhead);
+        other.Dispose();
+        Assert.Equal([(11L, 20L)], again.Released);
+        blocks.Dispose();
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
