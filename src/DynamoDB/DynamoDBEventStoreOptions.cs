@@ -76,9 +76,9 @@ public sealed partial class DynamoDBEventStoreOptions
     /// Give the events table a global secondary index on event type, so a read or subscription filtered by event type
     /// queries only the commits of those types. Off (the default), such a read queries the <c>$all</c> index with a
     /// filter on the type: DynamoDB reads (and bills) every commit in the range and returns the matching ones, as
-    /// EventStoreDB filters <c>$all</c> on the server. Each index costs every append one more index write (on dynalite
-    /// about a tenth of the append rate; on AWS one more write unit per commit), so it pays off when type-filtered reads
-    /// of a large log are frequent. The table decides: a store uses a type index whenever its table has an active one
+    /// EventStoreDB filters <c>$all</c> on the server. The index costs every append one more index write (the benchmark
+    /// reports what it costs the append rate on dynalite; on AWS a commit takes one more write unit), so it pays off
+    /// when type-filtered reads of a large log are frequent. The table decides: a store uses a type index whenever its table has an active one
     /// (created with this option, or added later with <c>UpdateTable</c>; commits always carry the type attribute, so
     /// DynamoDB backfills it). With this option on, a missing or inactive type index fails the start with
     /// <see cref="EventStoreConfigurationException"/>.
