@@ -36,6 +36,7 @@ public class LeaseCoordinatorTests
         var a = Coordinator("a");
         var b = Coordinator("b");
         var aClaims = await a.RefreshAsync(Ct);
+        Assert.All(aClaims, c => Assert.True(((LeaseShareClaim)c).TryStart())); // a's runner handles them
         await aClaims.Single(c => c.Share == 1).SaveCheckpointAsync(Position.FromInt64(42), Ct);
 
         Assert.Empty(await b.RefreshAsync(Ct));
@@ -49,6 +50,26 @@ public class LeaseCoordinatorTests
         Assert.Equal(new[] { 1, 3 }, Shares(bClaims));
         Assert.Equal(Position.FromInt64(42), bClaims[0].Checkpoint);
         Assert.True(bClaims[0].Token > aClaims[1].Token);
+    }
+
+    [Fact]
+    public async Task A_share_no_longer_wanted_before_the_runner_started_it_goes_back_at_the_next_refresh()
+    {
+        // a's runner is still catching up when a refreshes again after b joined: it never started shares 1 and 3, so it
+        // will never store their checkpoints and give them back. Kept, they would stay leased to a for as long as a runs.
+        var a = Coordinator("a");
+        var b = Coordinator("b");
+        var aClaims = await a.RefreshAsync(Ct);
+        Assert.True(((LeaseShareClaim)aClaims.Single(c => c.Share == 0)).TryStart());
+
+        Assert.Empty(await b.RefreshAsync(Ct));
+        Assert.Equal(new[] { 0, 2 }, Shares(await a.RefreshAsync(Ct)));
+        Assert.Equal(new[] { 1, 3 }, Shares(await b.RefreshAsync(Ct)));
+
+        // The runner meets the old claims only now: it may not start what was given back, and still may what is a's.
+        Assert.False(((LeaseShareClaim)aClaims.Single(c => c.Share == 1)).TryStart());
+        Assert.True(((LeaseShareClaim)aClaims.Single(c => c.Share == 2)).TryStart());
+        Assert.Equal(new[] { 0, 2 }, Shares(await a.RefreshAsync(Ct)));
     }
 
     [Fact]

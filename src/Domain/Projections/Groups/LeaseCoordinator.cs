@@ -8,7 +8,7 @@ namespace EventStore.Providers.Projections;
 /// instance should hold from the live members (<see cref="ShareAssignment"/>), takes those that are free or lapsed and
 /// marks the ones it should no longer hold as given back: they leave the returned set at once but stay leased until the
 /// runner has stored their checkpoint and calls <see cref="LeaseShareClaim.GiveBackAsync"/>, so their next owner never
-/// overlaps with this one.
+/// overlaps with this one. A share the runner never started (<see cref="LeaseShareClaim.TryStart"/>) is released at once.
 /// </summary>
 internal sealed class LeaseCoordinator : ISubscriptionGroupCoordinator
 {
@@ -142,6 +142,15 @@ internal sealed class LeaseCoordinator : ISubscriptionGroupCoordinator
     {
         foreach (var claim in _held.Values.ToList())
         {
+            if (claim.Abandoned || (!desired.Contains(claim.Share) && claim.TryAbandon()))
+            {
+                // Handed out but never handled: the runner met a later refresh before it settled this one, so it has no
+                // checkpoint to store and would never give the share back. It goes back now, or nobody would ever take it.
+                await _store.ReleaseAsync(claim.Lease, cancellationToken).ConfigureAwait(false);
+                _held.Remove(claim.Share);
+                GroupLog.ShareGivenBack(_logger, _subscriptionId, _instanceId, claim.Share);
+                continue;
+            }
             var renewed = await _store.RenewAsync(claim.Lease, now, _options.LeaseTime, cancellationToken).ConfigureAwait(false);
             if (renewed is null)
             {
@@ -189,6 +198,17 @@ internal sealed class LeaseShareClaim(LeaseCoordinator coordinator, ISubscriptio
 {
     private volatile SubscriptionLease _lease = lease;
     private volatile bool _givingBack;
+    // Handed out (0), handled by the runner (1), or abandoned by the coordinator before the runner started it (2).
+    private int _state;
+
+    /// <summary>Called by the runner before it handles the share: false when the coordinator already gave it back unhandled.</summary>
+    public bool TryStart() => Interlocked.CompareExchange(ref _state, 1, 0) != 2;
+
+    /// <summary>Called by the coordinator for a share it no longer wants: true (from then on) unless the runner already handles it.</summary>
+    public bool TryAbandon() => Interlocked.CompareExchange(ref _state, 2, 0) != 1;
+
+    /// <summary>Whether the coordinator gave the share up before the runner started it (its release may still be due).</summary>
+    public bool Abandoned => Volatile.Read(ref _state) == 2;
 
     /// <summary>The lease as last renewed (same token).</summary>
     public SubscriptionLease Lease { get => _lease; set => _lease = value; }

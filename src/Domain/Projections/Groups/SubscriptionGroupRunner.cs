@@ -153,6 +153,8 @@ internal sealed class SubscriptionGroupRunner : ISubscriptionGroupGauges
         }
         foreach (var claim in claims.Where(c => !_shares.ContainsKey(c.Share)))
         {
+            // Given back unhandled meanwhile (a later refresh no longer wanted it): the next settle goes without it.
+            if (claim is LeaseShareClaim lease && !lease.TryStart()) continue;
             lock (_gate) _shares[claim.Share] = new ShareProgress(claim, _time.GetTimestamp());
             // Logged here, where handling starts, whatever coordinator (leases or a native one) granted the share.
             GroupLog.ShareTaken(_logger, Id, InstanceId, claim.Share, claim.Token, claim.Checkpoint?.ToString() ?? "the start");
