@@ -196,7 +196,7 @@ public sealed partial class DynamoDBEventStore
                 TableName = _table,
                 IndexName = Schema.AllIndex,
                 KeyConditionExpression = "ab = :p AND " + range,
-                ExpressionAttributeValues = new() { [":p"] = Schema.S("a#" + p.ToString(System.Globalization.CultureInfo.InvariantCulture)), [":bound"] = Schema.N(bound) },
+                ExpressionAttributeValues = new() { [":p"] = Schema.S(Schema.AllPartitionKey(p)), [":bound"] = Schema.N(bound) },
                 ScanIndexForward = forwards,
             };
             if (pageSize is { } limit) request.Limit = limit;
@@ -314,12 +314,14 @@ public sealed partial class DynamoDBEventStore
     private List<IAsyncEnumerable<Dictionary<string, AttributeValue>>> FilteredQueries(EventFilter filter, bool forwards, long lower, long upper, CancellationToken cancellationToken)
     {
         var range = new Dictionary<string, AttributeValue> { [":lower"] = Schema.N(lower), [":upper"] = Schema.N(upper) };
-        var typeKeys = filter.EventTypes.Distinct(StringComparer.Ordinal).Select(t => "t#" + t).Append(Schema.MixedTypes).ToList();
+        List<string> typeKeys = [];
+        if (filter.Categories.Count == 0)
+            typeKeys = [.. filter.EventTypes.Distinct(StringComparer.Ordinal).Select(t => "t#" + t).Append(Schema.MixedTypes)];
         var (index, attribute, keys) = filter.Categories.Count > 0
             ? (Schema.CategoryIndex, Schema.CategoryKey, filter.Categories.Distinct(StringComparer.Ordinal).Select(c => "c#" + c).ToList())
             : _tables.HasTypeIndex
                 ? (Schema.TypeIndex, Schema.TypeKey, typeKeys)
-                : (Schema.AllIndex, Schema.AllPartition, Enumerable.Range(0, _options.AllPartitions).Select(p => "a#" + p.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList());
+                : (Schema.AllIndex, Schema.AllPartition, Enumerable.Range(0, _options.AllPartitions).Select(p => Schema.AllPartitionKey(p)).ToList());
         return keys.Select(key =>
         {
             var request = new QueryRequest

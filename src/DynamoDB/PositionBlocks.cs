@@ -187,8 +187,10 @@ internal sealed class PositionBlocks : IDisposable
         if (_next is not null || _prefetching is not null || _disposed || current.Size < MinPrefetchSize) return;
         if ((current.Last - current.Next + 1) * 2 > current.Size) return;
         // A rate that asks for a small block (or a clock that has not moved since the last update) reserves nothing ahead.
-        if (BlockSizeAt(_time.GetTimestamp()) < MinPrefetchSize) return;
-        var size = NextBlockSize();
+        var now = _time.GetTimestamp();
+        var size = BlockSizeAt(now);
+        if (size < MinPrefetchSize) return;
+        CountUpdate(now);
         _prefetching = Task.Run(() => PrefetchAsync(size), CancellationToken.None);
     }
 
@@ -296,12 +298,17 @@ internal sealed class PositionBlocks : IDisposable
     /// </summary>
     private int NextBlockSize()
     {
-        if (_fixedSize is { } fixedSize) return fixedSize;
         var now = _time.GetTimestamp();
         var size = BlockSizeAt(now);
+        CountUpdate(now);
+        return size;
+    }
+
+    /// <summary>Starts the next rate window at a counter update sized at <paramref name="now"/>. Called under the gate.</summary>
+    private void CountUpdate(long now)
+    {
         _lastReserveAt = now;
         _handedOutAtReserve = _handedOut;
-        return size;
     }
 
     /// <summary>What <see cref="NextBlockSize"/> would reserve at <paramref name="now"/>, without counting it as an update.</summary>

@@ -111,6 +111,8 @@ internal static class Schema
         [Sk] = N(sk),
     };
 
-    public static string AllPartitionKey(long lastPosition, int partitions) =>
-        "a#" + (lastPosition % partitions).ToString(CultureInfo.InvariantCulture);
+    public static string AllPartitionKey(long lastPosition, int partitions) => AllPartitionKey((int)(lastPosition % partitions));
+
+    /// <summary>The <c>all</c> index partition key of partition <paramref name="partition"/>: <c>a#{partition}</c>.</summary>
+    public static string AllPartitionKey(int partition) => "a#" + partition.ToString(CultureInfo.InvariantCulture);
 }
