@@ -283,21 +283,14 @@ public sealed class DynamoDBGlobalLogTests(DynamoDBServer server)
 /// Holds the next commit to one stream the way the SDK's retry back-off does: the put is sent only when released, and
 /// not at all if the caller cancels it first.
 /// </summary>
-public class HoldingCommitProxy : DispatchProxy
+public class HoldingCommitProxy : ForwardingProxy
 {
-    private IAmazonDynamoDB _target = null!;
     private string? _streamPk;
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Exception?> _heldOutcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public static IAmazonDynamoDB Wrap(IAmazonDynamoDB target, out HoldingCommitProxy control)
-    {
-        var proxy = Create<IAmazonDynamoDB, HoldingCommitProxy>();
-        control = (HoldingCommitProxy)(object)proxy;
-        control._target = target;
-        return proxy;
-    }
+    public static IAmazonDynamoDB Wrap(IAmazonDynamoDB target, out HoldingCommitProxy control) => Wrap<HoldingCommitProxy>(target, out control);
 
     /// <summary>Completes when the armed commit has been caught.</summary>
     public Task Holding => _holding.Task;
@@ -314,14 +307,7 @@ public class HoldingCommitProxy : DispatchProxy
         if (targetMethod!.Name == nameof(IAmazonDynamoDB.PutItemAsync) && args?[0] is PutItemRequest put && _streamPk is { } pk
             && put.Item["pk"].S == pk && Interlocked.CompareExchange(ref _streamPk, null, pk) == pk)
             return HoldAsync(put, args.Length > 1 && args[1] is CancellationToken ct ? ct : CancellationToken.None);
-        try
-        {
-            return targetMethod.Invoke(_target, args);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            throw e.InnerException;
-        }
+        return Forward(targetMethod, args);
     }
 
     private async Task<PutItemResponse> HoldAsync(PutItemRequest put, CancellationToken cancellationToken)
@@ -330,7 +316,7 @@ public class HoldingCommitProxy : DispatchProxy
         await _gate.Task.WaitAsync(cancellationToken);
         try
         {
-            var response = await _target.PutItemAsync(put, CancellationToken.None);
+            var response = await Target.PutItemAsync(put, CancellationToken.None);
             _heldOutcome.TrySetResult(null);
             return response;
         }

@@ -115,30 +115,20 @@ public sealed class EventTypeIndexTests(DynamoDBServer server)
 }
 
 /// <summary>Passes every call to the SDK client and keeps each <see cref="QueryRequest"/> sent.</summary>
-public class QueryRecordingProxy : DispatchProxy
+public class QueryRecordingProxy : ForwardingProxy
 {
-    private IAmazonDynamoDB _target = null!;
-    private ConcurrentQueue<QueryRequest> _queries = null!;
+    private readonly ConcurrentQueue<QueryRequest> _queries = new();
 
     public static IAmazonDynamoDB Wrap(IAmazonDynamoDB target, out ConcurrentQueue<QueryRequest> queries)
     {
-        var proxy = Create<IAmazonDynamoDB, QueryRecordingProxy>();
-        var control = (QueryRecordingProxy)(object)proxy;
-        control._target = target;
-        control._queries = queries = new ConcurrentQueue<QueryRequest>();
+        var proxy = Wrap<QueryRecordingProxy>(target, out var control);
+        queries = control._queries;
         return proxy;
     }
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         if (args is [QueryRequest query, ..]) _queries.Enqueue(query);
-        try
-        {
-            return targetMethod!.Invoke(_target, args);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            throw e.InnerException;
-        }
+        return Forward(targetMethod!, args);
     }
 }

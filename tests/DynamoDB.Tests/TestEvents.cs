@@ -28,36 +28,53 @@ internal static class TestEvents
 }
 
 /// <summary>
-/// Wraps the SDK client and, when armed, lets a commit PutItem reach DynamoDB but throws as if its response were lost
-/// on the way back: the append's outcome is unknown to the writer.
+/// A DispatchProxy over the SDK client that passes every call on to it (unwrapping the reflection exception), for test
+/// proxies that intercept some calls.
 /// </summary>
-public class LosingResponsesProxy : DispatchProxy
+public abstract class ForwardingProxy : DispatchProxy
 {
-    private IAmazonDynamoDB _target = null!;
-    private int _toLose;
+    /// <summary>The client calls go on to.</summary>
+    protected IAmazonDynamoDB Target { get; private set; } = null!;
 
-    public static IAmazonDynamoDB Wrap(IAmazonDynamoDB target, out LosingResponsesProxy control)
+    /// <summary>Wraps <paramref name="target"/> in a new <typeparamref name="TProxy"/>; <paramref name="control"/> is the proxy's own side.</summary>
+    protected static IAmazonDynamoDB Wrap<TProxy>(IAmazonDynamoDB target, out TProxy control) where TProxy : ForwardingProxy
     {
-        var proxy = Create<IAmazonDynamoDB, LosingResponsesProxy>();
-        control = (LosingResponsesProxy)(object)proxy;
-        control._target = target;
+        var proxy = Create<IAmazonDynamoDB, TProxy>();
+        control = (TProxy)(object)proxy;
+        control.Target = target;
         return proxy;
     }
 
-    public void LoseNextCommitResponses(int count) => Interlocked.Exchange(ref _toLose, count);
-
-    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    /// <summary>Calls <paramref name="method"/> on <see cref="Target"/>, throwing what it throws.</summary>
+    protected object? Forward(MethodInfo method, object?[]? args)
     {
-        object? result;
         try
         {
-            result = targetMethod!.Invoke(_target, args);
+            return method.Invoke(Target, args);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
             throw e.InnerException;
         }
-        if (targetMethod.Name == nameof(IAmazonDynamoDB.PutItemAsync) && args?[0] is PutItemRequest request
+    }
+}
+
+/// <summary>
+/// Wraps the SDK client and, when armed, lets a commit PutItem reach DynamoDB but throws as if its response were lost
+/// on the way back: the append's outcome is unknown to the writer.
+/// </summary>
+public class LosingResponsesProxy : ForwardingProxy
+{
+    private int _toLose;
+
+    public static IAmazonDynamoDB Wrap(IAmazonDynamoDB target, out LosingResponsesProxy control) => Wrap<LosingResponsesProxy>(target, out control);
+
+    public void LoseNextCommitResponses(int count) => Interlocked.Exchange(ref _toLose, count);
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        var result = Forward(targetMethod!, args);
+        if (targetMethod!.Name == nameof(IAmazonDynamoDB.PutItemAsync) && args?[0] is PutItemRequest request
             && request.Item["pk"].S.StartsWith("s#", StringComparison.Ordinal) && Interlocked.Decrement(ref _toLose) >= 0)
             return LoseAsync((Task<PutItemResponse>)result!);
         return result;
@@ -76,20 +93,13 @@ public class LosingResponsesProxy : DispatchProxy
 /// between leaves index entries whose table item does not exist. When armed, the next commit put is not stored; its
 /// index entries are, from then on, added to every index query it matches, and the writer sees a reset connection.
 /// </summary>
-public class CrashBetweenIndexAndItemProxy : DispatchProxy
+public class CrashBetweenIndexAndItemProxy : ForwardingProxy
 {
     private static readonly Dictionary<string, string> IndexPartitionKeys = new() { ["all"] = "ab", ["category"] = "cp", ["type"] = "tp" };
-    private IAmazonDynamoDB _target = null!;
     private int _toCrash;
     private readonly List<Dictionary<string, AttributeValue>> _orphans = [];
 
-    public static IAmazonDynamoDB Wrap(IAmazonDynamoDB target, out CrashBetweenIndexAndItemProxy control)
-    {
-        var proxy = Create<IAmazonDynamoDB, CrashBetweenIndexAndItemProxy>();
-        control = (CrashBetweenIndexAndItemProxy)(object)proxy;
-        control._target = target;
-        return proxy;
-    }
+    public static IAmazonDynamoDB Wrap(IAmazonDynamoDB target, out CrashBetweenIndexAndItemProxy control) => Wrap<CrashBetweenIndexAndItemProxy>(target, out control);
 
     public void CrashDuringNextCommit() => Interlocked.Exchange(ref _toCrash, 1);
 
@@ -101,15 +111,7 @@ public class CrashBetweenIndexAndItemProxy : DispatchProxy
             lock (_orphans) _orphans.Add(put.Item);
             return Task.FromException<PutItemResponse>(new HttpRequestException("Simulated: the server died before it answered."));
         }
-        object? result;
-        try
-        {
-            result = targetMethod.Invoke(_target, args);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            throw e.InnerException;
-        }
+        var result = Forward(targetMethod, args);
         if (targetMethod.Name == nameof(IAmazonDynamoDB.QueryAsync) && args?[0] is QueryRequest { IndexName: { } index } query)
             return WithOrphansAsync((Task<QueryResponse>)result!, index, query);
         return result;
